@@ -1,0 +1,34 @@
+//! Command-line arguments.
+
+use clap::{Parser, Subcommand};
+
+use crate::cmd;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "portaal",
+    version,
+    about = "Builds multilingual GDPR privacy portals with signed request forms"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render one or more portals into static HTML.
+    Build(cmd::build::Args),
+    /// Create a new client portal that builds at once.
+    Init(cmd::init::Args),
+}
+
+impl Cli {
+    /// Runs the chosen command. The error, if any, is for `main` to print.
+    pub fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Build(args) => cmd::build::run(args),
+            Command::Init(args) => cmd::init::run(args),
+        }
+    }
+}

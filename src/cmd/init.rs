@@ -1,0 +1,199 @@
+//! `portaal init`: scaffold a client portal that builds and checks clean.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+
+use crate::site::lang::Lang;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The new portal's directory; created if missing, must be empty.
+    pub dir: PathBuf,
+    /// The portal's languages, the first being the default.
+    #[arg(long, value_delimiter = ',', default_value = "nl,fr,de,en")]
+    pub languages: Vec<Lang>,
+    /// The portal's id, signed into its forms; defaults to the folder name.
+    #[arg(long)]
+    pub id: Option<String>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    if args.languages.is_empty() {
+        bail!("--languages needs at least one of: {}", Lang::valid_codes());
+    }
+    let mut languages = args.languages.clone();
+    languages.dedup();
+    if args.dir.exists() && args.dir.read_dir()?.next().is_some() {
+        bail!(
+            "{} is not empty; portaal init only writes into a new or empty folder",
+            args.dir.display()
+        );
+    }
+    let id = match args.id {
+        Some(id) => id,
+        None => default_id(&args.dir),
+    };
+    std::fs::create_dir_all(args.dir.join("content"))
+        .with_context(|| format!("cannot create {}", args.dir.display()))?;
+    std::fs::write(args.dir.join("portal.toml"), portal_toml(&id, &languages))?;
+    std::fs::write(args.dir.join(".gitignore"), "/public/\n")?;
+    for lang in &languages {
+        let dir = args.dir.join("content").join(lang.code());
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("index.md"), index_md(*lang))?;
+    }
+    println!(
+        "created portal `{id}` in {} ({}); fill in portal.toml, then run `portaal build {}`",
+        args.dir.display(),
+        languages
+            .iter()
+            .map(|l| l.code())
+            .collect::<Vec<_>>()
+            .join(", "),
+        args.dir.display()
+    );
+    Ok(())
+}
+
+fn default_id(dir: &std::path::Path) -> String {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let id: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let id = id.trim_matches('-').to_string();
+    if id.is_empty() { "portal".into() } else { id }
+}
+
+/// A translatable value in the chosen languages, from one text per language.
+fn text(languages: &[Lang], nl: &str, fr: &str, de: &str, en: &str) -> String {
+    let mut out = String::from("{ ");
+    for (i, l) in languages.iter().enumerate() {
+        let v = match l {
+            Lang::Nl => nl,
+            Lang::Fr => fr,
+            Lang::De => de,
+            Lang::En => en,
+        };
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{} = {:?}", l.code(), v);
+    }
+    out.push_str(" }");
+    out
+}
+
+fn portal_toml(id: &str, languages: &[Lang]) -> String {
+    let t = |nl, fr, de, en| text(languages, nl, fr, de, en);
+    let langs = languages
+        .iter()
+        .map(|l| format!("{:?}", l.code()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        r#"# The client firm's facts. The portal's pages, tables and forms come from here.
+# Reference: the README of portaal, section "portal.toml".
+
+[site]
+id = "{id}"
+base_url = "https://privacy.example.be"
+languages = [{langs}]
+default_language = "{default}"
+title = {title}
+policy_version = "1.0"
+last_updated = 2026-01-01
+
+[controller]
+legal_name = "Example BV"
+legal_form = {legal_form}
+enterprise_number = "0123.456.749"
+email = "privacy@example.be"
+phone = "+32 2 000 00 00"
+
+[controller.address]
+street = "Voorbeeldstraat 1"
+postal_code = "1000"
+city = {city}
+country = "BE"
+
+[contacts]
+requests = "info@example.be"
+complaints = "complaints@example.be"
+
+[authority]
+name = {authority}
+website = "https://www.dataprotectionauthority.be"
+
+[[purposes]]
+id = "customers"
+name = {purpose}
+legal_basis = "contract"
+data_categories = ["identity", "contact", "order"]
+retention = {{ period = "7y" }}
+
+[[cookies]]
+name = "session"
+provider = "Example BV"
+category = "strictly_necessary"
+party = "first"
+duration = "session"
+purpose = {cookie}
+"#,
+        default = languages[0].code(),
+        title = t(
+            "Privacy bij Example",
+            "Vie privée chez Example",
+            "Datenschutz bei Example",
+            "Privacy at Example"
+        ),
+        legal_form = t(
+            "besloten vennootschap",
+            "société à responsabilité limitée",
+            "Gesellschaft mit beschränkter Haftung",
+            "private limited company"
+        ),
+        city = t("Brussel", "Bruxelles", "Brüssel", "Brussels"),
+        authority = t(
+            "Gegevensbeschermingsautoriteit",
+            "Autorité de protection des données",
+            "Datenschutzbehörde",
+            "Data Protection Authority"
+        ),
+        purpose = t(
+            "Klanten bedienen",
+            "Servir nos clients",
+            "Kunden bedienen",
+            "Serving our customers"
+        ),
+        cookie = t(
+            "Houdt je sessie bij.",
+            "Garde votre session.",
+            "Speichert Ihre Sitzung.",
+            "Keeps your session."
+        ),
+    )
+}
+
+fn index_md(lang: Lang) -> String {
+    let body = match lang {
+        Lang::Nl => {
+            "Hier lees je hoe wij met je persoonsgegevens omgaan en hoe je je rechten uitoefent."
+        }
+        Lang::Fr => {
+            "Vous trouverez ici comment nous traitons vos données personnelles et comment exercer vos droits."
+        }
+        Lang::De => {
+            "Hier lesen Sie, wie wir mit Ihren personenbezogenen Daten umgehen und wie Sie Ihre Rechte ausüben."
+        }
+        Lang::En => {
+            "Here you can read how we handle your personal data and how to exercise your rights."
+        }
+    };
+    format!("{body}\n")
+}

@@ -1,0 +1,202 @@
+//! Problems found in a site, collected rather than thrown.
+//!
+//! A build reports every problem it can find in one run: an agency fixing a
+//! portal should not have to rebuild once per typo. Each problem names the
+//! file, and where the source is known, the line and column.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A place in a source file, 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Position {
+    /// The line and column (in characters) of byte `offset` in `source`.
+    pub fn of_offset(source: &str, offset: usize) -> Position {
+        let offset = offset.min(source.len());
+        let before = &source[..floor_char_boundary(source, offset)];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        Position { line, column }
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// A stable code for checklist findings (`P013`); empty for build errors.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub code: &'static str,
+    pub file: PathBuf,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub position: Option<Position>,
+    pub message: String,
+    /// What to do about it, when that is not obvious from the message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            code: "",
+            file: file.into(),
+            position: None,
+            message: message.into(),
+            fix: None,
+        }
+    }
+
+    pub fn warning(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(file, message)
+        }
+    }
+
+    pub fn at(mut self, position: Position) -> Self {
+        self.position = Some(position);
+        self
+    }
+
+    pub fn with_fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = Some(fix.into());
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{}", self.file.display())?;
+        if let Some(p) = self.position {
+            write!(f, ":{}:{}", p.line, p.column)?;
+        }
+        write!(f, ": {severity}")?;
+        if !self.code.is_empty() {
+            write!(f, "[{}]", self.code)?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(fix) = &self.fix {
+            write!(f, "\n  fix: {fix}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A source file's text, kept so that byte spans can become line and column.
+#[derive(Clone, Copy)]
+pub struct SourceFile<'a> {
+    pub path: &'a Path,
+    pub text: &'a str,
+}
+
+impl SourceFile<'_> {
+    pub fn error_at(&self, offset: Option<usize>, message: impl Into<String>) -> Diagnostic {
+        let d = Diagnostic::error(self.path, message);
+        match offset {
+            Some(o) => d.at(Position::of_offset(self.text, o)),
+            None => d,
+        }
+    }
+}
+
+/// All problems found in one site. The error type of loading and building.
+#[derive(Debug, Default, Clone)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Sorted by file and position, so reports are stable from run to run.
+    pub fn sorted(mut self) -> Self {
+        self.0.sort_by(|a, b| {
+            (&a.file, a.position, &a.message).cmp(&(&b.file, b.position, &b.message))
+        });
+        self.0.dedup();
+        self
+    }
+
+    /// `Ok(value)` when nothing is an error.
+    pub fn into_result<T>(self, value: T) -> Result<T, Diagnostics> {
+        if self.has_errors() {
+            Err(self.sorted())
+        } else {
+            Ok(value)
+        }
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.0 {
+            writeln!(f, "{d}")?;
+        }
+        let errors = self
+            .0
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        write!(
+            f,
+            "{errors} {}",
+            if errors == 1 { "problem" } else { "problems" }
+        )
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_lines_and_characters() {
+        let src = "a = 1\nbé = 2\n";
+        assert_eq!(Position::of_offset(src, 0), Position { line: 1, column: 1 });
+        assert_eq!(Position::of_offset(src, 6), Position { line: 2, column: 1 });
+        // `=` after the two-character key `bé` (3 bytes).
+        assert_eq!(
+            Position::of_offset(src, 10),
+            Position { line: 2, column: 4 }
+        );
+    }
+}

@@ -1,0 +1,12 @@
+//! portaal builds multilingual GDPR privacy portals for web agencies' client
+//! firms, and runs the endpoint that turns their request forms into tickets.
+//!
+//! The pipeline is `site` (load and check) → `render` (model, templates,
+//! output). Commands in `cmd` are thin layers over it.
+
+pub mod cli;
+pub mod cmd;
+pub mod diagnostics;
+pub mod render;
+pub mod site;
+pub mod theme;

@@ -1,0 +1,473 @@
+//! From a loaded site to its output files: plan the pages, render them in
+//! parallel, check their links, and hand the files to the writer.
+
+pub mod markdown;
+pub mod model;
+pub mod output;
+mod sitemap;
+pub mod templates;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::site::Site;
+use crate::site::content::ContentFile;
+use crate::site::lang::Lang;
+use crate::site::page_kind::PageKind;
+use crate::theme::lookup;
+use model::LangView;
+use output::Files;
+
+/// How to build: everything that is not in the site itself.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// Replaces `[site] base_url`, e.g. for a staging host.
+    pub base_url: Option<String>,
+}
+
+/// One page to render.
+struct Plan<'a> {
+    lang: Lang,
+    kind: Target,
+    content: Option<&'a ContentFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    Page(PageKind),
+    NotFound,
+    LanguageChoice,
+}
+
+impl Target {
+    fn output(&self, lang: Lang) -> String {
+        match self {
+            Target::Page(kind) => format!("{lang}/{}index.html", kind.path()),
+            Target::NotFound => "404.html".into(),
+            Target::LanguageChoice => "index.html".into(),
+        }
+    }
+
+    fn template(&self) -> &'static str {
+        match self {
+            Target::Page(kind) => kind.template(),
+            Target::NotFound => "404.html",
+            Target::LanguageChoice => "language-choice.html",
+        }
+    }
+
+    fn kind_name(&self) -> &'static str {
+        match self {
+            Target::Page(PageKind::Index) => "index",
+            Target::Page(PageKind::Privacy) => "privacy",
+            Target::Page(PageKind::Cookies) => "cookies",
+            Target::Page(PageKind::Right(_)) => "right",
+            Target::Page(PageKind::Thanks) => "thanks",
+            Target::Page(PageKind::Custom(_)) => "custom",
+            Target::NotFound => "not_found",
+            Target::LanguageChoice => "language_choice",
+        }
+    }
+
+    fn strings_key(&self) -> String {
+        match self {
+            Target::Page(PageKind::Right(r)) => format!("right.{}", r.key()),
+            Target::Page(kind) => format!("page.{}", kind.slug()),
+            Target::NotFound => "page.not_found".into(),
+            Target::LanguageChoice => "page.language_choice".into(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct PageView {
+    kind: &'static str,
+    slug: String,
+    right: Option<&'static str>,
+    title: String,
+    description: Option<String>,
+    content: String,
+    url: String,
+    permalink: String,
+}
+
+#[derive(Serialize)]
+struct LanguageLink {
+    code: Lang,
+    name: &'static str,
+    url: String,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct NavLink {
+    title: String,
+    url: String,
+    current: bool,
+}
+
+/// What a build produced.
+pub struct Built {
+    pub files: Files,
+    pub pages: usize,
+}
+
+/// Renders every page of `site` into memory.
+pub fn render_site(site: &Site, options: &BuildOptions) -> Result<Built, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let base_url = options
+        .base_url
+        .clone()
+        .unwrap_or_else(|| site.config.site.base_url.get_ref().clone());
+    let base_url = base_url.trim_end_matches('/').to_string();
+    let base_path = model::base_path(&base_url);
+    let languages = site.languages().to_vec();
+    let default_lang = *site.config.site.default_language.get_ref();
+
+    let tera = templates::compile(&site.theme)?;
+    let plans = plan_pages(site, &languages, default_lang, &mut diags);
+
+    // Markdown first: links are checked against the full list of pages.
+    let rendered_md: Vec<Option<markdown::Rendered>> = plans
+        .par_iter()
+        .map(|p| {
+            p.content
+                .map(|c| markdown::render_with_base(&c.markdown, &base_path))
+        })
+        .collect();
+
+    let mut statics: BTreeMap<String, Vec<u8>> = site.theme.statics.clone();
+    load_site_static(site, &mut statics, &mut diags);
+    let stylesheet = statics.get("style.css").map(|css| {
+        let hash = Sha256::digest(css);
+        format!(
+            "{base_path}style.css?v={:02x}{:02x}{:02x}{:02x}",
+            hash[0], hash[1], hash[2], hash[3]
+        )
+    });
+
+    let outputs: BTreeSet<String> = plans
+        .iter()
+        .map(|p| p.kind.output(p.lang))
+        .chain(statics.keys().cloned())
+        .collect();
+    for (plan, md) in plans.iter().zip(&rendered_md) {
+        if let (Some(content), Some(md)) = (plan.content, md) {
+            check_links(content, md, &base_path, &outputs, &mut diags);
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags.sorted());
+    }
+
+    let views: BTreeMap<Lang, (tera::Value, tera::Value)> = languages
+        .iter()
+        .map(|&l| {
+            let view = tera::Value::from_serializable(&LangView::new(site, &base_url, l));
+            let strings = tera::Value::from_serializable(&site.theme.strings.get(&l));
+            (l, (view, strings))
+        })
+        .collect();
+    let assets = tera::Value::from_serializable(&BTreeMap::from([("stylesheet", stylesheet)]));
+
+    let url_of = |lang: Lang, target: &Target| -> String {
+        match target {
+            Target::Page(kind) => format!("{base_path}{lang}/{}", kind.path()),
+            Target::NotFound => format!("{base_path}404.html"),
+            Target::LanguageChoice => base_path.clone(),
+        }
+    };
+
+    let rendered: Vec<Result<(String, Vec<u8>), Diagnostic>> = plans
+        .par_iter()
+        .zip(rendered_md.par_iter())
+        .map(|(plan, md)| {
+            let (view, strings_value) = &views[&plan.lang];
+            let strings = site.theme.strings.get(&plan.lang);
+            let string = |key: &str| strings.and_then(|s| lookup(s, key)).map(str::to_string);
+            let key = plan.kind.strings_key();
+            let front = plan.content.map(|c| &c.front);
+            let title = page_title(site, plan);
+            let description = front
+                .and_then(|f| f.description.clone())
+                .or_else(|| string(&format!("{key}.description")));
+            let url = url_of(plan.lang, &plan.kind);
+            let page = PageView {
+                kind: plan.kind.kind_name(),
+                slug: match &plan.kind {
+                    Target::Page(k) => k.slug().to_string(),
+                    _ => String::new(),
+                },
+                right: match &plan.kind {
+                    Target::Page(PageKind::Right(r)) => Some(r.key()),
+                    _ => None,
+                },
+                title,
+                description,
+                content: md.as_ref().map(|m| m.html.clone()).unwrap_or_default(),
+                permalink: format!(
+                    "{base_url}{}",
+                    url.strip_prefix(&base_path[..base_path.len() - 1])
+                        .unwrap_or(&url)
+                ),
+                url,
+            };
+            let languages_links: Vec<LanguageLink> = languages
+                .iter()
+                .map(|&l| LanguageLink {
+                    code: l,
+                    name: l.endonym(),
+                    url: match &plan.kind {
+                        Target::Page(_) => url_of(l, &plan.kind),
+                        _ => format!("{base_path}{l}/"),
+                    },
+                    current: l == plan.lang && matches!(plan.kind, Target::Page(_)),
+                })
+                .collect();
+            let nav: Vec<NavLink> = nav_targets(site, &plans, plan.lang)
+                .map(|(target, title)| NavLink {
+                    current: *target == plan.kind,
+                    url: url_of(plan.lang, target),
+                    title,
+                })
+                .collect();
+
+            let mut ctx = tera::Context::new();
+            if let Some(map) = view.as_map() {
+                for (k, v) in map.iter() {
+                    ctx.insert_value(k.to_string(), v.clone());
+                }
+            }
+            ctx.insert_value("t", strings_value.clone());
+            ctx.insert_value("assets", assets.clone());
+            ctx.insert("lang", &plan.lang);
+            ctx.insert("page", &page);
+            ctx.insert("languages", &languages_links);
+            ctx.insert("nav", &nav);
+            ctx.insert_value("form", tera::Value::none());
+            ctx.insert_value("page_content", tera::Value::safe_string(&page.content));
+            tera.render(plan.kind.template(), &ctx)
+                .map(|html| (plan.kind.output(plan.lang), html.into_bytes()))
+                .map_err(|e| templates::to_diagnostic(&site.theme, &e))
+        })
+        .collect();
+
+    let mut files = Files::new();
+    for r in rendered {
+        match r {
+            Ok((path, bytes)) => {
+                files.insert(path, bytes);
+            }
+            Err(d) => diags.push(d),
+        }
+    }
+    if diags.has_errors() {
+        return Err(diags.sorted());
+    }
+    let pages = files.len();
+    let page_urls: Vec<(Lang, PageKind)> = plans
+        .iter()
+        .filter_map(|p| match &p.kind {
+            Target::Page(k) if k.in_sitemap() => Some((p.lang, k.clone())),
+            _ => None,
+        })
+        .collect();
+    files.insert(
+        "sitemap.xml".into(),
+        sitemap::sitemap(&base_url, &base_path, &languages, &page_urls, &site.config).into_bytes(),
+    );
+    files.insert("robots.txt".into(), sitemap::robots(&base_url).into_bytes());
+    for (k, v) in statics {
+        files.entry(k).or_insert(v);
+    }
+    Ok(Built { files, pages })
+}
+
+/// The site's own `static/` folder, copied to the output root; it overrides
+/// the theme's static files of the same name.
+fn load_site_static(site: &Site, statics: &mut BTreeMap<String, Vec<u8>>, diags: &mut Diagnostics) {
+    let dir = site.dir.join("static");
+    if !dir.is_dir() {
+        return;
+    }
+    for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+        match entry {
+            Ok(e) if e.file_type().is_file() => {
+                let rel = e.path().strip_prefix(&dir).expect("walked from dir");
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                match std::fs::read(e.path()) {
+                    Ok(bytes) => {
+                        statics.insert(rel, bytes);
+                    }
+                    Err(err) => {
+                        diags.push(Diagnostic::error(e.path(), format!("cannot read: {err}")))
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(err) => diags.push(Diagnostic::error(&dir, format!("cannot read: {err}"))),
+        }
+    }
+}
+
+/// The pages of every language: the standard ones, the site's own pages
+/// (which must exist in every language), a 404 page and a language chooser.
+fn plan_pages<'a>(
+    site: &'a Site,
+    languages: &[Lang],
+    default_lang: Lang,
+    diags: &mut Diagnostics,
+) -> Vec<Plan<'a>> {
+    let find = |lang: Lang, kind: &PageKind| {
+        site.content
+            .iter()
+            .find(|c| c.lang == lang && &c.kind == kind)
+    };
+    let mut custom: BTreeMap<String, i64> = BTreeMap::new();
+    for c in &site.content {
+        if let PageKind::Custom(slug) = &c.kind {
+            let w = custom.entry(slug.clone()).or_insert(c.front.weight);
+            *w = (*w).min(c.front.weight);
+            if c.front.title.is_none() {
+                diags.push(
+                    Diagnostic::error(&c.path, "the site's own pages need a title")
+                        .with_fix("add `title = \"…\"` to the front matter between `+++` lines"),
+                );
+            }
+        }
+    }
+    let mut custom: Vec<(String, i64)> = custom.into_iter().collect();
+    custom.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+
+    let mut plans = Vec::new();
+    for &lang in languages {
+        let mut kinds = PageKind::standard();
+        kinds.extend(
+            custom
+                .iter()
+                .map(|(slug, _)| PageKind::Custom(slug.clone())),
+        );
+        for kind in kinds {
+            let content = find(lang, &kind);
+            if content.is_none() {
+                if let PageKind::Custom(slug) = &kind {
+                    diags.push(
+                        Diagnostic::error(
+                            format!("content/{lang}/{slug}.md"),
+                            format!("page `{slug}` exists in other languages but not in `{lang}`"),
+                        )
+                        .with_fix("write it in every language of the site, or remove it"),
+                    );
+                }
+            }
+            plans.push(Plan {
+                lang,
+                kind: Target::Page(kind),
+                content,
+            });
+        }
+    }
+    for kind in [Target::NotFound, Target::LanguageChoice] {
+        plans.push(Plan {
+            lang: default_lang,
+            kind,
+            content: None,
+        });
+    }
+    plans
+}
+
+/// The menu of a language: landing page, statement, cookies, own pages.
+fn nav_targets<'p>(
+    site: &'p Site,
+    plans: &'p [Plan],
+    lang: Lang,
+) -> impl Iterator<Item = (&'p Target, String)> + 'p {
+    plans
+        .iter()
+        .filter(move |p| p.lang == lang)
+        .filter_map(|p| match &p.kind {
+            Target::Page(PageKind::Index | PageKind::Privacy | PageKind::Cookies)
+            | Target::Page(PageKind::Custom(_)) => Some((&p.kind, page_title(site, p))),
+            _ => None,
+        })
+}
+
+/// The front matter's title, else the theme's title for the page kind.
+fn page_title(site: &Site, plan: &Plan) -> String {
+    plan.content
+        .and_then(|c| c.front.title.clone())
+        .or_else(|| {
+            let strings = site.theme.strings.get(&plan.lang)?;
+            lookup(strings, &format!("{}.title", plan.kind.strings_key())).map(str::to_string)
+        })
+        .unwrap_or_default()
+}
+
+/// Every root-relative or relative link in the site's Markdown must lead to
+/// a page or file of the build.
+fn check_links(
+    content: &ContentFile,
+    md: &markdown::Rendered,
+    base_path: &str,
+    outputs: &BTreeSet<String>,
+    diags: &mut Diagnostics,
+) {
+    for link in &md.links {
+        if link.starts_with('#') || link.starts_with("//") || link.contains(':') {
+            continue; // in-page, external, mailto:, tel:
+        }
+        let path = link.split(['#', '?']).next().unwrap_or_default();
+        let resolved = if let Some(p) = path.strip_prefix(base_path) {
+            p.to_string()
+        } else if path.starts_with('/') {
+            // The Markdown was written with a base path that is not ours.
+            path.trim_start_matches('/').to_string()
+        } else {
+            let page_dir = format!("{}/{}", content.lang, content.kind.path());
+            normalize(&format!("{page_dir}{path}"))
+        };
+        let target = if resolved.is_empty() || resolved.ends_with('/') {
+            format!("{resolved}index.html")
+        } else {
+            resolved.clone()
+        };
+        if !outputs.contains(&target) && !outputs.contains(&format!("{resolved}/index.html")) {
+            diags.push(
+                Diagnostic::error(
+                    &content.path,
+                    format!("broken link `{link}`: no page or file at that address"),
+                )
+                .with_fix("link to a page of this portal, e.g. `/nl/cookies/`"),
+            );
+        }
+    }
+    for img in &md.images_without_alt {
+        diags.push(
+            Diagnostic::warning(
+                &content.path,
+                format!("image `{img}` has no alternative text"),
+            )
+            .with_fix("write `![what the image shows](…)` so screen-reader users get it too"),
+        );
+    }
+}
+
+/// Resolves `.` and `..` segments of a relative path.
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    parts.join("/")
+}

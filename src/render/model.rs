@@ -1,0 +1,331 @@
+//! The site seen in one language: what every template receives.
+//!
+//! All translatable values are resolved here, once per language, so that
+//! templates only print strings and never pick a language themselves.
+
+use serde::Serialize;
+
+use crate::site::Site;
+use crate::site::config::{Config, CookieCategory, LegalBasis, Party, RecipientKind, Safeguard};
+use crate::site::lang::Lang;
+use crate::site::page_kind::Right;
+use crate::site::text::Text;
+use crate::theme::lookup;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteView {
+    pub id: String,
+    pub title: String,
+    pub base_url: String,
+    pub base_path: String,
+    pub default_language: Lang,
+    pub policy_version: String,
+    pub last_updated: String,
+    pub last_updated_iso: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AddressView {
+    pub street: String,
+    pub postal_code: String,
+    pub city: String,
+    pub country: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DpoView {
+    pub name: Option<String>,
+    pub email: String,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ControllerView {
+    pub legal_name: String,
+    pub legal_form: Option<String>,
+    pub address: AddressView,
+    pub enterprise_number: Option<String>,
+    pub email: String,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub dpo: Option<DpoView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ContactsView {
+    pub requests: Option<String>,
+    pub complaints: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthorityView {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub website: Option<String>,
+    pub complaint_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipientRef {
+    pub id: String,
+    pub name: String,
+    pub service: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PurposeView {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub legal_basis: LegalBasis,
+    pub legal_basis_article: &'static str,
+    pub legitimate_interest: Option<String>,
+    pub data_categories: Vec<String>,
+    pub retention_period: Option<String>,
+    pub retention_criteria: Option<String>,
+    pub recipients: Vec<RecipientRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipientView {
+    pub id: String,
+    pub name: String,
+    pub kind: RecipientKind,
+    pub service: String,
+    pub country: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TransferView {
+    pub recipient_name: String,
+    pub country: String,
+    pub safeguard: Safeguard,
+    pub details: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CookieView {
+    pub name: String,
+    pub prefix: bool,
+    pub provider: String,
+    pub party: Party,
+    pub duration: String,
+    pub purpose: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CookieGroup {
+    pub category: CookieCategory,
+    pub cookies: Vec<CookieView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RightView {
+    pub key: &'static str,
+    pub article: &'static str,
+    pub url: String,
+}
+
+/// Everything about the firm, in one language.
+#[derive(Debug, Clone, Serialize)]
+pub struct LangView {
+    pub site: SiteView,
+    pub controller: ControllerView,
+    pub contacts: ContactsView,
+    pub authority: AuthorityView,
+    pub purposes: Vec<PurposeView>,
+    pub recipients: Vec<RecipientView>,
+    pub transfers: Vec<TransferView>,
+    pub cookie_groups: Vec<CookieGroup>,
+    pub rights: Vec<RightView>,
+}
+
+fn text(t: &toml::Spanned<Text>, lang: Lang) -> String {
+    t.get_ref().in_lang(lang)
+}
+
+fn opt_text(t: &Option<toml::Spanned<Text>>, lang: Lang) -> Option<String> {
+    t.as_ref().map(|t| text(t, lang))
+}
+
+/// The path part of `base_url`, always ending in `/`: `/` or `/privacy/`.
+pub fn base_path(base_url: &str) -> String {
+    let path = url::Url::parse(base_url)
+        .map(|u| u.path().to_string())
+        .unwrap_or_default();
+    let trimmed = path.trim_end_matches('/');
+    format!("{trimmed}/")
+}
+
+impl LangView {
+    pub fn new(site: &Site, base_url: &str, lang: Lang) -> LangView {
+        let config: &Config = &site.config;
+        let strings = site.theme.strings.get(&lang);
+        let string = |key: &str| {
+            strings
+                .and_then(|s| lookup(s, key))
+                .unwrap_or_default()
+                .to_string()
+        };
+        let base_path = base_path(base_url);
+        let updated = config.site.last_updated.get_ref();
+        let (last_updated, last_updated_iso) = match updated.date {
+            Some(d) => (lang.format_date(d.year, d.month, d.day), d.to_string()),
+            None => (String::new(), String::new()),
+        };
+        let ctl = &config.controller;
+        let find_recipient = |id: &str| config.recipients.iter().find(|r| r.id.get_ref() == id);
+        let category = |t: &toml::Spanned<Text>| match t.get_ref() {
+            Text::Same(key) => strings
+                .and_then(|s| lookup(s, &format!("data_category.{key}")))
+                .map(str::to_string)
+                .unwrap_or_else(|| key.clone()),
+            other => other.in_lang(lang),
+        };
+        let session_word = string("session");
+
+        LangView {
+            site: SiteView {
+                id: config.site.id.get_ref().clone(),
+                title: text(&config.site.title, lang),
+                base_url: base_url.trim_end_matches('/').to_string(),
+                base_path: base_path.clone(),
+                default_language: *config.site.default_language.get_ref(),
+                policy_version: config.site.policy_version.get_ref().clone(),
+                last_updated,
+                last_updated_iso,
+            },
+            controller: ControllerView {
+                legal_name: ctl.legal_name.clone(),
+                legal_form: opt_text(&ctl.legal_form, lang),
+                address: AddressView {
+                    street: ctl.address.street.clone(),
+                    postal_code: ctl.address.postal_code.clone(),
+                    city: text(&ctl.address.city, lang),
+                    country: ctl.address.country.get_ref().clone(),
+                },
+                enterprise_number: ctl.enterprise_number.as_ref().map(|n| n.get_ref().clone()),
+                email: ctl.email.get_ref().clone(),
+                phone: ctl.phone.clone(),
+                website: ctl.website.as_ref().map(|w| w.get_ref().clone()),
+                dpo: ctl.dpo.as_ref().map(|d| DpoView {
+                    name: d.name.clone(),
+                    email: d.email.get_ref().clone(),
+                    phone: d.phone.clone(),
+                }),
+            },
+            contacts: ContactsView {
+                requests: config
+                    .contacts
+                    .requests
+                    .as_ref()
+                    .map(|r| r.get_ref().clone()),
+                complaints: config
+                    .contacts
+                    .complaints
+                    .as_ref()
+                    .map(|r| r.get_ref().clone()),
+            },
+            authority: AuthorityView {
+                name: opt_text(&config.authority.name, lang),
+                address: opt_text(&config.authority.address, lang),
+                phone: config.authority.phone.clone(),
+                email: config.authority.email.as_ref().map(|e| e.get_ref().clone()),
+                website: config
+                    .authority
+                    .website
+                    .as_ref()
+                    .map(|e| e.get_ref().clone()),
+                complaint_url: config
+                    .authority
+                    .complaint_url
+                    .as_ref()
+                    .map(|e| e.get_ref().clone()),
+            },
+            purposes: config
+                .purposes
+                .iter()
+                .map(|p| {
+                    let retention = p.retention.get_ref();
+                    PurposeView {
+                        id: p.id.get_ref().clone(),
+                        name: text(&p.name, lang),
+                        description: opt_text(&p.description, lang),
+                        legal_basis: p.legal_basis,
+                        legal_basis_article: p.legal_basis.article(),
+                        legitimate_interest: opt_text(&p.legitimate_interest, lang),
+                        data_categories: p.data_categories.iter().map(category).collect(),
+                        retention_period: retention
+                            .period
+                            .as_ref()
+                            .map(|d| d.get_ref().render(lang, &session_word)),
+                        retention_criteria: opt_text(&retention.criteria, lang),
+                        recipients: p
+                            .recipients
+                            .iter()
+                            .filter_map(|id| find_recipient(id.get_ref()))
+                            .map(|r| RecipientRef {
+                                id: r.id.get_ref().clone(),
+                                name: r.name.clone(),
+                                service: text(&r.service, lang),
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+            recipients: config
+                .recipients
+                .iter()
+                .map(|r| RecipientView {
+                    id: r.id.get_ref().clone(),
+                    name: r.name.clone(),
+                    kind: r.kind,
+                    service: text(&r.service, lang),
+                    country: r.country.get_ref().clone(),
+                })
+                .collect(),
+            transfers: config
+                .transfers
+                .iter()
+                .map(|t| TransferView {
+                    recipient_name: find_recipient(t.recipient.get_ref())
+                        .map(|r| r.name.clone())
+                        .unwrap_or_default(),
+                    country: t.country.get_ref().clone(),
+                    safeguard: t.safeguard,
+                    details: opt_text(&t.details, lang),
+                })
+                .collect(),
+            cookie_groups: CookieCategory::ALL
+                .into_iter()
+                .map(|category| CookieGroup {
+                    category,
+                    cookies: config
+                        .cookies
+                        .iter()
+                        .filter(|c| c.category == category)
+                        .map(|c| CookieView {
+                            name: c.name.get_ref().clone(),
+                            prefix: c.prefix,
+                            provider: c.provider.clone(),
+                            party: c.party,
+                            duration: c.duration.get_ref().render(lang, &session_word),
+                            purpose: text(&c.purpose, lang),
+                        })
+                        .collect(),
+                })
+                .filter(|g: &CookieGroup| !g.cookies.is_empty())
+                .collect(),
+            rights: Right::ALL
+                .into_iter()
+                .map(|r| RightView {
+                    key: r.key(),
+                    article: r.article(),
+                    url: format!("{base_path}{lang}/{}/", r.slug()),
+                })
+                .collect(),
+        }
+    }
+}

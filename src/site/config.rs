@@ -1,0 +1,328 @@
+//! The shape of `portal.toml`: one firm's facts.
+//!
+//! Every struct denies unknown keys so that a typo is an error rather than a
+//! silently missing paragraph in a legal text. Values whose correctness can
+//! only be judged later (an e-mail address, an enterprise number) are kept
+//! `Spanned`, so that validation can point at the line that holds them.
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::value::Datetime;
+
+use super::duration::Duration;
+use super::lang::Lang;
+use super::text::Text;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSection {
+    /// Stable identifier of the client portal; it is signed into every form.
+    pub id: Spanned<String>,
+    /// Where the portal is published, e.g. `https://privacy.example.be`.
+    pub base_url: Spanned<String>,
+    pub languages: Spanned<Vec<Lang>>,
+    pub default_language: Spanned<Lang>,
+    pub title: Spanned<Text>,
+    pub policy_version: Spanned<String>,
+    pub last_updated: Spanned<Datetime>,
+    /// Name of the theme folder under `themes/`; `default` is built in.
+    #[serde(default = "default_theme")]
+    pub theme: String,
+}
+
+fn default_theme() -> String {
+    "default".to_string()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    pub street: String,
+    pub postal_code: String,
+    pub city: Spanned<Text>,
+    /// ISO 3166-1 alpha-2 code, e.g. `BE`.
+    pub country: Spanned<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dpo {
+    pub name: Option<String>,
+    pub email: Spanned<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Controller {
+    pub legal_name: String,
+    pub legal_form: Option<Spanned<Text>>,
+    pub address: Address,
+    /// Belgian KBO/BCE number (`0123.456.749`) or Dutch KvK number.
+    pub enterprise_number: Option<Spanned<String>>,
+    pub email: Spanned<String>,
+    pub phone: Option<String>,
+    pub website: Option<Spanned<String>>,
+    pub dpo: Option<Dpo>,
+}
+
+/// Where tickets from the request forms go. The visitor never chooses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contacts {
+    pub requests: Option<Spanned<String>>,
+    pub complaints: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Authority {
+    /// Built-in facts for a national authority, e.g. `"BE"`; explicit fields
+    /// below override the preset's.
+    pub preset: Option<Spanned<String>>,
+    pub name: Option<Spanned<Text>>,
+    pub address: Option<Spanned<Text>>,
+    pub phone: Option<String>,
+    pub email: Option<Spanned<String>>,
+    pub website: Option<Spanned<String>>,
+    pub complaint_url: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// The URL the request forms post to: the agency's `portaal endpoint`.
+    pub url: Option<Spanned<String>>,
+}
+
+/// The six lawful bases of GDPR Art. 6(1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LegalBasis {
+    Consent,
+    Contract,
+    LegalObligation,
+    VitalInterests,
+    PublicTask,
+    LegitimateInterests,
+}
+
+impl LegalBasis {
+    pub fn key(self) -> &'static str {
+        match self {
+            LegalBasis::Consent => "consent",
+            LegalBasis::Contract => "contract",
+            LegalBasis::LegalObligation => "legal_obligation",
+            LegalBasis::VitalInterests => "vital_interests",
+            LegalBasis::PublicTask => "public_task",
+            LegalBasis::LegitimateInterests => "legitimate_interests",
+        }
+    }
+
+    /// The point of Art. 6(1) it rests on, e.g. "6(1)(a)".
+    pub fn article(self) -> &'static str {
+        match self {
+            LegalBasis::Consent => "6(1)(a)",
+            LegalBasis::Contract => "6(1)(b)",
+            LegalBasis::LegalObligation => "6(1)(c)",
+            LegalBasis::VitalInterests => "6(1)(d)",
+            LegalBasis::PublicTask => "6(1)(e)",
+            LegalBasis::LegitimateInterests => "6(1)(f)",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// How long, e.g. `"7y"`.
+    pub period: Option<Spanned<Duration>>,
+    /// When no fixed period fits: the criteria that decide it.
+    pub criteria: Option<Spanned<Text>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Purpose {
+    pub id: Spanned<String>,
+    pub name: Spanned<Text>,
+    pub description: Option<Spanned<Text>>,
+    pub legal_basis: LegalBasis,
+    /// Required when the basis is `legitimate_interests`.
+    pub legitimate_interest: Option<Spanned<Text>>,
+    /// Built-in category keys (`identity`, `contact`, …) or own wording.
+    #[serde(default)]
+    pub data_categories: Vec<Spanned<Text>>,
+    pub retention: Spanned<Retention>,
+    /// Ids of `[[recipients]]` that receive data for this purpose.
+    #[serde(default)]
+    pub recipients: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecipientKind {
+    /// Processes data on the firm's behalf (Art. 28).
+    Processor,
+    /// Decides on its own what it does with the data (an accountant, an authority).
+    Controller,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipient {
+    pub id: Spanned<String>,
+    pub name: String,
+    pub kind: RecipientKind,
+    /// What they do for the firm, e.g. "web hosting".
+    pub service: Spanned<Text>,
+    /// ISO country code where the data is processed.
+    pub country: Spanned<String>,
+}
+
+/// The legal instrument that makes a transfer outside the EEA lawful (Art. 45–49).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Safeguard {
+    AdequacyDecision,
+    StandardContractualClauses,
+    BindingCorporateRules,
+    Derogation,
+}
+
+impl Safeguard {
+    pub fn key(self) -> &'static str {
+        match self {
+            Safeguard::AdequacyDecision => "adequacy_decision",
+            Safeguard::StandardContractualClauses => "standard_contractual_clauses",
+            Safeguard::BindingCorporateRules => "binding_corporate_rules",
+            Safeguard::Derogation => "derogation",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transfer {
+    /// Id of the `[[recipients]]` entry that receives the data.
+    pub recipient: Spanned<String>,
+    pub country: Spanned<String>,
+    pub safeguard: Safeguard,
+    /// Where a copy of the safeguard can be obtained, or more detail.
+    pub details: Option<Spanned<Text>>,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CookieCategory {
+    StrictlyNecessary,
+    Functional,
+    Analytics,
+    Marketing,
+    SocialMedia,
+}
+
+impl CookieCategory {
+    pub const ALL: [CookieCategory; 5] = [
+        CookieCategory::StrictlyNecessary,
+        CookieCategory::Functional,
+        CookieCategory::Analytics,
+        CookieCategory::Marketing,
+        CookieCategory::SocialMedia,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            CookieCategory::StrictlyNecessary => "strictly_necessary",
+            CookieCategory::Functional => "functional",
+            CookieCategory::Analytics => "analytics",
+            CookieCategory::Marketing => "marketing",
+            CookieCategory::SocialMedia => "social_media",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Party {
+    First,
+    Third,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cookie {
+    /// The cookie's name, or the start of its name when `prefix = true`.
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub prefix: bool,
+    pub provider: String,
+    pub category: CookieCategory,
+    pub party: Party,
+    pub duration: Spanned<Duration>,
+    pub purpose: Spanned<Text>,
+}
+
+/// Everything in `portal.toml`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub site: SiteSection,
+    pub controller: Controller,
+    pub contacts: Contacts,
+    pub authority: Authority,
+    pub endpoint: Endpoint,
+    pub purposes: Vec<Purpose>,
+    pub recipients: Vec<Recipient>,
+    pub transfers: Vec<Transfer>,
+    pub cookies: Vec<Cookie>,
+}
+
+impl Config {
+    /// The top-level keys of `portal.toml`.
+    pub const KEYS: [&'static str; 9] = [
+        "site",
+        "controller",
+        "contacts",
+        "authority",
+        "endpoint",
+        "purposes",
+        "recipients",
+        "transfers",
+        "cookies",
+    ];
+
+    /// Reads `portal.toml` from its text, collecting every problem.
+    pub fn parse(
+        file: crate::diagnostics::SourceFile<'_>,
+        diags: &mut crate::diagnostics::Diagnostics,
+    ) -> Option<Config> {
+        let text = file.text;
+        let mut doc = super::document::Document::parse(file, text, 0, diags);
+        if doc.is_empty() && diags.has_errors() {
+            return None;
+        }
+        let site = doc.section("site", true, diags);
+        let controller = doc.section("controller", true, diags);
+        let contacts = doc.section("contacts", true, diags);
+        let authority = doc.section("authority", false, diags).unwrap_or_default();
+        let endpoint = doc.section("endpoint", false, diags).unwrap_or_default();
+        let purposes = doc.array("purposes", diags);
+        let recipients = doc.array("recipients", diags);
+        let transfers = doc.array("transfers", diags);
+        let cookies = doc.array("cookies", diags);
+        doc.reject_unknown(&Self::KEYS, diags);
+        Some(Config {
+            site: site?,
+            controller: controller?,
+            contacts: contacts?,
+            authority,
+            endpoint,
+            purposes,
+            recipients,
+            transfers,
+            cookies,
+        })
+    }
+}

@@ -1,0 +1,74 @@
+//! A client portal as read from disk: its facts, its prose, its theme.
+
+pub mod config;
+pub mod content;
+pub mod document;
+pub mod duration;
+pub mod identifiers;
+pub mod lang;
+pub mod page_kind;
+pub mod text;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use crate::theme::Theme;
+use config::Config;
+use content::ContentFile;
+
+/// The name of a site's data file.
+pub const CONFIG_FILE: &str = "portal.toml";
+
+/// Everything read from one site directory, checked and ready to render.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub dir: PathBuf,
+    pub config: Config,
+    pub content: Vec<ContentFile>,
+    pub theme: Theme,
+}
+
+impl Site {
+    /// Reads and checks a site directory. Every problem found is returned,
+    /// not just the first.
+    pub fn load(dir: &Path) -> Result<Site, Diagnostics> {
+        let mut diags = Diagnostics::default();
+        let config_path = dir.join(CONFIG_FILE);
+        let text = match std::fs::read_to_string(&config_path) {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error(&config_path, format!("cannot read: {e}"))
+                        .with_fix("run `portaal init DIR` to create a new portal, or pass the directory that holds portal.toml"),
+                );
+                return Err(diags);
+            }
+        };
+        let file = SourceFile {
+            path: Path::new(CONFIG_FILE),
+            text: &text,
+        };
+        let Some(config) = Config::parse(file, &mut diags) else {
+            return Err(diags.sorted());
+        };
+        validate::check(file, &config, &mut diags);
+        let languages = config.site.languages.get_ref().clone();
+        let content = content::load(dir, &languages, &mut diags);
+        let theme = Theme::load(dir, &config.site.theme, &languages, &mut diags);
+        diags.into_result(Site {
+            dir: dir.to_path_buf(),
+            config,
+            content,
+            theme,
+        })
+    }
+
+    pub fn languages(&self) -> &[lang::Lang] {
+        self.config.site.languages.get_ref()
+    }
+
+    pub fn id(&self) -> &str {
+        self.config.site.id.get_ref()
+    }
+}

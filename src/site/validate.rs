@@ -1,0 +1,281 @@
+//! Checks on `portal.toml` that serde cannot make: translations, addresses,
+//! identifiers and references between sections. Every problem is collected.
+
+use std::collections::BTreeSet;
+
+use toml::Spanned;
+
+use super::config::{Config, LegalBasis};
+use super::identifiers::{enterprise_number_problem, is_valid_email, is_valid_web_url};
+use super::lang::Lang;
+use super::text::Text;
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+
+struct Checker<'a> {
+    file: SourceFile<'a>,
+    languages: Vec<Lang>,
+    diags: &'a mut Diagnostics,
+}
+
+impl Checker<'_> {
+    fn error<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) -> &mut Diagnostic {
+        self.diags
+            .push(self.file.error_at(Some(at.span().start), message));
+        self.diags.0.last_mut().expect("just pushed")
+    }
+
+    fn text(&mut self, what: &str, text: &Spanned<Text>) {
+        let missing: Vec<String> = text
+            .get_ref()
+            .missing(&self.languages)
+            .map(|l| l.to_string())
+            .collect();
+        if !missing.is_empty() {
+            let list = missing.join(", ");
+            self.error(text, format!("{what} has no translation in: {list}"))
+                .fix = Some(format!(
+                "add {} to the table, or give one plain string for all languages",
+                missing
+                    .iter()
+                    .map(|l| format!("`{l} = \"…\"`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+
+    fn opt_text(&mut self, what: &str, text: &Option<Spanned<Text>>) {
+        if let Some(t) = text {
+            self.text(what, t);
+        }
+    }
+
+    fn email(&mut self, what: &str, value: &Spanned<String>) {
+        if !is_valid_email(value.get_ref()) {
+            self.error(
+                value,
+                format!("{what} `{}` is not a valid e-mail address", value.get_ref()),
+            );
+        }
+    }
+
+    fn url(&mut self, what: &str, value: &Spanned<String>) {
+        if !is_valid_web_url(value.get_ref()) {
+            self.error(
+                value,
+                format!(
+                    "{what} `{}` is not an absolute http(s) URL",
+                    value.get_ref()
+                ),
+            )
+            .fix = Some("write the full address, e.g. `https://www.example.be`".into());
+        }
+    }
+
+    fn country(&mut self, value: &Spanned<String>) {
+        let c = value.get_ref();
+        if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+            self.error(
+                value,
+                format!(
+                    "country `{c}` should be a two-letter ISO 3166 code in capitals, e.g. `BE`"
+                ),
+            );
+        }
+    }
+}
+
+/// Reports every semantic problem of `config` to `diags`.
+pub fn check(file: SourceFile<'_>, config: &Config, diags: &mut Diagnostics) {
+    let site = &config.site;
+    let mut c = Checker {
+        file,
+        languages: site.languages.get_ref().clone(),
+        diags,
+    };
+
+    // [site]
+    let id = site.id.get_ref();
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        c.error(
+            &site.id,
+            format!("site id `{id}` should be lower-case letters, digits and hyphens"),
+        )
+        .fix =
+            Some("it names the portal in signed forms and tickets, e.g. `bakkerij-peeters`".into());
+    }
+    c.url("base_url", &site.base_url);
+    if c.languages.is_empty() {
+        c.error(&site.languages, "the site declares no language")
+            .fix = Some(format!("list at least one of: {}", Lang::valid_codes()));
+    }
+    let unique: BTreeSet<Lang> = c.languages.iter().copied().collect();
+    if unique.len() != c.languages.len() {
+        c.error(&site.languages, "a language is listed twice");
+    }
+    let default = *site.default_language.get_ref();
+    if !c.languages.is_empty() && !c.languages.contains(&default) {
+        c.error(
+            &site.default_language,
+            format!("default language `{default}` is not among the site's languages"),
+        );
+    }
+    c.text("site title", &site.title);
+    if site.policy_version.get_ref().trim().is_empty() {
+        c.error(&site.policy_version, "policy_version is empty");
+    }
+    let updated = site.last_updated.get_ref();
+    if updated.date.is_none() || updated.time.is_some() {
+        c.error(
+            &site.last_updated,
+            "last_updated should be a date like 2026-03-01",
+        );
+    }
+
+    // [controller]
+    let ctl = &config.controller;
+    c.opt_text("controller legal_form", &ctl.legal_form);
+    c.text("controller city", &ctl.address.city);
+    c.country(&ctl.address.country);
+    c.email("controller e-mail", &ctl.email);
+    if let Some(w) = &ctl.website {
+        c.url("controller website", w);
+    }
+    if let Some(n) = &ctl.enterprise_number {
+        if let Some(problem) = enterprise_number_problem(n.get_ref(), ctl.address.country.get_ref())
+        {
+            c.error(n, problem);
+        }
+    }
+    if let Some(dpo) = &ctl.dpo {
+        c.email("DPO e-mail", &dpo.email);
+    }
+
+    // [contacts]
+    match &config.contacts.requests {
+        Some(r) => c.email("requests address", r),
+        None => c.diags.push(
+            Diagnostic::error(file.path, "missing `requests` address in [contacts]")
+                .with_fix("add `requests = \"info@…\"`: every request form sends its ticket there"),
+        ),
+    }
+    if let Some(r) = &config.contacts.complaints {
+        c.email("complaints address", r);
+    }
+
+    // [authority]
+    let auth = &config.authority;
+    c.opt_text("authority name", &auth.name);
+    c.opt_text("authority address", &auth.address);
+    if let Some(e) = &auth.email {
+        c.email("authority e-mail", e);
+    }
+    for u in [&auth.website, &auth.complaint_url].into_iter().flatten() {
+        c.url("authority URL", u);
+    }
+
+    // [endpoint]
+    if let Some(u) = &config.endpoint.url {
+        c.url("endpoint url", u);
+    }
+
+    // [[recipients]]
+    let mut recipient_ids = BTreeSet::new();
+    for r in &config.recipients {
+        if !recipient_ids.insert(r.id.get_ref().as_str()) {
+            c.error(
+                &r.id,
+                format!("recipient id `{}` is used twice", r.id.get_ref()),
+            );
+        }
+        c.text("recipient service", &r.service);
+        c.country(&r.country);
+    }
+
+    // [[purposes]]
+    let mut purpose_ids = BTreeSet::new();
+    for p in &config.purposes {
+        if !purpose_ids.insert(p.id.get_ref().as_str()) {
+            c.error(
+                &p.id,
+                format!("purpose id `{}` is used twice", p.id.get_ref()),
+            );
+        }
+        c.text("purpose name", &p.name);
+        c.opt_text("purpose description", &p.description);
+        for cat in &p.data_categories {
+            c.text("data category", cat);
+        }
+        match (&p.legal_basis, &p.legitimate_interest) {
+            (LegalBasis::LegitimateInterests, None) => {
+                c.error(
+                    &p.id,
+                    format!(
+                        "purpose `{}` rests on legitimate interests but does not say which",
+                        p.id.get_ref()
+                    ),
+                )
+                .fix = Some(
+                    "add `legitimate_interest = { … }` stating the interest (Art. 13(1)(d))".into(),
+                );
+            }
+            (_, Some(li)) => c.text("legitimate interest", li),
+            _ => {}
+        }
+        let retention = p.retention.get_ref();
+        if retention.period.is_none() && retention.criteria.is_none() {
+            c.error(
+                &p.retention,
+                format!("purpose `{}` states no retention period", p.id.get_ref()),
+            )
+            .fix = Some(
+                "give `retention = { period = \"7y\" }` or `retention = { criteria = \"…\" }`"
+                    .into(),
+            );
+        }
+        c.opt_text("retention criteria", &retention.criteria);
+        for r in &p.recipients {
+            if !recipient_ids.contains(r.get_ref().as_str()) {
+                c.error(
+                    r,
+                    format!(
+                        "purpose `{}` names recipient `{}`, which is not in [[recipients]]",
+                        p.id.get_ref(),
+                        r.get_ref()
+                    ),
+                );
+            }
+        }
+    }
+
+    // [[transfers]]
+    for t in &config.transfers {
+        if !recipient_ids.contains(t.recipient.get_ref().as_str()) {
+            c.error(
+                &t.recipient,
+                format!(
+                    "transfer names recipient `{}`, which is not in [[recipients]]",
+                    t.recipient.get_ref()
+                ),
+            );
+        }
+        c.country(&t.country);
+        c.opt_text("transfer details", &t.details);
+    }
+
+    // [[cookies]]
+    let mut cookie_names = BTreeSet::new();
+    for k in &config.cookies {
+        if !cookie_names.insert(k.name.get_ref().as_str()) {
+            c.error(
+                &k.name,
+                format!("cookie `{}` is declared twice", k.name.get_ref()),
+            );
+        }
+        c.text("cookie purpose", &k.purpose);
+    }
+}

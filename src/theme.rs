@@ -1,0 +1,244 @@
+//! Themes: tera templates, static files and interface strings.
+//!
+//! The default theme is compiled into the binary. A site's
+//! `themes/<name>/` overrides it file by file (a template, a stylesheet) and
+//! key by key (an interface string), so an agency changes what it needs and
+//! keeps getting the rest from new portaal releases.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use crate::site::document::Document;
+use crate::site::lang::Lang;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// The default forms, embedded like the default theme.
+pub fn embedded_forms() -> &'static [(&'static str, &'static [u8])] {
+    embedded::FORMS
+}
+
+/// Where a theme file came from, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    BuiltIn(String),
+    Site(PathBuf),
+}
+
+impl Origin {
+    pub fn display_path(&self) -> PathBuf {
+        match self {
+            Origin::BuiltIn(rel) => PathBuf::from(format!("<built-in theme>/{rel}")),
+            Origin::Site(p) => p.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub source: String,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Theme {
+    /// Keyed by name relative to `templates/`, e.g. `partials/nav.html`.
+    pub templates: BTreeMap<String, Template>,
+    /// Keyed by path relative to `static/`; copied to the output root.
+    pub statics: BTreeMap<String, Vec<u8>>,
+    /// The interface strings of each language, as nested tables.
+    pub strings: BTreeMap<Lang, toml::Table>,
+}
+
+impl Theme {
+    /// The built-in theme merged with the site's `themes/<name>/`.
+    pub fn load(site_dir: &Path, name: &str, languages: &[Lang], diags: &mut Diagnostics) -> Theme {
+        let mut theme = Theme::default();
+        for (rel, bytes) in embedded::THEME {
+            theme.add_file(
+                rel,
+                bytes.to_vec(),
+                Origin::BuiltIn(rel.to_string()),
+                languages,
+                diags,
+            );
+        }
+        let dir = site_dir.join("themes").join(name);
+        if dir.is_dir() {
+            for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+                let entry = match entry {
+                    Ok(e) => e,
+                    Err(e) => {
+                        diags.push(Diagnostic::error(&dir, format!("cannot read: {e}")));
+                        continue;
+                    }
+                };
+                if !entry.file_type().is_file()
+                    || entry.file_name().to_string_lossy().starts_with('.')
+                {
+                    continue;
+                }
+                let rel = entry.path().strip_prefix(&dir).expect("walked from dir");
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                let shown = entry
+                    .path()
+                    .strip_prefix(site_dir)
+                    .unwrap_or(entry.path())
+                    .to_path_buf();
+                match std::fs::read(entry.path()) {
+                    Ok(bytes) => theme.add_file(&rel, bytes, Origin::Site(shown), languages, diags),
+                    Err(e) => diags.push(Diagnostic::error(shown, format!("cannot read: {e}"))),
+                }
+            }
+        } else if name != "default" {
+            diags.push(
+                Diagnostic::error(
+                    site_dir.join("portal.toml"),
+                    format!("theme `{name}` not found at {}", dir.display()),
+                )
+                .with_fix(
+                    "create that folder, or remove `theme` from [site] to use the built-in theme",
+                ),
+            );
+        }
+        theme.check_strings(languages, diags);
+        theme
+    }
+
+    fn add_file(
+        &mut self,
+        rel: &str,
+        bytes: Vec<u8>,
+        origin: Origin,
+        languages: &[Lang],
+        diags: &mut Diagnostics,
+    ) {
+        let shown = origin.display_path();
+        if let Some(name) = rel.strip_prefix("templates/") {
+            match String::from_utf8(bytes) {
+                Ok(source) => {
+                    self.templates
+                        .insert(name.to_string(), Template { source, origin });
+                }
+                Err(_) => diags.push(Diagnostic::error(shown, "template is not valid UTF-8")),
+            }
+        } else if let Some(name) = rel.strip_prefix("static/") {
+            self.statics.insert(name.to_string(), bytes);
+        } else if let Some(file) = rel.strip_prefix("i18n/") {
+            let Some(lang) = file
+                .strip_suffix(".toml")
+                .and_then(|l| l.parse::<Lang>().ok())
+            else {
+                diags.push(Diagnostic::error(
+                    shown,
+                    format!(
+                        "i18n files are named <language>.toml, one of: {}",
+                        Lang::valid_codes()
+                    ),
+                ));
+                return;
+            };
+            if !languages.contains(&lang) {
+                return;
+            }
+            let Ok(text) = String::from_utf8(bytes) else {
+                diags.push(Diagnostic::error(shown, "not valid UTF-8"));
+                return;
+            };
+            let source = SourceFile {
+                path: &shown,
+                text: &text,
+            };
+            let doc = Document::parse(source, &text, 0, diags);
+            if let Some(table) = doc.into_value::<toml::Table>(diags) {
+                deep_merge(self.strings.entry(lang).or_default(), table);
+            }
+        } else {
+            diags.push(
+                Diagnostic::error(shown, "unexpected file in theme")
+                    .with_fix("a theme holds templates/, static/ and i18n/"),
+            );
+        }
+    }
+
+    /// Every string key used in any of the site's languages must exist in all.
+    fn check_strings(&self, languages: &[Lang], diags: &mut Diagnostics) {
+        let keys: BTreeMap<Lang, BTreeSet<String>> = languages
+            .iter()
+            .map(|l| {
+                (
+                    *l,
+                    self.strings.get(l).map(flatten_keys).unwrap_or_default(),
+                )
+            })
+            .collect();
+        let all: BTreeSet<&String> = keys.values().flatten().collect();
+        for (lang, have) in &keys {
+            let missing: Vec<&str> = all
+                .iter()
+                .filter(|k| !have.contains(**k))
+                .map(|k| k.as_str())
+                .collect();
+            if !missing.is_empty() {
+                diags.push(
+                    Diagnostic::error(
+                        format!("themes/<theme>/i18n/{lang}.toml"),
+                        format!(
+                            "missing translation of {} string(s) in `{lang}`: {}",
+                            missing.len(),
+                            missing.join(", ")
+                        ),
+                    )
+                    .with_fix(format!("add these keys to themes/<theme>/i18n/{lang}.toml")),
+                );
+            }
+        }
+    }
+}
+
+/// Merges `over` into `base`: tables key by key, other values replaced.
+fn deep_merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => deep_merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+fn flatten_keys(table: &toml::Table) -> BTreeSet<String> {
+    fn walk(prefix: &str, table: &toml::Table, out: &mut BTreeSet<String>) {
+        for (k, v) in table {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                toml::Value::Table(t) => walk(&key, t, out),
+                _ => {
+                    out.insert(key);
+                }
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk("", table, &mut out);
+    out
+}
+
+/// Looks up a dotted key, e.g. `right.access.title`.
+pub fn lookup<'a>(strings: &'a toml::Table, key: &str) -> Option<&'a str> {
+    let mut parts = key.split('.');
+    let mut table = strings;
+    let last = parts.next_back()?;
+    for p in parts {
+        table = table.get(p)?.as_table()?;
+    }
+    table.get(last)?.as_str()
+}
