@@ -21,6 +21,8 @@ pub enum Command {
     Build(cmd::build::Args),
     /// Create a new client portal that builds at once.
     Init(cmd::init::Args),
+    /// Receive the portals' form posts and mail them as tickets.
+    Endpoint(cmd::endpoint::Args),
 }
 
 impl Cli {
@@ -29,6 +31,7 @@ impl Cli {
         match self.command {
             Command::Build(args) => cmd::build::run(args),
             Command::Init(args) => cmd::init::run(args),
+            Command::Endpoint(args) => cmd::endpoint::run(args),
         }
     }
 }

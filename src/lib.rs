@@ -7,6 +7,8 @@
 pub mod cli;
 pub mod cmd;
 pub mod diagnostics;
+pub mod endpoint;
+pub mod forms;
 pub mod render;
 pub mod site;
 pub mod theme;

@@ -1,6 +1,7 @@
 //! One module per subcommand, each with its own arguments and one `run`.
 
 pub mod build;
+pub mod endpoint;
 pub mod init;
 
 /// A failure whose details were already printed (per-site diagnostics);

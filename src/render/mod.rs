@@ -129,6 +129,7 @@ pub fn render_site(site: &Site, options: &BuildOptions) -> Result<Built, Diagnos
     let default_lang = *site.config.site.default_language.get_ref();
 
     let tera = templates::compile(&site.theme)?;
+    let form_signing = form_signing(site)?;
     let plans = plan_pages(site, &languages, default_lang, &mut diags);
 
     // Markdown first: links are checked against the full list of pages.
@@ -248,7 +249,19 @@ pub fn render_site(site: &Site, options: &BuildOptions) -> Result<Built, Diagnos
             ctx.insert("page", &page);
             ctx.insert("languages", &languages_links);
             ctx.insert("nav", &nav);
-            ctx.insert_value("form", tera::Value::none());
+            match (&plan.kind, &form_signing) {
+                (Target::Page(PageKind::Right(right)), Some((action, keys, issued))) => {
+                    let signing = crate::forms::Signing {
+                        site_id: site.id(),
+                        keys,
+                        issued: *issued,
+                    };
+                    let view = crate::forms::for_right(&site.forms, *right)
+                        .and_then(|f| crate::forms::view(f, plan.lang, action, &signing));
+                    ctx.insert("form", &view);
+                }
+                _ => ctx.insert_value("form", tera::Value::none()),
+            }
             ctx.insert_value("page_content", tera::Value::safe_string(&page.content));
             tera.render(plan.kind.template(), &ctx)
                 .map(|html| (plan.kind.output(plan.lang), html.into_bytes()))
@@ -285,6 +298,40 @@ pub fn render_site(site: &Site, options: &BuildOptions) -> Result<Built, Diagnos
         files.entry(k).or_insert(v);
     }
     Ok(Built { files, pages })
+}
+
+/// What signing the rights pages' forms needs: the `[endpoint] url` they
+/// post to, the key ring and the issue time. `None` when the site has no
+/// endpoint, so it gets no forms; an error when it has one but no key, since
+/// its forms would be refused.
+fn form_signing(site: &Site) -> Result<Option<(String, crate::forms::sign::KeyRing, u64)>, Diagnostics> {
+    use crate::forms::sign::{KEY_FILE, KEYS_ENV, KeyRing};
+    let Some(url) = &site.config.endpoint.url else {
+        return Ok(None);
+    };
+    let error = |msg: String| {
+        let mut d = Diagnostics::default();
+        d.push(
+            Diagnostic::error(crate::site::CONFIG_FILE, msg).with_fix(format!(
+                "run `portaal init --key-only DIR` to create {KEY_FILE}, or set ${KEYS_ENV}"
+            )),
+        );
+        d
+    };
+    let keys = match KeyRing::find(&site.dir, None) {
+        Ok(Some(k)) if k.signing().is_some() => k,
+        Ok(_) => {
+            return Err(error(format!(
+                "[endpoint] url is set but there is no signing key for the request forms (looked in ${KEYS_ENV} and {KEY_FILE})"
+            )));
+        }
+        Err(e) => return Err(error(e.to_string())),
+    };
+    let issued = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    Ok(Some((url.get_ref().clone(), keys, issued)))
 }
 
 /// The site's own `static/` folder, copied to the output root; it overrides

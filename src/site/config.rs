@@ -93,6 +93,10 @@ pub struct Authority {
 pub struct Endpoint {
     /// The URL the request forms post to: the agency's `portaal endpoint`.
     pub url: Option<Spanned<String>>,
+    /// Send the requester a fixed-text acknowledgement (reference and due
+    /// date) once their request was delivered to the firm.
+    #[serde(default)]
+    pub acknowledge: bool,
 }
 
 /// The six lawful bases of GDPR Art. 6(1).

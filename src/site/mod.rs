@@ -27,6 +27,8 @@ pub struct Site {
     pub config: Config,
     pub content: Vec<ContentFile>,
     pub theme: Theme,
+    /// The request forms: built-in ones overlaid with the site's `forms/`.
+    pub forms: Vec<crate::forms::definition::FormDef>,
 }
 
 impl Site {
@@ -56,11 +58,13 @@ impl Site {
         let languages = config.site.languages.get_ref().clone();
         let content = content::load(dir, &languages, &mut diags);
         let theme = Theme::load(dir, &config.site.theme, &languages, &mut diags);
+        let forms = crate::forms::load(dir, &languages, &mut diags);
         diags.into_result(Site {
             dir: dir.to_path_buf(),
             config,
             content,
             theme,
+            forms,
         })
     }
 

@@ -1,0 +1,104 @@
+//! The portals one endpoint serves, keyed by site id, with what accepting a
+//! post needs: keys, forms, routed addresses and page URLs.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::forms::Route;
+use crate::forms::definition::FormDef;
+use crate::forms::sign::KeyRing;
+use crate::site::Site;
+use crate::site::lang::Lang;
+use crate::site::page_kind::Right;
+
+#[derive(Debug)]
+pub struct SiteEntry {
+    pub id: String,
+    pub dir: PathBuf,
+    pub firm: String,
+    pub base_url: String,
+    pub languages: Vec<Lang>,
+    pub default_language: Lang,
+    pub keys: KeyRing,
+    pub forms: HashMap<String, (FormDef, [u8; 32])>,
+    pub requests: Option<String>,
+    pub complaints: Option<String>,
+    pub acknowledge: bool,
+}
+
+impl SiteEntry {
+    /// The address a form's tickets go to.
+    pub fn route(&self, route: Route) -> Option<&str> {
+        match route {
+            Route::Requests => self.requests.as_deref(),
+            Route::Complaints => self.complaints.as_deref().or(self.requests.as_deref()),
+        }
+    }
+
+    pub fn thanks_url(&self, lang: Lang, reference: &str) -> String {
+        format!("{}/{lang}/thanks/?ref={reference}", self.base_url)
+    }
+
+    pub fn form_url(&self, lang: Lang, right: Right) -> String {
+        format!("{}/{lang}/{}/", self.base_url, right.slug())
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Registry {
+    pub sites: HashMap<String, SiteEntry>,
+}
+
+impl Registry {
+    /// Loads every site directory; a site that does not load stops the
+    /// start, since its forms would all be refused.
+    pub fn load(dirs: &[PathBuf], key_file: Option<&Path>) -> anyhow::Result<Registry> {
+        let mut reg = Registry::default();
+        for dir in dirs {
+            let site = Site::load(dir).map_err(|d| {
+                anyhow::anyhow!("{}", crate::cmd::build::prefixed(dir, &d))
+            })?;
+            let keys = KeyRing::find(dir, key_file)
+                .with_context(|| format!("signing keys of {}", dir.display()))?
+                .filter(|k| !k.keys.is_empty())
+                .with_context(|| {
+                    format!(
+                        "{}: no signing key; run `portaal init --key-only {0}` or set ${}",
+                        dir.display(),
+                        crate::forms::sign::KEYS_ENV
+                    )
+                })?;
+            let entry = SiteEntry::new(&site, keys);
+            if reg.sites.contains_key(&entry.id) {
+                bail!("two sites have the id `{}`", entry.id);
+            }
+            reg.sites.insert(entry.id.clone(), entry);
+        }
+        Ok(reg)
+    }
+}
+
+impl SiteEntry {
+    pub fn new(site: &Site, keys: KeyRing) -> SiteEntry {
+        let c = &site.config;
+        SiteEntry {
+            id: site.id().to_string(),
+            dir: site.dir.clone(),
+            firm: c.controller.legal_name.clone(),
+            base_url: c.site.base_url.get_ref().trim_end_matches('/').to_string(),
+            languages: site.languages().to_vec(),
+            default_language: *c.site.default_language.get_ref(),
+            keys,
+            forms: site
+                .forms
+                .iter()
+                .map(|f| (f.id.clone(), (f.clone(), f.schema_hash())))
+                .collect(),
+            requests: c.contacts.requests.as_ref().map(|s| s.get_ref().clone()),
+            complaints: c.contacts.complaints.as_ref().map(|s| s.get_ref().clone()),
+            acknowledge: c.endpoint.acknowledge,
+        }
+    }
+}

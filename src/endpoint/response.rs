@@ -1,0 +1,187 @@
+//! What the endpoint answers: a redirect to the thank-you page, an error
+//! page in the visitor's language, or JSON for sites that post with `fetch`.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::validate::FieldError;
+use crate::forms::strings::EndpointStrings;
+use crate::site::lang::Lang;
+
+/// Why a post was not accepted; each maps to one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum Rejection {
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("body larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("not a form post")]
+    UnsupportedMediaType,
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    /// Bad or unknown signature, key id, site or form. Deliberately one
+    /// variant: the visitor (or attacker) learns nothing about which.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("form expired")]
+    Expired,
+    #[error("{} invalid field(s)", .0.len())]
+    Invalid(Vec<FieldError>),
+    #[error("rate limited")]
+    TooMany(Duration),
+    #[error("could not store the request: {0}")]
+    Unavailable(String),
+}
+
+impl Rejection {
+    pub fn status(&self) -> u16 {
+        match self {
+            Rejection::NotFound => 404,
+            Rejection::MethodNotAllowed => 405,
+            Rejection::TooLarge(_) => 413,
+            Rejection::UnsupportedMediaType => 415,
+            Rejection::BadRequest(_) => 400,
+            Rejection::Forbidden(_) => 403,
+            Rejection::Expired => 410,
+            Rejection::Invalid(_) => 422,
+            Rejection::TooMany(_) => 429,
+            Rejection::Unavailable(_) => 503,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Rejection::NotFound => "not_found",
+            Rejection::MethodNotAllowed => "method_not_allowed",
+            Rejection::TooLarge(_) => "too_large",
+            Rejection::UnsupportedMediaType => "unsupported_media_type",
+            Rejection::BadRequest(_) => "bad_request",
+            Rejection::Forbidden(_) => "forbidden",
+            Rejection::Expired => "expired",
+            Rejection::Invalid(_) => "invalid",
+            Rejection::TooMany(_) => "too_many_requests",
+            Rejection::Unavailable(_) => "unavailable",
+        }
+    }
+}
+
+/// An answer, independent of the HTTP library.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(status: u16, body: &str) -> Reply {
+        Reply {
+            status,
+            headers: vec![("Content-Type", "text/plain; charset=utf-8".into())],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+}
+
+/// The visitor's request was stored: see the thank-you page.
+pub fn received(json: bool, thanks_url: &str, reference: &str, due: &str) -> Reply {
+    if json {
+        let body = json!({"status": "received", "reference": reference, "due": due, "location": thanks_url});
+        return Reply {
+            status: 200,
+            headers: vec![("Content-Type", "application/json".into())],
+            body: body.to_string().into_bytes(),
+        };
+    }
+    Reply {
+        status: 303,
+        headers: vec![
+            ("Location", thanks_url.to_string()),
+            ("Content-Type", "text/plain; charset=utf-8".into()),
+        ],
+        body: format!("Received: {reference}\n").into_bytes(),
+    }
+}
+
+/// An error page (or JSON) in `lang`, with a link back to the form.
+pub fn rejected(r: &Rejection, lang: Lang, json: bool, back: Option<&str>) -> Reply {
+    let s = EndpointStrings::get(lang);
+    let mut headers = Vec::new();
+    if let Rejection::TooMany(wait) = r {
+        headers.push(("Retry-After", wait.as_secs().max(1).to_string()));
+    }
+    let summary = match r {
+        Rejection::Forbidden(_) | Rejection::BadRequest(_) | Rejection::UnsupportedMediaType => {
+            s.forbidden
+        }
+        Rejection::Expired => s.expired,
+        Rejection::TooLarge(_) => s.too_large,
+        Rejection::TooMany(_) => s.too_many,
+        Rejection::Unavailable(_) => s.unavailable,
+        Rejection::Invalid(_) => s.error_intro,
+        Rejection::NotFound | Rejection::MethodNotAllowed => s.forbidden,
+    };
+    let errors: &[FieldError] = match r {
+        Rejection::Invalid(e) => e,
+        _ => &[],
+    };
+    if json {
+        headers.push(("Content-Type", "application/json".into()));
+        let body = json!({"status": "error", "error": r.code(), "message": summary, "errors": errors});
+        return Reply {
+            status: r.status(),
+            headers,
+            body: body.to_string().into_bytes(),
+        };
+    }
+    headers.push(("Content-Type", "text/html; charset=utf-8".into()));
+    let mut html = format!(
+        "<!doctype html>\n<html lang=\"{lang}\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\"><title>{title}</title></head>\n<body>\n<main>\n<h1>{title}</h1>\n<p>{summary}</p>\n",
+        title = escape(s.error_title),
+        summary = escape(summary),
+    );
+    if !errors.is_empty() {
+        html.push_str("<ul class=\"errors\">\n");
+        for e in errors {
+            html.push_str(&format!(
+                "<li data-field=\"{}\"><strong>{}</strong> {}</li>\n",
+                escape(&e.field),
+                escape(&e.label),
+                escape(&e.message)
+            ));
+        }
+        html.push_str("</ul>\n");
+    }
+    if let Some(back) = back {
+        html.push_str(&format!(
+            "<p><a class=\"back\" href=\"{}\">{}</a></p>\n",
+            escape(back),
+            escape(s.back)
+        ));
+    }
+    html.push_str("</main>\n</body>\n</html>\n");
+    Reply {
+        status: r.status(),
+        headers,
+        body: html.into_bytes(),
+    }
+}
+
+/// HTML-escapes text for content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

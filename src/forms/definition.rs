@@ -1,0 +1,353 @@
+//! Form definitions: one TOML file per form under `forms/`.
+//!
+//! A form says which right it serves, where its tickets go (`route`, resolved
+//! to the `[contacts]` addresses of `portal.toml`, so a post can never name an
+//! address) and its fields. The same definition renders the HTML form and
+//! validates the post, so the two can never disagree.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+
+use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use crate::site::document::Document;
+use crate::site::lang::Lang;
+use crate::site::page_kind::Right;
+use crate::site::text::Text;
+
+/// Where a form's tickets are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Route {
+    /// `[contacts] requests`, e.g. info@….
+    Requests,
+    /// `[contacts] complaints`.
+    Complaints,
+}
+
+/// What an input is; decides its HTML element and its validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Text,
+    Textarea,
+    Email,
+    Tel,
+    /// `YYYY-MM-DD`, as `<input type=date>` posts it.
+    Date,
+    Select,
+    Radio,
+    Checkbox,
+    /// A checkbox that must be ticked for the post to be accepted.
+    Consent,
+}
+
+impl FieldKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            FieldKind::Text => "text",
+            FieldKind::Textarea => "textarea",
+            FieldKind::Email => "email",
+            FieldKind::Tel => "tel",
+            FieldKind::Date => "date",
+            FieldKind::Select => "select",
+            FieldKind::Radio => "radio",
+            FieldKind::Checkbox => "checkbox",
+            FieldKind::Consent => "consent",
+        }
+    }
+
+    fn has_options(self) -> bool {
+        matches!(self, FieldKind::Select | FieldKind::Radio)
+    }
+
+    /// A length bound for kinds that take free text and set none.
+    fn default_max_length(self) -> usize {
+        match self {
+            FieldKind::Textarea => 5000,
+            FieldKind::Email => 254,
+            FieldKind::Tel => 40,
+            FieldKind::Date => 10,
+            _ => 200,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldOption {
+    pub value: Spanned<String>,
+    pub label: Spanned<Text>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    pub name: Spanned<String>,
+    pub kind: FieldKind,
+    #[serde(default)]
+    pub required: bool,
+    pub max_length: Option<usize>,
+    pub label: Spanned<Text>,
+    pub help: Option<Spanned<Text>>,
+    /// The HTML `autocomplete` token, e.g. `name`, `email`, `tel`.
+    pub autocomplete: Option<String>,
+    #[serde(default)]
+    pub options: Vec<FieldOption>,
+}
+
+impl Field {
+    pub fn name(&self) -> &str {
+        self.name.get_ref()
+    }
+
+    pub fn max_length(&self) -> usize {
+        self.max_length
+            .unwrap_or_else(|| self.kind.default_max_length())
+    }
+
+    /// The `inputmode` hint for on-screen keyboards.
+    pub fn inputmode(&self) -> Option<&'static str> {
+        match self.kind {
+            FieldKind::Email => Some("email"),
+            FieldKind::Tel => Some("tel"),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FormFile {
+    id: Spanned<String>,
+    right: Spanned<Right>,
+    route: Spanned<Route>,
+    /// Days a rendered form stays valid; older posts get 410 Gone.
+    max_age_days: Option<u32>,
+    title: Option<Spanned<Text>>,
+    fields: Vec<Field>,
+}
+
+/// A checked form definition.
+#[derive(Debug, Clone)]
+pub struct FormDef {
+    pub id: String,
+    pub right: Right,
+    pub route: Route,
+    pub max_age_days: u32,
+    pub title: Option<Text>,
+    pub fields: Vec<Field>,
+    /// Where it was read from, for messages.
+    pub origin: PathBuf,
+}
+
+/// Names the endpoint uses for its own hidden fields; a form field may not.
+pub const RESERVED: [&str; 7] = ["_site", "_form", "_lang", "_kid", "_ts", "_sig", HONEYPOT];
+
+/// The visually hidden field a person never fills in and a bot often does.
+pub const HONEYPOT: &str = "homepage";
+
+/// By default a rendered form is accepted for half a year: long enough for a
+/// cached page, short enough that a leaked signed form expires.
+pub const DEFAULT_MAX_AGE_DAYS: u32 = 183;
+
+impl FormDef {
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name() == name)
+    }
+
+    /// The field whose value is the requester's e-mail address (`Reply-To`).
+    pub fn email_field(&self) -> Option<&Field> {
+        self.fields.iter().find(|f| f.kind == FieldKind::Email)
+    }
+
+    /// A hash of everything that decides what a valid post is. It is signed
+    /// into every rendered form, so a page rendered from another version of
+    /// the form is refused rather than validated against the wrong rules.
+    pub fn schema_hash(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(b"portaal-form-schema-v1\0");
+        for part in [self.id.as_str(), self.right.slug(), route_key(self.route)] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        for f in &self.fields {
+            h.update(f.name().as_bytes());
+            h.update([0]);
+            h.update(f.kind.key().as_bytes());
+            h.update([0, u8::from(f.required)]);
+            h.update((f.max_length() as u64).to_be_bytes());
+            for o in &f.options {
+                h.update(o.value.get_ref().as_bytes());
+                h.update([0]);
+            }
+            h.update([1]);
+        }
+        h.finalize().into()
+    }
+}
+
+pub fn route_key(r: Route) -> &'static str {
+    match r {
+        Route::Requests => "requests",
+        Route::Complaints => "complaints",
+    }
+}
+
+/// Parses and checks one form file.
+pub fn parse(file: SourceFile<'_>, languages: &[Lang], diags: &mut Diagnostics) -> Option<FormDef> {
+    let doc = Document::parse(file, file.text, 0, diags);
+    if doc.is_empty() && diags.has_errors() {
+        return None;
+    }
+    let raw: FormFile = doc.into_value(diags)?;
+    let before = diags.0.len();
+    let err = |diags: &mut Diagnostics, at: usize, msg: String| {
+        diags.push(file.error_at(Some(at), msg));
+    };
+    let id = raw.id.get_ref();
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        err(
+            diags,
+            raw.id.span().start,
+            format!("form id `{id}` should be lowercase letters, digits and `-`"),
+        );
+    }
+    let check_text = |diags: &mut Diagnostics, what: &str, t: &Spanned<Text>| {
+        let missing: Vec<String> = t.get_ref().missing(languages).map(|l| l.to_string()).collect();
+        if !missing.is_empty() {
+            diags.push(
+                file.error_at(
+                    Some(t.span().start),
+                    format!("{what} has no translation in: {}", missing.join(", ")),
+                )
+                .with_fix("add the missing languages to the table"),
+            );
+        }
+    };
+    if let Some(t) = &raw.title {
+        check_text(diags, "title", t);
+    }
+    if raw.fields.is_empty() {
+        err(diags, raw.id.span().start, "a form needs at least one field".into());
+    }
+    let mut seen = BTreeMap::new();
+    for f in &raw.fields {
+        let name = f.name.get_ref();
+        let at = f.name.span().start;
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            || name.starts_with('_')
+        {
+            err(
+                diags,
+                at,
+                format!("field name `{name}` should be lowercase letters, digits and `_`, not starting with `_`"),
+            );
+        }
+        if RESERVED.contains(&name.as_str()) {
+            err(diags, at, format!("field name `{name}` is reserved by the endpoint"));
+        }
+        if seen.insert(name.clone(), ()).is_some() {
+            err(diags, at, format!("field `{name}` is defined twice"));
+        }
+        check_text(diags, &format!("label of `{name}`"), &f.label);
+        if let Some(h) = &f.help {
+            check_text(diags, &format!("help of `{name}`"), h);
+        }
+        if f.kind.has_options() && f.options.is_empty() {
+            err(
+                diags,
+                at,
+                format!("field `{name}` is a {} and needs `options`", f.kind.key()),
+            );
+        }
+        if !f.kind.has_options() && !f.options.is_empty() {
+            err(
+                diags,
+                at,
+                format!("field `{name}` is a {} and takes no `options`", f.kind.key()),
+            );
+        }
+        for o in &f.options {
+            check_text(diags, &format!("option `{}` of `{name}`", o.value.get_ref()), &o.label);
+        }
+        if f.max_length == Some(0) {
+            err(diags, at, format!("field `{name}`: max_length must be at least 1"));
+        }
+    }
+    if diags.0.len() > before {
+        return None;
+    }
+    Some(FormDef {
+        id: id.clone(),
+        right: *raw.right.get_ref(),
+        route: *raw.route.get_ref(),
+        max_age_days: raw.max_age_days.unwrap_or(DEFAULT_MAX_AGE_DAYS),
+        title: raw.title.map(|t| t.into_inner()),
+        fields: raw.fields,
+        origin: file.path.to_path_buf(),
+    })
+}
+
+/// The built-in forms overlaid with the site's `forms/*.toml`: a site file
+/// with the id of a built-in form replaces it, any other adds a form.
+pub fn load(site_dir: &Path, languages: &[Lang], diags: &mut Diagnostics) -> Vec<FormDef> {
+    let mut forms: BTreeMap<String, FormDef> = BTreeMap::new();
+    for (rel, bytes) in crate::theme::embedded_forms() {
+        if !rel.ends_with(".toml") {
+            continue;
+        }
+        let shown = PathBuf::from(format!("<built-in forms>/{rel}"));
+        let text = String::from_utf8_lossy(bytes);
+        let file = SourceFile {
+            path: &shown,
+            text: &text,
+        };
+        if let Some(f) = parse(file, languages, diags) {
+            forms.insert(f.id.clone(), f);
+        }
+    }
+    let dir = site_dir.join("forms");
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths {
+            if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+                continue;
+            }
+            let shown = path.strip_prefix(site_dir).unwrap_or(&path).to_path_buf();
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    let file = SourceFile {
+                        path: &shown,
+                        text: &text,
+                    };
+                    if let Some(f) = parse(file, languages, diags) {
+                        forms.insert(f.id.clone(), f);
+                    }
+                }
+                Err(e) => diags.push(Diagnostic::error(shown, format!("cannot read: {e}"))),
+            }
+        }
+    }
+    forms.into_values().collect()
+}
+
+/// The form a rights page shows: the one whose id is the right's slug, else
+/// the first form serving that right.
+pub fn for_right(forms: &[FormDef], right: Right) -> Option<&FormDef> {
+    forms
+        .iter()
+        .find(|f| f.id == right.slug() && f.right == right)
+        .or_else(|| forms.iter().find(|f| f.right == right))
+}

@@ -1,0 +1,171 @@
+//! The fixed wording around forms in each language: the submit button, the
+//! required marker, the endpoint's error and acknowledgement texts. Fixed so
+//! that nothing a visitor typed ever becomes part of a message's wording.
+
+use serde::Serialize;
+
+use crate::site::lang::Lang;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FormStrings {
+    pub submit: &'static str,
+    pub required: &'static str,
+    pub required_note: &'static str,
+    pub honeypot: &'static str,
+}
+
+impl FormStrings {
+    pub fn get(lang: Lang) -> FormStrings {
+        match lang {
+            Lang::Nl => FormStrings {
+                submit: "Verzenden",
+                required: "verplicht",
+                required_note: "Velden met * zijn verplicht.",
+                honeypot: "Laat dit veld leeg",
+            },
+            Lang::Fr => FormStrings {
+                submit: "Envoyer",
+                required: "obligatoire",
+                required_note: "Les champs marqués * sont obligatoires.",
+                honeypot: "Laissez ce champ vide",
+            },
+            Lang::De => FormStrings {
+                submit: "Senden",
+                required: "Pflichtfeld",
+                required_note: "Mit * markierte Felder sind Pflichtfelder.",
+                honeypot: "Dieses Feld leer lassen",
+            },
+            Lang::En => FormStrings {
+                submit: "Send",
+                required: "required",
+                required_note: "Fields marked * are required.",
+                honeypot: "Leave this field empty",
+            },
+        }
+    }
+}
+
+/// Why a field was refused, in words for the visitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Problem {
+    Missing,
+    TooLong,
+    NotAnEmail,
+    NotADate,
+    NotAPhone,
+    NotAnOption,
+    /// Control characters in a one-line field: tampering.
+    Forbidden,
+    Unknown,
+}
+
+impl Problem {
+    pub fn text(self, lang: Lang) -> &'static str {
+        use Problem::*;
+        match (lang, self) {
+            (Lang::Nl, Missing) => "is verplicht",
+            (Lang::Nl, TooLong) => "is te lang",
+            (Lang::Nl, NotAnEmail) => "is geen geldig e-mailadres",
+            (Lang::Nl, NotADate) => "is geen geldige datum",
+            (Lang::Nl, NotAPhone) => "is geen geldig telefoonnummer",
+            (Lang::Nl, NotAnOption) => "is geen van de mogelijke keuzes",
+            (Lang::Nl, Forbidden) => "bevat tekens die niet zijn toegestaan",
+            (Lang::Nl, Unknown) => "hoort niet bij dit formulier",
+            (Lang::Fr, Missing) => "est obligatoire",
+            (Lang::Fr, TooLong) => "est trop long",
+            (Lang::Fr, NotAnEmail) => "n'est pas une adresse e-mail valide",
+            (Lang::Fr, NotADate) => "n'est pas une date valide",
+            (Lang::Fr, NotAPhone) => "n'est pas un numéro de téléphone valide",
+            (Lang::Fr, NotAnOption) => "n'est pas un des choix possibles",
+            (Lang::Fr, Forbidden) => "contient des caractères non autorisés",
+            (Lang::Fr, Unknown) => "ne fait pas partie de ce formulaire",
+            (Lang::De, Missing) => "ist erforderlich",
+            (Lang::De, TooLong) => "ist zu lang",
+            (Lang::De, NotAnEmail) => "ist keine gültige E-Mail-Adresse",
+            (Lang::De, NotADate) => "ist kein gültiges Datum",
+            (Lang::De, NotAPhone) => "ist keine gültige Telefonnummer",
+            (Lang::De, NotAnOption) => "ist keine der möglichen Auswahlen",
+            (Lang::De, Forbidden) => "enthält unzulässige Zeichen",
+            (Lang::De, Unknown) => "gehört nicht zu diesem Formular",
+            (Lang::En, Missing) => "is required",
+            (Lang::En, TooLong) => "is too long",
+            (Lang::En, NotAnEmail) => "is not a valid e-mail address",
+            (Lang::En, NotADate) => "is not a valid date",
+            (Lang::En, NotAPhone) => "is not a valid phone number",
+            (Lang::En, NotAnOption) => "is not one of the choices",
+            (Lang::En, Forbidden) => "contains characters that are not allowed",
+            (Lang::En, Unknown) => "is not part of this form",
+        }
+    }
+}
+
+/// Texts of the endpoint's own pages and mails.
+pub struct EndpointStrings {
+    pub error_title: &'static str,
+    pub error_intro: &'static str,
+    pub back: &'static str,
+    pub forbidden: &'static str,
+    pub expired: &'static str,
+    pub too_large: &'static str,
+    pub too_many: &'static str,
+    pub unavailable: &'static str,
+    pub ack_subject: &'static str,
+    /// `{reference}` and `{due}` are replaced; nothing else is inserted.
+    pub ack_body: &'static str,
+}
+
+impl EndpointStrings {
+    pub fn get(lang: Lang) -> EndpointStrings {
+        match lang {
+            Lang::Nl => EndpointStrings {
+                error_title: "Uw aanvraag is niet verzonden",
+                error_intro: "Verbeter het volgende en probeer opnieuw:",
+                back: "Terug naar het formulier",
+                forbidden: "Dit formulier is niet (meer) geldig. Laad de pagina opnieuw en probeer nog eens.",
+                expired: "Dit formulier is verlopen. Laad de pagina opnieuw en probeer nog eens.",
+                too_large: "Uw aanvraag is te groot.",
+                too_many: "Te veel aanvragen. Probeer het over enkele minuten opnieuw.",
+                unavailable: "Uw aanvraag kon niet worden opgeslagen. Probeer het later opnieuw.",
+                ack_subject: "Wij hebben uw aanvraag ontvangen",
+                ack_body: "Wij hebben uw aanvraag ontvangen onder referentie {reference}.\nU krijgt uiterlijk op {due} een antwoord.\n",
+            },
+            Lang::Fr => EndpointStrings {
+                error_title: "Votre demande n'a pas été envoyée",
+                error_intro: "Corrigez ce qui suit et réessayez :",
+                back: "Retour au formulaire",
+                forbidden: "Ce formulaire n'est pas (ou plus) valide. Rechargez la page et réessayez.",
+                expired: "Ce formulaire a expiré. Rechargez la page et réessayez.",
+                too_large: "Votre demande est trop volumineuse.",
+                too_many: "Trop de demandes. Réessayez dans quelques minutes.",
+                unavailable: "Votre demande n'a pas pu être enregistrée. Réessayez plus tard.",
+                ack_subject: "Nous avons bien reçu votre demande",
+                ack_body: "Nous avons bien reçu votre demande sous la référence {reference}.\nVous recevrez une réponse au plus tard le {due}.\n",
+            },
+            Lang::De => EndpointStrings {
+                error_title: "Ihr Antrag wurde nicht gesendet",
+                error_intro: "Bitte korrigieren Sie Folgendes und versuchen Sie es erneut:",
+                back: "Zurück zum Formular",
+                forbidden: "Dieses Formular ist nicht (mehr) gültig. Laden Sie die Seite neu und versuchen Sie es erneut.",
+                expired: "Dieses Formular ist abgelaufen. Laden Sie die Seite neu und versuchen Sie es erneut.",
+                too_large: "Ihr Antrag ist zu groß.",
+                too_many: "Zu viele Anträge. Versuchen Sie es in einigen Minuten erneut.",
+                unavailable: "Ihr Antrag konnte nicht gespeichert werden. Versuchen Sie es später erneut.",
+                ack_subject: "Wir haben Ihren Antrag erhalten",
+                ack_body: "Wir haben Ihren Antrag unter der Referenz {reference} erhalten.\nSie erhalten spätestens am {due} eine Antwort.\n",
+            },
+            Lang::En => EndpointStrings {
+                error_title: "Your request was not sent",
+                error_intro: "Please correct the following and try again:",
+                back: "Back to the form",
+                forbidden: "This form is not (or no longer) valid. Reload the page and try again.",
+                expired: "This form has expired. Reload the page and try again.",
+                too_large: "Your request is too large.",
+                too_many: "Too many requests. Please try again in a few minutes.",
+                unavailable: "Your request could not be stored. Please try again later.",
+                ack_subject: "We have received your request",
+                ack_body: "We have received your request under reference {reference}.\nYou will get an answer by {due} at the latest.\n",
+            },
+        }
+    }
+}
