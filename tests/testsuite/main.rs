@@ -1,1 +1,3 @@
 mod build;
+mod endpoint;
+mod support;

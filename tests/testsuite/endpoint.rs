@@ -1,0 +1,487 @@
+//! `portaal endpoint` against a real SMTP server on loopback.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use portaal::endpoint::Endpoint;
+use portaal::endpoint::mailer::{Delivery, MailSettings, SmtpSettings};
+use portaal::endpoint::ratelimit::Rate;
+use portaal::endpoint::registry::Registry;
+use portaal::endpoint::server::Settings;
+use portaal::forms::sign::{self, Claims, KeyRing};
+use portaal::site::Site;
+use scraper::{Html, Selector};
+
+use crate::support::http::{self, Reply};
+use crate::support::smtp::{Mode, SmtpServer};
+use crate::support::{fixture_copy, wait_for};
+
+/// An endpoint serving a copy of the fixture site, stopped on drop.
+struct Harness {
+    _tmp: tempfile::TempDir,
+    site: PathBuf,
+    spool: PathBuf,
+    endpoint: Option<Endpoint>,
+}
+
+impl Harness {
+    fn new(smtp_url: &str, tune: impl FnOnce(&mut Settings)) -> Harness {
+        let (tmp, site) = fixture_copy("endpoint-site");
+        let spool = tmp.path().join("spool");
+        let mut settings = Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            client_rate: Rate {
+                burst: 1000,
+                per_minute: 1000,
+            },
+            io_timeout: Duration::from_secs(2),
+            ..Settings::default()
+        };
+        tune(&mut settings);
+        let endpoint = start(&site, &spool, smtp_url, settings);
+        Harness {
+            _tmp: tmp,
+            site,
+            spool,
+            endpoint: Some(endpoint),
+        }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.endpoint.as_ref().unwrap().addr()
+    }
+
+    fn post(&self, pairs: &[(String, String)]) -> Reply {
+        http::post_form(self.addr(), pairs, false)
+    }
+
+    fn pending(&self) -> usize {
+        std::fs::read_dir(self.spool.join("new"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+}
+
+fn start(site: &Path, spool: &Path, smtp_url: &str, settings: Settings) -> Endpoint {
+    let registry = Registry::load(&[site.to_path_buf()], None).expect("fixture loads");
+    let mail = MailSettings {
+        delivery: Delivery::smtp(&SmtpSettings {
+            url: smtp_url.to_string(),
+            username: None,
+            password: None,
+            timeout: Duration::from_secs(5),
+        })
+        .unwrap(),
+        from: "portaal <portaal@agency.test>".parse().unwrap(),
+        retry_base: Duration::from_millis(100),
+        retry_max: Duration::from_millis(500),
+    };
+    Endpoint::start(registry, settings, spool, mail).expect("endpoint starts")
+}
+
+/// A post as the built page would make it, signed with the site's key.
+struct Post {
+    site_id: String,
+    form: String,
+    lang: String,
+    issued: u64,
+    fields: Vec<(String, String)>,
+    key_ring: Option<KeyRing>,
+}
+
+impl Post {
+    fn new(form: &str, lang: &str) -> Post {
+        Post {
+            site_id: "acme".into(),
+            form: form.into(),
+            lang: lang.into(),
+            issued: now(),
+            fields: vec![
+                ("name".into(), "Ann Peeters".into()),
+                ("email".into(), "ann@example.test".into()),
+                ("phone".into(), "+32 470 12 34 56".into()),
+                ("details".into(), "Please send me\r\nall my data.".into()),
+                ("confirm".into(), "yes".into()),
+                ("homepage".into(), String::new()),
+            ],
+            key_ring: None,
+        }
+    }
+
+    fn field(mut self, name: &str, value: &str) -> Post {
+        self.fields.retain(|(k, _)| k != name);
+        self.fields.push((name.into(), value.into()));
+        self
+    }
+
+    fn without(mut self, name: &str) -> Post {
+        self.fields.retain(|(k, _)| k != name);
+        self
+    }
+
+    /// The hidden fields, signed for `sign_form` (normally the same form).
+    fn pairs_signed_as(&self, site_dir: &Path, sign_form: &str) -> Vec<(String, String)> {
+        let site = Site::load(site_dir).expect("fixture loads");
+        let ring = self
+            .key_ring
+            .clone()
+            .unwrap_or_else(|| KeyRing::find(site_dir, None).unwrap().unwrap());
+        let key = ring.signing().unwrap();
+        let form = site.forms.iter().find(|f| f.id == sign_form).unwrap();
+        let claims = Claims {
+            site: &self.site_id,
+            form: sign_form,
+            lang: &self.lang,
+            kid: &key.id,
+            issued: self.issued,
+        };
+        let sig = sign::sign(key, &claims, &form.schema_hash());
+        let mut pairs: Vec<(String, String)> = vec![
+            ("_site".into(), self.site_id.clone()),
+            ("_form".into(), self.form.clone()),
+            ("_lang".into(), self.lang.clone()),
+            ("_kid".into(), key.id.clone()),
+            ("_ts".into(), self.issued.to_string()),
+            ("_sig".into(), sig),
+        ];
+        pairs.extend(self.fields.iter().cloned());
+        pairs
+    }
+
+    fn pairs(&self, site_dir: &Path) -> Vec<(String, String)> {
+        self.pairs_signed_as(site_dir, &self.form)
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn reference_of(reply: &Reply) -> String {
+    assert_eq!(reply.status, 303, "{reply:?}");
+    let location = reply.header("Location").expect("a Location");
+    location
+        .split("ref=")
+        .nth(1)
+        .expect("a reference in the Location")
+        .to_string()
+}
+
+#[test]
+fn each_route_reaches_its_address_with_headers_and_body() {
+    let smtp = SmtpServer::start(Mode::Accept);
+    let h = Harness::new(&smtp.url(), |_| {});
+
+    let reply = h.post(&Post::new("access", "nl").pairs(&h.site));
+    let location = reply.header("Location").unwrap().to_string();
+    assert!(
+        location.starts_with("https://privacy.acme.test/nl/thanks/?ref="),
+        "{location}"
+    );
+    let reference = reference_of(&reply);
+    let mail = smtp.wait_mail("info@acme.test", &reference);
+    let subject = mail.header("Subject").unwrap();
+    assert!(subject.contains(&reference), "{subject}");
+    assert!(subject.contains("Access request"), "{subject}");
+    assert!(subject.contains("Acme BV"), "{subject}");
+    let reply_to = mail.header("Reply-To").unwrap();
+    assert!(reply_to.contains("ann@example.test"), "{reply_to}");
+    let message_id = mail.header("Message-ID").unwrap();
+    assert!(message_id.contains(&reference), "{message_id}");
+    let body = mail.body();
+    for needle in [
+        "Ann Peeters",
+        "ann@example.test",
+        "+32 470 12 34 56",
+        "Please send me",
+        "all my data.",
+        "Language:  nl",
+        "Due by:",
+    ] {
+        assert!(body.contains(needle), "{needle} missing in {body}");
+    }
+
+    let complaint = h.post(&Post::new("complaint", "fr").pairs(&h.site));
+    let reference2 = reference_of(&complaint);
+    let mail = smtp.wait_mail("complaints@acme.test", &reference2);
+    assert!(mail.header("Subject").unwrap().contains("Complaint"));
+    assert!(!mail.to.iter().any(|t| t.contains("info@")));
+
+    // The fixture asks for acknowledgements: fixed text, no visitor input.
+    let ack = smtp.wait_mail("ann@example.test", &reference);
+    assert!(!ack.body().contains("Ann Peeters"));
+    assert!(!ack.body().contains("Please send me"));
+
+    // Delivered tickets leave the spool; a minimal log line stays.
+    wait_for("an empty spool", Duration::from_secs(10), || {
+        (h.pending() == 0).then_some(())
+    });
+    let log = wait_for("the delivery log", Duration::from_secs(10), || {
+        std::fs::read_to_string(h.spool.join("delivered.log"))
+            .ok()
+            .filter(|l| l.lines().count() >= 2)
+    });
+    assert!(log.contains(&reference) && log.contains("status=delivered"));
+    assert!(!log.contains("ann@") && !log.contains("Peeters"), "{log}");
+}
+
+#[test]
+fn bad_posts_get_their_status_and_send_nothing() {
+    let smtp = SmtpServer::start(Mode::Accept);
+    let h = Harness::new(&smtp.url(), |s| s.max_body = 4096);
+    let good = Post::new("access", "de");
+
+    // Tampered signed field: the language.
+    let mut pairs = good.pairs(&h.site);
+    pairs.iter_mut().find(|(k, _)| k == "_lang").unwrap().1 = "fr".into();
+    assert_eq!(h.post(&pairs).status, 403);
+
+    // Tampered signature.
+    let mut pairs = good.pairs(&h.site);
+    let sig = &mut pairs.iter_mut().find(|(k, _)| k == "_sig").unwrap().1;
+    let flipped = if sig.ends_with('0') { '1' } else { '0' };
+    sig.pop();
+    sig.push(flipped);
+    assert_eq!(h.post(&pairs).status, 403);
+
+    // A key the endpoint does not know.
+    let mut wrong = Post::new("access", "de");
+    wrong.key_ring = Some(KeyRing::parse(&format!("k1:{}", "cd".repeat(32)), "t").unwrap());
+    assert_eq!(h.post(&wrong.pairs(&h.site)).status, 403);
+
+    // A signature of another form, posted as this one.
+    let swapped = Post::new("complaint", "de").pairs_signed_as(&h.site, "access");
+    assert_eq!(h.post(&swapped).status, 403);
+
+    // An unknown site.
+    let mut other = Post::new("access", "de");
+    other.site_id = "other".into();
+    assert_eq!(h.post(&other.pairs(&h.site)).status, 403);
+
+    // Expired: signed 200 days ago (the forms' maximum age is 183).
+    let mut old = Post::new("access", "de");
+    old.issued = now() - 200 * 86_400;
+    assert_eq!(h.post(&old.pairs(&h.site)).status, 410);
+
+    // Oversized, by declared length: refused before the body is read.
+    let big = good.clone_with("details", &"x".repeat(10_000)).pairs(&h.site);
+    assert_eq!(h.post(&big).status, 413);
+
+    // Missing required field, bad address, CR/LF injection: 422 in German.
+    let missing = Post::new("access", "de").without("name").pairs(&h.site);
+    let reply = h.post(&missing);
+    assert_eq!(reply.status, 422);
+    let page = Html::parse_document(&reply.body);
+    let html_lang = page
+        .select(&Selector::parse("html").unwrap())
+        .next()
+        .and_then(|e| e.attr("lang"));
+    assert_eq!(html_lang, Some("de"));
+    let problems: Vec<String> = page
+        .select(&Selector::parse("ul.errors li").unwrap())
+        .map(|li| li.text().collect())
+        .collect();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("Name") && problems[0].contains("erforderlich"));
+    let back = page
+        .select(&Selector::parse("a.back").unwrap())
+        .next()
+        .and_then(|a| a.attr("href"));
+    assert_eq!(back, Some("https://privacy.acme.test/de/access/"));
+
+    let bad_email = Post::new("access", "de").field("email", "ann@").pairs(&h.site);
+    assert_eq!(h.post(&bad_email).status, 422);
+    for evil in ["Ann\r\nBcc: evil@x.test", "Ann\nBcc: evil@x.test", "Ann\0"] {
+        let inject = Post::new("access", "de").field("name", evil).pairs(&h.site);
+        assert_eq!(h.post(&inject).status, 422, "{evil:?}");
+        let inject = Post::new("access", "de")
+            .field("email", &format!("ann@example.test{}", &evil[3..]))
+            .pairs(&h.site);
+        assert_eq!(h.post(&inject).status, 422, "{evil:?}");
+    }
+
+    // JSON for fetch() posts.
+    let reply = http::post_form(h.addr(), &missing, true);
+    assert_eq!(reply.status, 422);
+    let json: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(json["errors"][0]["field"], "name");
+    assert_eq!(json["errors"][0]["problem"], "missing");
+
+    // A honeypot hit looks accepted but is dropped.
+    let bot = Post::new("access", "de")
+        .field("homepage", "http://spam.test")
+        .pairs(&h.site);
+    let reply = h.post(&bot);
+    assert_eq!(reply.status, 303);
+
+    // Barrier: one good post; it must be the only ticket that ever arrives.
+    let reply = http::post_form(h.addr(), &good.pairs(&h.site), true);
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let json: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    let reference = json["reference"].as_str().unwrap().to_string();
+    smtp.wait_mail("info@acme.test", &reference);
+    smtp.wait_mail("ann@example.test", &reference);
+    std::thread::sleep(Duration::from_millis(300));
+    let to_firm: Vec<_> = smtp
+        .accepted()
+        .into_iter()
+        .filter(|m| m.to.iter().any(|t| t.contains("@acme.test")))
+        .collect();
+    assert_eq!(to_firm.len(), 1, "only the good post becomes a ticket");
+    for m in smtp.accepted() {
+        assert!(!m.data.contains("evil@x.test"));
+        assert!(!m.header_names().contains(&"bcc".to_string()));
+    }
+}
+
+impl Post {
+    fn clone_with(&self, name: &str, value: &str) -> Post {
+        Post {
+            site_id: self.site_id.clone(),
+            form: self.form.clone(),
+            lang: self.lang.clone(),
+            issued: self.issued,
+            fields: self.fields.clone(),
+            key_ring: self.key_ring.clone(),
+        }
+        .field(name, value)
+    }
+}
+
+#[test]
+fn rate_limit_answers_429_with_retry_after() {
+    let smtp = SmtpServer::start(Mode::Accept);
+    let h = Harness::new(&smtp.url(), |s| {
+        s.client_rate = Rate {
+            burst: 2,
+            per_minute: 2,
+        }
+    });
+    let pairs = Post::new("access", "en").pairs(&h.site);
+    assert_eq!(h.post(&pairs).status, 303);
+    assert_eq!(h.post(&pairs).status, 303);
+    let third = h.post(&pairs);
+    assert_eq!(third.status, 429);
+    let wait: u64 = third.header("Retry-After").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait));
+}
+
+#[test]
+fn healthz_and_stalled_clients() {
+    use std::io::Write;
+    let smtp = SmtpServer::start(Mode::Accept);
+    let h = Harness::new(&smtp.url(), |s| s.io_timeout = Duration::from_secs(1));
+    assert_eq!(http::request(h.addr(), "GET", "/healthz", &[], b"").status, 200);
+    // A client that sends half a request and stalls is cut off.
+    let mut stalled = std::net::TcpStream::connect(h.addr()).unwrap();
+    stalled.write_all(b"POST /submit HTTP/1.1\r\nHost: x\r\n").unwrap();
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let reply = http::read_reply(&mut stalled);
+    assert!(started.elapsed() < Duration::from_secs(8));
+    assert!(reply.status == 408 || reply.status == 0, "{reply:?}");
+    // Meanwhile others are served.
+    assert_eq!(http::request(h.addr(), "GET", "/healthz", &[], b"").status, 200);
+}
+
+#[test]
+fn temporary_failure_then_delivered_exactly_once() {
+    let smtp = SmtpServer::start(Mode::TempFail(2));
+    let h = Harness::new(&smtp.url(), |_| {});
+    let mut post = Post::new("erasure", "en");
+    post.fields.retain(|(k, _)| k != "email");
+    post.fields.push(("email".into(), "no-ack@example.test".into()));
+    let reference = reference_of(&h.post(&post.pairs(&h.site)));
+    smtp.wait_mail("info@acme.test", &reference);
+    wait_for("an empty spool", Duration::from_secs(10), || {
+        (h.pending() == 0).then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(600));
+    let copies = smtp
+        .accepted()
+        .into_iter()
+        .filter(|m| m.to.iter().any(|t| t == "info@acme.test") && m.data.contains(&reference))
+        .count();
+    assert_eq!(copies, 1);
+    assert!(smtp.refused() >= 2);
+}
+
+#[test]
+fn permanent_failure_moves_the_ticket_to_failed() {
+    let smtp = SmtpServer::start(Mode::Reject);
+    let h = Harness::new(&smtp.url(), |_| {});
+    let reference = reference_of(&h.post(&Post::new("objection", "nl").pairs(&h.site)));
+    let failed = h.spool.join("failed").join(format!("{reference}.json"));
+    let text = wait_for("the failed ticket", Duration::from_secs(10), || {
+        std::fs::read_to_string(&failed).ok()
+    });
+    assert!(text.contains("550"), "{text}");
+    assert_eq!(h.pending(), 0);
+    assert!(smtp.accepted().is_empty());
+}
+
+#[test]
+fn smtp_down_for_a_while_then_delivered() {
+    let port = crate::support::free_port();
+    let h = Harness::new(&format!("smtp://127.0.0.1:{port}"), |_| {});
+    let reference = reference_of(&h.post(&Post::new("portability", "fr").field("format", "json").pairs(&h.site)));
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(h.pending(), 1, "kept while the server is down");
+    let smtp = SmtpServer::start_on(port, Mode::Accept);
+    let mail = smtp.wait_mail("info@acme.test", &reference);
+    assert!(mail.body().contains("json"));
+    wait_for("an empty spool", Duration::from_secs(10), || {
+        (h.pending() == 0).then_some(())
+    });
+}
+
+/// Kills the endpoint process right after it answered 303, before it could
+/// send (the SMTP server is not up yet); a restarted endpoint delivers.
+#[test]
+fn survives_sigkill_after_answering() {
+    let (tmp, site) = fixture_copy("endpoint-site");
+    let spool = tmp.path().join("spool");
+    let smtp_port = crate::support::free_port();
+    let spawn = |port: u16| {
+        std::process::Command::new(crate::support::portaal_bin())
+            .args(["endpoint", "--port", &port.to_string(), "--retry-base-ms", "100", "--retry-max", "1"])
+            .arg("--spool")
+            .arg(&spool)
+            .arg("--smtp")
+            .arg(format!("smtp://127.0.0.1:{smtp_port}"))
+            .arg(&site)
+            .env_remove("PORTAAL_SIGNING_KEYS")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start portaal endpoint")
+    };
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let port = crate::support::free_port();
+    let mut first = Kill(spawn(port));
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    wait_for("the endpoint", Duration::from_secs(20), || {
+        std::net::TcpStream::connect(addr).ok()
+    });
+    let reply = http::post_form(addr, &Post::new("restriction", "en").pairs(&site), false);
+    let reference = reference_of(&reply);
+    first.0.kill().unwrap(); // SIGKILL
+    first.0.wait().unwrap();
+    assert!(spool.join("new").join(format!("{reference}.json")).exists());
+
+    let smtp = SmtpServer::start_on(smtp_port, Mode::Accept);
+    let _second = Kill(spawn(port));
+    smtp.wait_mail("info@acme.test", &reference);
+}
