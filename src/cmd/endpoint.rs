@@ -57,6 +57,9 @@ pub struct Args {
     /// Seconds one read or write on a connection may take.
     #[arg(long, default_value_t = 10)]
     pub io_timeout: u64,
+    /// Open connections at most; beyond it the newest are closed.
+    #[arg(long, default_value_t = 256)]
+    pub max_connections: usize,
     /// HTTP worker threads.
     #[arg(long, default_value_t = 4)]
     pub workers: usize,
@@ -111,6 +114,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             per_minute: args.site_rate,
         },
         io_timeout: Duration::from_secs(args.io_timeout.max(1)),
+        max_connections: args.max_connections.max(1),
         trust_proxy: args.trust_proxy,
     };
     let mail = MailSettings {
@@ -135,7 +139,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "OUTBOX MODE: no mail is sent; tickets are written as .eml files to {}",
             dir.display()
         ),
-        Delivery::Smtp(_) => println!("sending tickets via {}", args.smtp.as_deref().unwrap_or_default()),
+        Delivery::Smtp(_) => println!(
+            "sending tickets via {}",
+            args.smtp.as_deref().unwrap_or_default()
+        ),
     }
     endpoint.wait();
     Ok(())

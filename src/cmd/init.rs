@@ -28,7 +28,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let (path, rotated) = add_signing_key(&args.dir)?;
         println!(
             "{} signing key in {}; rebuild the portal and restart the endpoint",
-            if rotated { "added a new first" } else { "created a" },
+            if rotated {
+                "added a new first"
+            } else {
+                "created a"
+            },
             path.display()
         );
         return Ok(());

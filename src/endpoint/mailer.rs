@@ -102,7 +102,9 @@ fn message_id(t: &Ticket, from: &Mailbox) -> String {
 /// The ticket as a mail to the firm. Every visitor string is either in the
 /// body or passed through `header_safe`; the subject holds none.
 pub fn ticket_message(t: &Ticket, from: &Mailbox) -> Result<Message, String> {
-    let to: Address = t.to.parse().map_err(|e| format!("bad routed address: {e}"))?;
+    let to: Address =
+        t.to.parse()
+            .map_err(|e| format!("bad routed address: {e}"))?;
     let subject = format!(
         "[{}] {} – {}",
         t.reference,
@@ -138,7 +140,11 @@ pub fn ticket_message(t: &Ticket, from: &Mailbox) -> Result<Message, String> {
         .subject(subject)
         .message_id(Some(message_id(t, from)))
         .date(std::time::UNIX_EPOCH + Duration::from_secs(t.received));
-    if let Some(addr) = t.reply_to.as_deref().and_then(|a| a.parse::<Address>().ok()) {
+    if let Some(addr) = t
+        .reply_to
+        .as_deref()
+        .and_then(|a| a.parse::<Address>().ok())
+    {
         let name = t
             .requester_name
             .as_deref()
@@ -318,7 +324,10 @@ pub fn deliver(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
             spool.failed_dir().display()
         );
         if let Err(e) = spool.failed(path, &ticket, &reason, now_secs()) {
-            eprintln!("portaal endpoint: ERROR cannot move {}: {e}", path.display());
+            eprintln!(
+                "portaal endpoint: ERROR cannot move {}: {e}",
+                path.display()
+            );
         }
         Outcome::Refused(reason)
     };
@@ -405,7 +414,10 @@ mod tests {
                     "injected header in {h}"
                 );
             }
-            assert!(h.contains("Message-ID: <K7QM-3XDA.acme@agency.test>"), "{h}");
+            assert!(
+                h.contains("Message-ID: <K7QM-3XDA.acme@agency.test>"),
+                "{h}"
+            );
             assert!(h.contains("Reply-To:"), "{h}");
         }
     }

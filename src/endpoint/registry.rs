@@ -57,9 +57,8 @@ impl Registry {
     pub fn load(dirs: &[PathBuf], key_file: Option<&Path>) -> anyhow::Result<Registry> {
         let mut reg = Registry::default();
         for dir in dirs {
-            let site = Site::load(dir).map_err(|d| {
-                anyhow::anyhow!("{}", crate::cmd::build::prefixed(dir, &d))
-            })?;
+            let site = Site::load(dir)
+                .map_err(|d| anyhow::anyhow!("{}", crate::cmd::build::prefixed(dir, &d)))?;
             let keys = KeyRing::find(dir, key_file)
                 .with_context(|| format!("signing keys of {}", dir.display()))?
                 .filter(|k| !k.keys.is_empty())

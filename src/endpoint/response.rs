@@ -130,7 +130,8 @@ pub fn rejected(r: &Rejection, lang: Lang, json: bool, back: Option<&str>) -> Re
     };
     if json {
         headers.push(("Content-Type", "application/json".into()));
-        let body = json!({"status": "error", "error": r.code(), "message": summary, "errors": errors});
+        let body =
+            json!({"status": "error", "error": r.code(), "message": summary, "errors": errors});
         return Reply {
             status: r.status(),
             headers,

@@ -1,10 +1,9 @@
 //! The HTTP side: accept a post, check it, spool it, answer.
 //!
-//! tiny_http has no body limit and no timeouts of its own. The listening
-//! socket gets read and write timeouts (accepted sockets inherit them on
-//! Linux), so a stalled client is dropped with 408; the body is read through
-//! a capped reader against a deadline; a declared body over the limit is
-//! refused before any of it is read.
+//! tiny_http has no body limit and no timeouts of its own: `guard` bounds
+//! connections and their time; the body is read through a capped reader
+//! against a deadline; a declared body over the limit is refused before any
+//! of it is read.
 
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr, TcpListener};
@@ -13,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::guard;
 use super::ratelimit::{Limiter, Rate};
 use super::registry::{Registry, SiteEntry};
 use super::response::{self, Rejection, Reply};
@@ -35,6 +35,8 @@ pub struct Settings {
     /// Longest wait for one read or write on a connection, and the most
     /// time a request body may take to arrive.
     pub io_timeout: Duration,
+    /// Open connections beyond this are closed, newest first.
+    pub max_connections: usize,
     /// Take the client address from `X-Real-IP` / `X-Forwarded-For`; only
     /// behind a proxy that sets them.
     pub trust_proxy: bool,
@@ -55,15 +57,20 @@ impl Default for Settings {
                 per_minute: 600,
             },
             io_timeout: Duration::from_secs(10),
+            max_connections: 256,
             trust_proxy: false,
         }
     }
 }
 
+/// Declared bodies above this are never dropped by tiny_http (see `handle`).
+const HUGE_BODY: usize = 256 * 1024 * 1024;
+
 /// A form accepted at most this far in the future (clock skew).
 const MAX_SKEW_SECS: u64 = 300;
 
 pub struct Handler {
+    addr: SocketAddr,
     registry: Registry,
     settings: Settings,
     committer: Committer,
@@ -77,6 +84,7 @@ pub struct Running {
     server: Arc<tiny_http::Server>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
+    _guard: guard::Guard,
 }
 
 impl Running {
@@ -108,12 +116,20 @@ pub fn start(
     committer: Committer,
 ) -> anyhow::Result<Running> {
     let listener = TcpListener::bind(settings.listen)?;
-    set_socket_timeouts(&listener, settings.io_timeout)?;
     let addr = listener.local_addr()?;
+    let guard = guard::start(
+        addr,
+        guard::Limits {
+            io_timeout: settings.io_timeout,
+            max_age: settings.io_timeout * 3,
+            max_connections: settings.max_connections,
+        },
+    );
     let server = Arc::new(
         tiny_http::Server::from_listener(listener, None).map_err(|e| anyhow::anyhow!("{e}"))?,
     );
     let handler = Arc::new(Handler {
+        addr,
         clients: Limiter::new(settings.client_rate),
         sites: Limiter::new(settings.site_rate),
         registry,
@@ -145,41 +161,8 @@ pub fn start(
         server,
         stop,
         threads,
+        _guard: guard,
     })
-}
-
-/// Read and write timeouts on the listening socket: Linux copies them to
-/// every accepted socket, which is the only way to give tiny_http's
-/// connections a timeout.
-#[cfg(unix)]
-fn set_socket_timeouts(listener: &TcpListener, t: Duration) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let tv = libc::timeval {
-        tv_sec: t.as_secs() as libc::time_t,
-        tv_usec: t.subsec_micros() as libc::suseconds_t,
-    };
-    for opt in [libc::SO_RCVTIMEO, libc::SO_SNDTIMEO] {
-        // SAFETY: a valid socket, a valid option and a timeval of the
-        // size passed.
-        let rc = unsafe {
-            libc::setsockopt(
-                listener.as_raw_fd(),
-                libc::SOL_SOCKET,
-                opt,
-                (&tv as *const libc::timeval).cast(),
-                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-            )
-        };
-        if rc != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn set_socket_timeouts(_: &TcpListener, _: Duration) -> std::io::Result<()> {
-    Ok(())
 }
 
 fn header<'a>(rq: &'a tiny_http::Request, name: &str) -> Option<&'a str> {
@@ -198,6 +181,14 @@ struct Context<'a> {
 
 impl Handler {
     fn handle(&self, mut rq: tiny_http::Request) {
+        let peer = rq.remote_addr().copied();
+        let declared = rq.body_length().unwrap_or(0);
+        let too_large = declared > self.settings.max_body;
+        if let (true, Some(peer)) = (too_large, peer) {
+            // Before answering: tiny_http drains an unread body when the
+            // request is dropped; with reading shut down that ends at once.
+            guard::shutdown_peer(self.addr, peer, false);
+        }
         let json = header(&rq, "Accept").is_some_and(|a| a.contains("application/json"));
         let reply = match (rq.method(), rq.url()) {
             (tiny_http::Method::Get | tiny_http::Method::Head, "/healthz") => {
@@ -207,6 +198,7 @@ impl Handler {
             (_, "/healthz") => Reply::text(405, "method not allowed\n"),
             _ => Reply::text(404, "not found\n"),
         };
+        let status = reply.status;
         let mut response = tiny_http::Response::from_data(reply.body)
             .with_status_code(tiny_http::StatusCode(reply.status));
         for (k, v) in reply.headers {
@@ -214,20 +206,31 @@ impl Handler {
                 response.add_header(h);
             }
         }
-        if reply.status == 413 {
+        if status == 413 {
             // The rest of the body is not wanted: do not keep the connection.
             if let Ok(h) = tiny_http::Header::from_bytes(&b"Connection"[..], &b"close"[..]) {
                 response.add_header(h);
             }
+        }
+        if too_large && declared > HUGE_BODY {
+            // tiny_http's drain would first allocate the declared size, and
+            // an absurd one aborts the process. Answer, then abandon the
+            // connection without dropping the request (it leaks a little;
+            // the per-client rate limit bounds how often).
+            let stream = rq.upgrade("close", response);
+            std::mem::forget(stream);
+            if let Some(peer) = peer {
+                guard::shutdown_peer(self.addr, peer, true);
+            }
+            return;
         }
         let _ = rq.respond(response);
     }
 
     fn client_ip(&self, rq: &tiny_http::Request) -> IpAddr {
         if self.settings.trust_proxy {
-            let forwarded = header(rq, "X-Real-IP").or_else(|| {
-                header(rq, "X-Forwarded-For").and_then(|v| v.rsplit(',').next())
-            });
+            let forwarded = header(rq, "X-Real-IP")
+                .or_else(|| header(rq, "X-Forwarded-For").and_then(|v| v.rsplit(',').next()));
             if let Some(ip) = forwarded.and_then(|v| v.trim().parse().ok()) {
                 return ip;
             }
@@ -333,9 +336,7 @@ impl Handler {
         if received - issued.min(received) > u64::from(form.max_age_days) * 86_400 {
             return Err(Rejection::Expired);
         }
-        self.sites
-            .take(&site.id, now)
-            .map_err(Rejection::TooMany)?;
+        self.sites.take(&site.id, now).map_err(Rejection::TooMany)?;
         let reference =
             ticket::new_reference().map_err(|e| Rejection::Unavailable(e.to_string()))?;
         let due = ticket::iso_date(ticket::due_date(received));

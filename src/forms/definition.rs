@@ -221,7 +221,11 @@ pub fn parse(file: SourceFile<'_>, languages: &[Lang], diags: &mut Diagnostics) 
         );
     }
     let check_text = |diags: &mut Diagnostics, what: &str, t: &Spanned<Text>| {
-        let missing: Vec<String> = t.get_ref().missing(languages).map(|l| l.to_string()).collect();
+        let missing: Vec<String> = t
+            .get_ref()
+            .missing(languages)
+            .map(|l| l.to_string())
+            .collect();
         if !missing.is_empty() {
             diags.push(
                 file.error_at(
@@ -236,7 +240,11 @@ pub fn parse(file: SourceFile<'_>, languages: &[Lang], diags: &mut Diagnostics) 
         check_text(diags, "title", t);
     }
     if raw.fields.is_empty() {
-        err(diags, raw.id.span().start, "a form needs at least one field".into());
+        err(
+            diags,
+            raw.id.span().start,
+            "a form needs at least one field".into(),
+        );
     }
     let mut seen = BTreeMap::new();
     for f in &raw.fields {
@@ -251,11 +259,17 @@ pub fn parse(file: SourceFile<'_>, languages: &[Lang], diags: &mut Diagnostics) 
             err(
                 diags,
                 at,
-                format!("field name `{name}` should be lowercase letters, digits and `_`, not starting with `_`"),
+                format!(
+                    "field name `{name}` should be lowercase letters, digits and `_`, not starting with `_`"
+                ),
             );
         }
         if RESERVED.contains(&name.as_str()) {
-            err(diags, at, format!("field name `{name}` is reserved by the endpoint"));
+            err(
+                diags,
+                at,
+                format!("field name `{name}` is reserved by the endpoint"),
+            );
         }
         if seen.insert(name.clone(), ()).is_some() {
             err(diags, at, format!("field `{name}` is defined twice"));
@@ -275,14 +289,25 @@ pub fn parse(file: SourceFile<'_>, languages: &[Lang], diags: &mut Diagnostics) 
             err(
                 diags,
                 at,
-                format!("field `{name}` is a {} and takes no `options`", f.kind.key()),
+                format!(
+                    "field `{name}` is a {} and takes no `options`",
+                    f.kind.key()
+                ),
             );
         }
         for o in &f.options {
-            check_text(diags, &format!("option `{}` of `{name}`", o.value.get_ref()), &o.label);
+            check_text(
+                diags,
+                &format!("option `{}` of `{name}`", o.value.get_ref()),
+                &o.label,
+            );
         }
         if f.max_length == Some(0) {
-            err(diags, at, format!("field `{name}`: max_length must be at least 1"));
+            err(
+                diags,
+                at,
+                format!("field `{name}`: max_length must be at least 1"),
+            );
         }
     }
     if diags.0.len() > before {

@@ -199,7 +199,10 @@ mod tests {
                 let html = render(right, lang);
                 let form = html.select(&sel("form")).next().expect("a form");
                 assert_eq!(form.attr("method"), Some("post"));
-                assert_eq!(form.attr("action"), Some("https://forms.agency.test/submit"));
+                assert_eq!(
+                    form.attr("action"),
+                    Some("https://forms.agency.test/submit")
+                );
                 for name in ["_site", "_form", "_lang", "_kid", "_ts", "_sig"] {
                     let s = sel(&format!("input[type=hidden][name={name}]"));
                     let v = html.select(&s).next().and_then(|e| e.attr("value"));
@@ -211,7 +214,9 @@ mod tests {
                     .and_then(|e| e.attr("value"));
                 assert_eq!(lang_value, Some(lang.code()));
                 // Every visible control has a real label, help is linked.
-                for input in html.select(&sel("input:not([type=hidden]):not([type=radio]), textarea, select")) {
+                for input in html.select(&sel(
+                    "input:not([type=hidden]):not([type=radio]), textarea, select",
+                )) {
                     let id = input.attr("id").expect("controls have ids");
                     let label = html
                         .select(&sel(&format!("label[for=\"{id}\"]")))
@@ -260,7 +265,12 @@ mod tests {
             kid: &get("_kid"),
             issued: get("_ts").parse().unwrap(),
         };
-        assert!(sign::verify(&keys, &claims, &form.schema_hash(), &get("_sig")));
+        assert!(sign::verify(
+            &keys,
+            &claims,
+            &form.schema_hash(),
+            &get("_sig")
+        ));
     }
 
     #[test]
@@ -284,6 +294,9 @@ mod tests {
         let file = crate::diagnostics::SourceFile { path: &path, text };
         assert!(definition::parse(file, &[Lang::Nl, Lang::Fr], &mut diags).is_none());
         let shown = diags.to_string();
-        assert!(shown.contains("forms/x.toml:7:") && shown.contains("fr"), "{shown}");
+        assert!(
+            shown.contains("forms/x.toml:7:") && shown.contains("fr"),
+            "{shown}"
+        );
     }
 }

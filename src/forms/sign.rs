@@ -44,7 +44,9 @@ pub struct KeyRing {
 pub enum KeyError {
     #[error("cannot read key file {0}: {1}")]
     Read(PathBuf, std::io::Error),
-    #[error("{0}: line {1}: expected `key-id:hex-secret` with an id of letters, digits, `-` or `_` and a secret of at least 32 bytes in hex")]
+    #[error(
+        "{0}: line {1}: expected `key-id:hex-secret` with an id of letters, digits, `-` or `_` and a secret of at least 32 bytes in hex"
+    )]
     Syntax(String, usize),
 }
 

@@ -304,7 +304,9 @@ pub fn render_site(site: &Site, options: &BuildOptions) -> Result<Built, Diagnos
 /// post to, the key ring and the issue time. `None` when the site has no
 /// endpoint, so it gets no forms; an error when it has one but no key, since
 /// its forms would be refused.
-fn form_signing(site: &Site) -> Result<Option<(String, crate::forms::sign::KeyRing, u64)>, Diagnostics> {
+fn form_signing(
+    site: &Site,
+) -> Result<Option<(String, crate::forms::sign::KeyRing, u64)>, Diagnostics> {
     use crate::forms::sign::{KEY_FILE, KEYS_ENV, KeyRing};
     let Some(url) = &site.config.endpoint.url else {
         return Ok(None);

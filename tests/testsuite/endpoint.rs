@@ -268,7 +268,9 @@ fn bad_posts_get_their_status_and_send_nothing() {
     assert_eq!(h.post(&old.pairs(&h.site)).status, 410);
 
     // Oversized, by declared length: refused before the body is read.
-    let big = good.clone_with("details", &"x".repeat(10_000)).pairs(&h.site);
+    let big = good
+        .clone_with("details", &"x".repeat(10_000))
+        .pairs(&h.site);
     assert_eq!(h.post(&big).status, 413);
 
     // Missing required field, bad address, CR/LF injection: 422 in German.
@@ -293,7 +295,9 @@ fn bad_posts_get_their_status_and_send_nothing() {
         .and_then(|a| a.attr("href"));
     assert_eq!(back, Some("https://privacy.acme.test/de/access/"));
 
-    let bad_email = Post::new("access", "de").field("email", "ann@").pairs(&h.site);
+    let bad_email = Post::new("access", "de")
+        .field("email", "ann@")
+        .pairs(&h.site);
     assert_eq!(h.post(&bad_email).status, 422);
     for evil in ["Ann\r\nBcc: evil@x.test", "Ann\nBcc: evil@x.test", "Ann\0"] {
         let inject = Post::new("access", "de").field("name", evil).pairs(&h.site);
@@ -375,10 +379,15 @@ fn healthz_and_stalled_clients() {
     use std::io::Write;
     let smtp = SmtpServer::start(Mode::Accept);
     let h = Harness::new(&smtp.url(), |s| s.io_timeout = Duration::from_secs(1));
-    assert_eq!(http::request(h.addr(), "GET", "/healthz", &[], b"").status, 200);
+    assert_eq!(
+        http::request(h.addr(), "GET", "/healthz", &[], b"").status,
+        200
+    );
     // A client that sends half a request and stalls is cut off.
     let mut stalled = std::net::TcpStream::connect(h.addr()).unwrap();
-    stalled.write_all(b"POST /submit HTTP/1.1\r\nHost: x\r\n").unwrap();
+    stalled
+        .write_all(b"POST /submit HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
     stalled
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
@@ -387,7 +396,10 @@ fn healthz_and_stalled_clients() {
     assert!(started.elapsed() < Duration::from_secs(8));
     assert!(reply.status == 408 || reply.status == 0, "{reply:?}");
     // Meanwhile others are served.
-    assert_eq!(http::request(h.addr(), "GET", "/healthz", &[], b"").status, 200);
+    assert_eq!(
+        http::request(h.addr(), "GET", "/healthz", &[], b"").status,
+        200
+    );
 }
 
 #[test]
@@ -396,7 +408,8 @@ fn temporary_failure_then_delivered_exactly_once() {
     let h = Harness::new(&smtp.url(), |_| {});
     let mut post = Post::new("erasure", "en");
     post.fields.retain(|(k, _)| k != "email");
-    post.fields.push(("email".into(), "no-ack@example.test".into()));
+    post.fields
+        .push(("email".into(), "no-ack@example.test".into()));
     let reference = reference_of(&h.post(&post.pairs(&h.site)));
     smtp.wait_mail("info@acme.test", &reference);
     wait_for("an empty spool", Duration::from_secs(10), || {
@@ -430,7 +443,13 @@ fn permanent_failure_moves_the_ticket_to_failed() {
 fn smtp_down_for_a_while_then_delivered() {
     let port = crate::support::free_port();
     let h = Harness::new(&format!("smtp://127.0.0.1:{port}"), |_| {});
-    let reference = reference_of(&h.post(&Post::new("portability", "fr").field("format", "json").pairs(&h.site)));
+    let reference = reference_of(
+        &h.post(
+            &Post::new("portability", "fr")
+                .field("format", "json")
+                .pairs(&h.site),
+        ),
+    );
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(h.pending(), 1, "kept while the server is down");
     let smtp = SmtpServer::start_on(port, Mode::Accept);
@@ -450,7 +469,15 @@ fn survives_sigkill_after_answering() {
     let smtp_port = crate::support::free_port();
     let spawn = |port: u16| {
         std::process::Command::new(crate::support::portaal_bin())
-            .args(["endpoint", "--port", &port.to_string(), "--retry-base-ms", "100", "--retry-max", "1"])
+            .args([
+                "endpoint",
+                "--port",
+                &port.to_string(),
+                "--retry-base-ms",
+                "100",
+                "--retry-max",
+                "1",
+            ])
             .arg("--spool")
             .arg(&spool)
             .arg("--smtp")
@@ -484,4 +511,45 @@ fn survives_sigkill_after_answering() {
     let smtp = SmtpServer::start_on(smtp_port, Mode::Accept);
     let _second = Kill(spawn(port));
     smtp.wait_mail("info@acme.test", &reference);
+}
+
+#[test]
+fn oversized_bodies_are_refused_without_reading_them() {
+    use std::io::Write;
+    let smtp = SmtpServer::start(Mode::Accept);
+    let h = Harness::new(&smtp.url(), |s| s.max_body = 4096);
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    // Declared far beyond the limit (and beyond any memory): answered at
+    // once, and the process survives.
+    for declared in ["100000000", "10000000000000"] {
+        let mut s = std::net::TcpStream::connect(h.addr()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "POST /submit HTTP/1.1\r\nHost: x\r\nContent-Type: {}\r\nContent-Length: {declared}\r\n\r\n_site=acme&",
+            form[0].1
+        )
+        .unwrap();
+        let reply = http::read_reply(&mut s);
+        assert_eq!(reply.status, 413, "{declared}");
+    }
+    // Chunked, with no declared length: cut off at the limit.
+    let mut s = std::net::TcpStream::connect(h.addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "POST /submit HTTP/1.1\r\nHost: x\r\nContent-Type: {}\r\nTransfer-Encoding: chunked\r\n\r\n",
+        form[0].1
+    )
+    .unwrap();
+    let chunk = "a".repeat(2000);
+    for _ in 0..3 {
+        let _ = write!(s, "{:x}\r\n{chunk}\r\n", chunk.len());
+    }
+    let _ = write!(s, "0\r\n\r\n");
+    assert_eq!(http::read_reply(&mut s).status, 413);
+    assert_eq!(
+        http::request(h.addr(), "GET", "/healthz", &[], b"").status,
+        200
+    );
 }
