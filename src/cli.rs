@@ -21,6 +21,8 @@ pub enum Command {
     Build(cmd::build::Args),
     /// Create a new client portal that builds at once.
     Init(cmd::init::Args),
+    /// Preview a portal with live reload while editing.
+    Serve(cmd::serve::Args),
 }
 
 impl Cli {
@@ -29,6 +31,7 @@ impl Cli {
         match self.command {
             Command::Build(args) => cmd::build::run(args),
             Command::Init(args) => cmd::init::run(args),
+            Command::Serve(args) => cmd::serve::run(args),
         }
     }
 }

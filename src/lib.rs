@@ -8,5 +8,6 @@ pub mod cli;
 pub mod cmd;
 pub mod diagnostics;
 pub mod render;
+pub mod serve;
 pub mod site;
 pub mod theme;

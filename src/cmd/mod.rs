@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod init;
+pub mod serve;
 
 /// A failure whose details were already printed (per-site diagnostics);
 /// `main` only sets the exit code.

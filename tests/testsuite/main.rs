@@ -1,1 +1,6 @@
+//! One integration-test binary: a module per feature, each running the real
+//! `portaal` binary on small fixture portals in temp dirs.
+
 mod build;
+mod errors;
+mod support;
