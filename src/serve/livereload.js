@@ -12,6 +12,9 @@
     }
   });
   var events = new EventSource("/_portaal/events");
+  events.onopen = function () {
+    document.documentElement.setAttribute("data-portaal-live", "");
+  };
   events.addEventListener("reload", function () {
     sessionStorage.setItem(key, String(window.scrollY));
     location.reload();
