@@ -27,7 +27,12 @@ fn main() {
     let url = loop {
         let line = lines.next().expect("serve prints its URL").unwrap();
         if let Some(i) = line.find("http://127.0.0.1:") {
-            break line[i..].split_whitespace().next().unwrap().trim_end_matches('/').to_string();
+            break line[i..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches('/')
+                .to_string();
         }
     };
     std::thread::spawn(move || for _ in lines {});
@@ -35,7 +40,10 @@ fn main() {
     let res = ureq::get(&format!("{url}/_portaal/events")).call().unwrap();
     let (tx, rx) = channel();
     std::thread::spawn(move || {
-        for line in BufReader::new(res.into_body().into_reader()).lines().map_while(Result::ok) {
+        for line in BufReader::new(res.into_body().into_reader())
+            .lines()
+            .map_while(Result::ok)
+        {
             if line.starts_with("event: ") && tx.send(Instant::now()).is_err() {
                 break;
             }
@@ -50,7 +58,9 @@ fn main() {
         while rx.try_recv().is_ok() {}
         let written = Instant::now();
         std::fs::write(&page, format!("{original}\nEdit {i}.\n")).unwrap();
-        let arrived = rx.recv_timeout(Duration::from_secs(10)).expect("reload event");
+        let arrived = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("reload event");
         samples.push(arrived.duration_since(written));
     }
     let _ = child.kill();

@@ -114,11 +114,19 @@ struct NavLink {
 pub struct Built {
     pub files: Files,
     pub pages: usize,
+    /// Problems that did not stop the build.
+    pub warnings: Diagnostics,
 }
 
-/// Renders every page of `site` into memory.
-pub fn render_site(site: &Site, options: &BuildOptions) -> Result<Built, Diagnostics> {
-    let mut diags = Diagnostics::default();
+/// Renders every page of `site` into memory. `diags` holds the problems
+/// found while loading the site: they are reported together with the
+/// render's own (broken links, template errors), and any error among them
+/// stops the build before a page is written.
+pub fn render_site(
+    site: &Site,
+    options: &BuildOptions,
+    mut diags: Diagnostics,
+) -> Result<Built, Diagnostics> {
     let base_url = options
         .base_url
         .clone()
@@ -128,7 +136,9 @@ pub fn render_site(site: &Site, options: &BuildOptions) -> Result<Built, Diagnos
     let languages = site.languages().to_vec();
     let default_lang = *site.config.site.default_language.get_ref();
 
-    let tera = templates::compile(&site.theme)?;
+    let tera = templates::compile(&site.theme)
+        .map_err(|d| diags.extend(d))
+        .ok();
     let plans = plan_pages(site, &languages, default_lang, &mut diags);
 
     // Markdown first: links are checked against the full list of pages.
@@ -160,9 +170,9 @@ pub fn render_site(site: &Site, options: &BuildOptions) -> Result<Built, Diagnos
             check_links(content, md, &base_path, &outputs, &mut diags);
         }
     }
-    if diags.has_errors() {
+    let Some(tera) = tera.filter(|_| !diags.has_errors()) else {
         return Err(diags.sorted());
-    }
+    };
 
     let views: BTreeMap<Lang, (tera::Value, tera::Value)> = languages
         .iter()
@@ -284,7 +294,11 @@ pub fn render_site(site: &Site, options: &BuildOptions) -> Result<Built, Diagnos
     for (k, v) in statics {
         files.entry(k).or_insert(v);
     }
-    Ok(Built { files, pages })
+    Ok(Built {
+        files,
+        pages,
+        warnings: diags.sorted(),
+    })
 }
 
 /// The site's own `static/` folder, copied to the output root; it overrides
@@ -417,7 +431,7 @@ fn check_links(
     outputs: &BTreeSet<String>,
     diags: &mut Diagnostics,
 ) {
-    for link in &md.links {
+    for (link, offset) in &md.links {
         if link.starts_with('#') || link.starts_with("//") || link.contains(':') {
             continue; // in-page, external, mailto:, tel:
         }
@@ -442,16 +456,18 @@ fn check_links(
                     &content.path,
                     format!("broken link `{link}`: no page or file at that address"),
                 )
+                .at(content.position(*offset))
                 .with_fix("link to a page of this portal, e.g. `/nl/cookies/`"),
             );
         }
     }
-    for img in &md.images_without_alt {
+    for (img, offset) in &md.images_without_alt {
         diags.push(
             Diagnostic::warning(
                 &content.path,
                 format!("image `{img}` has no alternative text"),
             )
+            .at(content.position(*offset))
             .with_fix("write `![what the image shows](…)` so screen-reader users get it too"),
         );
     }

@@ -37,9 +37,15 @@ impl Rebuilder {
 
     /// Rebuilds after `changes`; the error is the problems as text.
     pub fn rebuild(&mut self, changes: &BTreeSet<Change>) -> Result<Files, String> {
-        self.reload(changes).map_err(|d| self.show(&d))?;
-        let site = self.site.as_ref().expect("loaded above");
-        let built = render::render_site(site, &self.options).map_err(|d| self.show(&d))?;
+        let problems = self.reload(changes);
+        let Some(site) = self.site.as_ref() else {
+            return Err(self.show(&problems));
+        };
+        let built = render::render_site(site, &self.options, problems).map_err(|d| {
+            // Problems found while loading are only found again by a full load.
+            self.site = None;
+            self.show(&d)
+        })?;
         if let Some(out) = &self.out {
             output::replace_dir(out, &built.files)
                 .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
@@ -51,26 +57,28 @@ impl Rebuilder {
         prefixed(std::path::Path::new(""), diags)
     }
 
-    fn reload(&mut self, changes: &BTreeSet<Change>) -> Result<(), Diagnostics> {
+    /// Brings the loaded site up to date with `changes`, returning the
+    /// problems found. After a failed rebuild `site` is `None`, so the next
+    /// one loads everything again.
+    fn reload(&mut self, changes: &BTreeSet<Change>) -> Diagnostics {
         let Some(site) = self
             .site
             .as_mut()
             .filter(|_| !changes.contains(&Change::Config))
         else {
-            // A failed load keeps nothing: the next change reloads in full.
-            self.site = None;
-            self.site = Some(Site::load(&self.site_dir)?);
-            return Ok(());
+            let (site, problems) = Site::load_with_problems(&self.site_dir);
+            self.site = site;
+            return problems;
         };
         let languages = site.languages().to_vec();
         let mut diags = Diagnostics::default();
         if changes.contains(&Change::Content) {
             site.content = content::load(&self.site_dir, &languages, &mut diags);
         }
-        if changes.contains(&Change::Theme)
-            || changes.contains(&Change::Stylesheet)
-            || changes.contains(&Change::Static)
-        {
+        let theme_changed = [Change::Theme, Change::Stylesheet, Change::Static]
+            .iter()
+            .any(|c| changes.contains(c));
+        if theme_changed {
             site.theme = Theme::load(
                 &self.site_dir,
                 &site.config.site.theme,
@@ -78,10 +86,6 @@ impl Rebuilder {
                 &mut diags,
             );
         }
-        if diags.has_errors() {
-            self.site = None;
-            return Err(diags.sorted());
-        }
-        Ok(())
+        diags
     }
 }

@@ -44,7 +44,12 @@ impl Preview {
         let url = loop {
             let line = rx.recv_timeout(LIMIT).expect("serve prints its URL");
             if let Some(i) = line.find("http://127.0.0.1:") {
-                break line[i..].split_whitespace().next().unwrap().trim_end_matches('/').to_string();
+                break line[i..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .trim_end_matches('/')
+                    .to_string();
             }
         };
         Preview { child, url }
@@ -69,8 +74,13 @@ impl Preview {
     /// Subscribes to the reload stream; each event's name arrives on the
     /// receiver. Returns once the server has confirmed the subscription.
     fn events(&self) -> Receiver<String> {
-        let res = ureq::get(&format!("{}/_portaal/events", self.url)).call().unwrap();
-        assert_eq!(res.headers().get("content-type").unwrap(), "text/event-stream");
+        let res = ureq::get(&format!("{}/_portaal/events", self.url))
+            .call()
+            .unwrap();
+        assert_eq!(
+            res.headers().get("content-type").unwrap(),
+            "text/event-stream"
+        );
         let (tx, rx) = channel();
         let (ready_tx, ready_rx) = channel();
         std::thread::spawn(move || {
@@ -86,7 +96,9 @@ impl Preview {
                 }
             }
         });
-        ready_rx.recv_timeout(LIMIT).expect("the event stream opens");
+        ready_rx
+            .recv_timeout(LIMIT)
+            .expect("the event stream opens");
         rx
     }
 }
@@ -105,13 +117,21 @@ fn edits_reload_errors_show_and_the_server_survives() {
     assert_eq!(status, 200);
     assert!(page.contains("Wij bakken brood"));
 
-    portal.edit("content/nl/privacy.md", "Wij bakken brood", "Wij bakken taart");
+    portal.edit(
+        "content/nl/privacy.md",
+        "Wij bakken brood",
+        "Wij bakken taart",
+    );
     assert_eq!(next_event(&events), "reload");
     let (_, page) = preview.get("/nl/privacy/");
     assert!(page.contains("Wij bakken taart"), "new content is served");
 
     // A broken portal.toml: the browser shows the error, the server stays up.
-    portal.edit("portal.toml", "legal_basis = \"contract\"", "legal_basis = \"contrakt\"");
+    portal.edit(
+        "portal.toml",
+        "legal_basis = \"contract\"",
+        "legal_basis = \"contrakt\"",
+    );
     assert_eq!(next_event(&events), "reload");
     let (status, page) = preview.get("/nl/privacy/");
     assert_eq!(status, 200, "the last good build is still served");
@@ -119,14 +139,35 @@ fn edits_reload_errors_show_and_the_server_survives() {
     let overlay = select(&html, "#portaal-error-overlay");
     assert_eq!(overlay.len(), 1, "error overlay shown");
     let message = text(&overlay[0]);
-    assert!(message.contains("portal.toml:") && message.contains("contrakt"), "{message}");
-    let line = portal.read("portal.toml").lines().position(|l| l.contains("contrakt")).unwrap() + 1;
-    assert!(message.contains(&format!("portal.toml:{line}:")), "names the line: {message}");
+    assert!(
+        message.contains("portal.toml:") && message.contains("contrakt"),
+        "{message}"
+    );
+    let line = portal
+        .read("portal.toml")
+        .lines()
+        .position(|l| l.contains("contrakt"))
+        .unwrap()
+        + 1;
+    assert!(
+        message.contains(&format!("portal.toml:{line}:")),
+        "names the line: {message}"
+    );
 
-    portal.edit("portal.toml", "legal_basis = \"contrakt\"", "legal_basis = \"contract\"");
+    portal.edit(
+        "portal.toml",
+        "legal_basis = \"contrakt\"",
+        "legal_basis = \"contract\"",
+    );
     assert_eq!(next_event(&events), "reload");
     let (_, page) = preview.get("/nl/privacy/");
-    assert!(select(&scraper::Html::parse_document(&page), "#portaal-error-overlay").is_empty());
+    assert!(
+        select(
+            &scraper::Html::parse_document(&page),
+            "#portaal-error-overlay"
+        )
+        .is_empty()
+    );
     assert!(page.contains("Wij bakken taart"));
 }
 
@@ -137,7 +178,10 @@ fn a_stylesheet_change_swaps_css_without_reload() {
     let events = preview.events();
     portal.write("static/style.css", "body { color: #123456; }\n");
     assert_eq!(next_event(&events), "stylesheet");
-    assert_eq!(preview.get_bytes("/style.css"), b"body { color: #123456; }\n");
+    assert_eq!(
+        preview.get_bytes("/style.css"),
+        b"body { color: #123456; }\n"
+    );
 }
 
 #[test]
@@ -150,7 +194,11 @@ fn the_preview_is_exactly_the_build() {
     assert_eq!(next_event(&events), "reload");
 
     let out = portal.run(&["build", "--out", "built", "--base-url", &preview.url]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let files = portal.files("built");
     assert!(files.len() > 20);
     let tag = "<script src=\"/_portaal/livereload.js\"></script>";
@@ -161,8 +209,15 @@ fn the_preview_is_exactly_the_build() {
         if f.ends_with(".html") {
             let served = String::from_utf8(served).unwrap();
             assert_eq!(served.matches(tag).count(), 1, "{f}: one reload script");
-            assert_eq!(served.replacen(tag, "", 1).as_bytes(), built.as_slice(), "{f} differs");
-            assert!(!String::from_utf8_lossy(&built).contains("livereload"), "{f}: script leaked into the build");
+            assert_eq!(
+                served.replacen(tag, "", 1).as_bytes(),
+                built.as_slice(),
+                "{f} differs"
+            );
+            assert!(
+                !String::from_utf8_lossy(&built).contains("livereload"),
+                "{f}: script leaked into the build"
+            );
         } else {
             assert_eq!(served, built, "{f} differs");
         }
@@ -185,16 +240,32 @@ fn no_file_outside_the_build_is_served() {
     let portal = Portal::fixture("minimal");
     let preview = Preview::start(&portal);
     let addr = preview.url.trim_start_matches("http://");
-    for path in ["/../portal.toml", "/%2e%2e/portal.toml", "/nl/..%2f..%2fportal.toml", "/..\\portal.toml"] {
+    for path in [
+        "/../portal.toml",
+        "/%2e%2e/portal.toml",
+        "/nl/..%2f..%2fportal.toml",
+        "/..\\portal.toml",
+    ] {
         // Raw bytes: an HTTP client library would normalise these paths away.
         let mut stream = std::net::TcpStream::connect(addr).unwrap();
         stream.set_read_timeout(Some(LIMIT)).unwrap();
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
         let mut response = String::new();
         let _ = stream.read_to_string(&mut response);
-        let status: u16 = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let status: u16 = response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
         assert!(status == 400 || status == 404, "{path}: {status}");
-        assert!(!response.contains("bakkerij-test"), "{path} leaked portal.toml");
+        assert!(
+            !response.contains("bakkerij-test"),
+            "{path} leaked portal.toml"
+        );
     }
     let (status, page) = preview.get("/nope/");
     assert_eq!(status, 404);
@@ -210,17 +281,29 @@ fn chromium_reloads_on_edit() {
     let preview = Preview::start(&portal);
     let (browser, _profile) = browser::start();
     let tab = browser.new_tab().unwrap();
-    tab.navigate_to(&format!("{}/nl/privacy/", preview.url)).unwrap();
+    tab.navigate_to(&format!("{}/nl/privacy/", preview.url))
+        .unwrap();
     tab.wait_until_navigated().unwrap();
-    browser::wait_until(&tab, LIMIT, "the page", |t| browser::body_text(t).contains("Wij bakken brood"));
+    browser::wait_until(&tab, LIMIT, "the page", |t| {
+        browser::body_text(t).contains("Wij bakken brood")
+    });
     // Give the page's event stream a moment to connect before editing.
     browser::wait_until(&tab, LIMIT, "the reload stream", |t| {
-        t.evaluate("document.documentElement.hasAttribute('data-portaal-live')", false)
-            .ok()
-            .and_then(|r| r.value)
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false)
+        t.evaluate(
+            "document.documentElement.hasAttribute('data-portaal-live')",
+            false,
+        )
+        .ok()
+        .and_then(|r| r.value)
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
     });
-    portal.edit("content/nl/privacy.md", "Wij bakken brood", "Wij bakken croissants");
-    browser::wait_until(&tab, LIMIT, "the edit to show", |t| browser::body_text(t).contains("Wij bakken croissants"));
+    portal.edit(
+        "content/nl/privacy.md",
+        "Wij bakken brood",
+        "Wij bakken croissants",
+    );
+    browser::wait_until(&tab, LIMIT, "the edit to show", |t| {
+        browser::body_text(t).contains("Wij bakken croissants")
+    });
 }
