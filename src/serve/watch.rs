@@ -100,7 +100,9 @@ pub fn next_batch(
                 if matches!(event.kind, notify::EventKind::Access(_)) {
                     continue;
                 }
-                for path in &event.paths {
+                // A new or removed folder changes nothing by itself; the
+                // files in it have their own events.
+                for path in event.paths.iter().filter(|p| !p.is_dir()) {
                     if let Some(change) = classify(site_dir, ignored, path) {
                         changes.insert(change);
                         started.get_or_insert_with(Instant::now);

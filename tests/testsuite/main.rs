@@ -3,5 +3,6 @@
 
 mod build;
 mod errors;
+mod example;
 mod serve;
 mod support;

@@ -174,6 +174,7 @@ fn edits_reload_errors_show_and_the_server_survives() {
 #[test]
 fn a_stylesheet_change_swaps_css_without_reload() {
     let portal = Portal::fixture("minimal");
+    portal.write("static/logo.txt", "");
     let preview = Preview::start(&portal);
     let events = preview.events();
     portal.write("static/style.css", "body { color: #123456; }\n");
