@@ -23,6 +23,8 @@ pub enum Command {
     Init(cmd::init::Args),
     /// Receive the portals' form posts and mail them as tickets.
     Endpoint(cmd::endpoint::Args),
+    /// Preview a portal with live reload while editing.
+    Serve(cmd::serve::Args),
 }
 
 impl Cli {
@@ -32,6 +34,7 @@ impl Cli {
             Command::Build(args) => cmd::build::run(args),
             Command::Init(args) => cmd::init::run(args),
             Command::Endpoint(args) => cmd::endpoint::run(args),
+            Command::Serve(args) => cmd::serve::run(args),
         }
     }
 }

@@ -10,5 +10,6 @@ pub mod diagnostics;
 pub mod endpoint;
 pub mod forms;
 pub mod render;
+pub mod serve;
 pub mod site;
 pub mod theme;

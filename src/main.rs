@@ -10,7 +10,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if let Some(r) = e.downcast_ref::<Reported>() {
-                eprintln!("error: {r}");
+                // The details were printed where they were found.
+                if !r.0.is_empty() {
+                    eprintln!("error: {r}");
+                }
             } else {
                 eprintln!("error: {e}");
                 for cause in e.chain().skip(1) {

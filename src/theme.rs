@@ -104,7 +104,7 @@ impl Theme {
                 ),
             );
         }
-        theme.check_strings(languages, diags);
+        theme.check_strings(name, languages, diags);
         theme
     }
 
@@ -165,7 +165,7 @@ impl Theme {
     }
 
     /// Every string key used in any of the site's languages must exist in all.
-    fn check_strings(&self, languages: &[Lang], diags: &mut Diagnostics) {
+    fn check_strings(&self, name: &str, languages: &[Lang], diags: &mut Diagnostics) {
         let keys: BTreeMap<Lang, BTreeSet<String>> = languages
             .iter()
             .map(|l| {
@@ -185,14 +185,14 @@ impl Theme {
             if !missing.is_empty() {
                 diags.push(
                     Diagnostic::error(
-                        format!("themes/<theme>/i18n/{lang}.toml"),
+                        format!("themes/{name}/i18n/{lang}.toml"),
                         format!(
                             "missing translation of {} string(s) in `{lang}`: {}",
                             missing.len(),
                             missing.join(", ")
                         ),
                     )
-                    .with_fix(format!("add these keys to themes/<theme>/i18n/{lang}.toml")),
+                    .with_fix(format!("add these keys to themes/{name}/i18n/{lang}.toml")),
                 );
             }
         }

@@ -34,13 +34,15 @@ pub struct Summary {
     pub languages: usize,
     pub out: PathBuf,
     pub millis: u128,
+    pub warnings: Diagnostics,
 }
 
 /// Loads, renders and writes one site. Problems come back all together.
 pub fn build_site(site_dir: &Path, out: &Path, options: &BuildOptions) -> Result<Summary, Failure> {
     let start = Instant::now();
-    let site = Site::load(site_dir).map_err(Failure::Site)?;
-    let built = render::render_site(&site, options).map_err(Failure::Site)?;
+    let (site, problems) = Site::load_with_problems(site_dir);
+    let site = site.ok_or_else(|| Failure::Site(problems.clone().sorted()))?;
+    let built = render::render_site(&site, options, problems).map_err(Failure::Site)?;
     output::replace_dir(out, &built.files)
         .with_context(|| format!("cannot write the output to {}", out.display()))
         .map_err(Failure::Io)?;
@@ -50,6 +52,7 @@ pub fn build_site(site_dir: &Path, out: &Path, options: &BuildOptions) -> Result
         languages: site.languages().len(),
         out: out.to_path_buf(),
         millis: start.elapsed().as_millis(),
+        warnings: built.warnings,
     })
 }
 
@@ -99,10 +102,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             ),
             Err(Failure::Site(diags)) => {
                 failed += 1;
+                let n = diags.error_count();
                 eprintln!("{}", prefixed(&dir, &diags));
                 eprintln!(
-                    "error: {} was not built; the previous output is untouched\n",
-                    dir.display()
+                    "error: {n} {} in {}; nothing was written, the previous output is untouched\n",
+                    if n == 1 { "problem" } else { "problems" },
+                    shown_dir(&dir)
                 );
             }
             Err(Failure::Io(e)) => {
@@ -112,11 +117,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     if failed > 0 {
-        return Err(Reported(format!(
-            "{failed} of {} sites failed to build",
-            args.sites.len()
-        ))
-        .into());
+        let summary = if several {
+            format!("{failed} of {} sites failed to build", args.sites.len())
+        } else {
+            String::new()
+        };
+        return Err(Reported(summary).into());
     }
     Ok(())
 }
@@ -135,6 +141,14 @@ pub fn prefixed(dir: &Path, diags: &Diagnostics) -> String {
         }
     }
     shown.to_string()
+}
+
+fn shown_dir(dir: &Path) -> String {
+    if dir == Path::new(".") {
+        "this portal".into()
+    } else {
+        dir.display().to_string()
+    }
 }
 
 /// The folder name of a site's output when several build into one `--out`.

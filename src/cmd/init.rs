@@ -25,7 +25,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     if args.key_only {
-        let (path, rotated) = add_signing_key(&args.dir)?;
+        let (path, rotated) = crate::forms::sign::add_key(&args.dir)?;
         println!(
             "{} signing key in {}; rebuild the portal and restart the endpoint",
             if rotated {
@@ -56,7 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", args.dir.display()))?;
     std::fs::write(args.dir.join("portal.toml"), portal_toml(&id, &languages))?;
     std::fs::write(args.dir.join(".gitignore"), "/public/\n/.portaal/\n")?;
-    add_signing_key(&args.dir)?;
+    crate::forms::sign::add_key(&args.dir)?;
     for lang in &languages {
         let dir = args.dir.join("content").join(lang.code());
         std::fs::create_dir_all(&dir)?;
@@ -73,55 +73,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.dir.display()
     );
     Ok(())
-}
-
-/// Creates the site's key ring (owner-only), or puts a fresh key first in
-/// an existing one, keeping the old keys so cached pages stay valid.
-pub fn add_signing_key(dir: &std::path::Path) -> anyhow::Result<(PathBuf, bool)> {
-    use crate::forms::sign::{KEY_FILE, generate_key_line};
-    let path = dir.join(KEY_FILE);
-    let existing = match std::fs::read_to_string(&path) {
-        Ok(t) => Some(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    let date = crate::endpoint::ticket::iso_date(crate::endpoint::ticket::civil_from_days(
-        (crate::endpoint::ticket::now_secs() / 86_400) as i64,
-    ))
-    .replace('-', "");
-    let mut line = generate_key_line(&date).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    if let Some(old) = &existing {
-        if old.contains(&format!("k{date}:")) {
-            let suffix = crate::endpoint::ticket::new_reference()
-                .map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-            line = line.replacen(':', &format!("-{}:", &suffix[..4].to_lowercase()), 1);
-        }
-    }
-    let text = match &existing {
-        Some(old) => format!("{line}\n{old}"),
-        None => format!(
-            "# Signing keys of the request forms: `id:secret`, newest first.\n# The first signs; all verify. Never copy this into public/.\n{line}\n"
-        ),
-    };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let tmp = path.with_extension("tmp");
-    {
-        use std::io::Write;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, &path)?;
-    Ok((path, existing.is_some()))
 }
 
 fn default_id(dir: &std::path::Path) -> String {

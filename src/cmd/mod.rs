@@ -3,6 +3,7 @@
 pub mod build;
 pub mod endpoint;
 pub mod init;
+pub mod serve;
 
 /// A failure whose details were already printed (per-site diagnostics);
 /// `main` only sets the exit code.

@@ -182,6 +182,54 @@ pub fn from_hex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// Creates the site's key ring (owner-only), or puts a fresh key first in
+/// an existing one, keeping the old keys so cached pages stay valid.
+/// Returns the file and whether keys were there before.
+pub fn add_key(site_dir: &Path) -> std::io::Result<(PathBuf, bool)> {
+    use crate::endpoint::ticket::{civil_from_days, iso_date, now_secs};
+    let path = site_dir.join(KEY_FILE);
+    let existing = match std::fs::read_to_string(&path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    let date = iso_date(civil_from_days((now_secs() / 86_400) as i64)).replace('-', "");
+    let mut line = generate_key_line(&date).map_err(std::io::Error::other)?;
+    if existing
+        .as_deref()
+        .is_some_and(|old| old.contains(&format!("k{date}")))
+    {
+        let mut n = [0u8; 2];
+        getrandom::fill(&mut n).map_err(std::io::Error::other)?;
+        line = line.replacen(':', &format!("-{}:", to_hex(&n)), 1);
+    }
+    let text = match &existing {
+        Some(old) => format!("{line}\n{old}"),
+        None => format!(
+            "# Signing keys of the request forms: `id:secret`, newest first.\n# The first signs; all verify. Never copy this into public/.\n{line}\n"
+        ),
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = path.with_extension("tmp");
+    {
+        use std::io::Write;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, &path)?;
+    Ok((path, existing.is_some()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,10 +4,11 @@ use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
 
 pub struct Rendered {
     pub html: String,
-    /// Every link and image target, in order, for the internal-link check.
-    pub links: Vec<String>,
-    /// Image targets without alternative text.
-    pub images_without_alt: Vec<String>,
+    /// Every link and image target with its byte offset in the Markdown,
+    /// in order, for the internal-link check.
+    pub links: Vec<(String, usize)>,
+    /// Image targets without alternative text, with their offsets.
+    pub images_without_alt: Vec<(String, usize)>,
 }
 
 /// Renders `markdown`. Headings without an explicit `{#id}` get one made from
@@ -25,7 +26,10 @@ pub fn render_with_base(markdown: &str, base_path: &str) -> Rendered {
         | Options::ENABLE_HEADING_ATTRIBUTES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_SMART_PUNCTUATION;
-    let events: Vec<Event> = Parser::new_ext(markdown, options).collect();
+    let (events, offsets): (Vec<Event>, Vec<usize>) = Parser::new_ext(markdown, options)
+        .into_offset_iter()
+        .map(|(e, range)| (e, range.start))
+        .unzip();
 
     let mut links = Vec::new();
     let mut images_without_alt = Vec::new();
@@ -59,7 +63,7 @@ pub fn render_with_base(markdown: &str, base_path: &str) -> Rendered {
                 title,
                 id,
             }) => {
-                links.push(dest_url.to_string());
+                links.push((dest_url.to_string(), offsets[i]));
                 out.push(Event::Start(Tag::Link {
                     link_type: *link_type,
                     dest_url: with_base(dest_url, base_path),
@@ -68,9 +72,9 @@ pub fn render_with_base(markdown: &str, base_path: &str) -> Rendered {
                 }));
             }
             Event::Start(Tag::Image { dest_url, .. }) => {
-                links.push(dest_url.to_string());
+                links.push((dest_url.to_string(), offsets[i]));
                 if matches!(events.get(i + 1), Some(Event::End(TagEnd::Image))) {
-                    images_without_alt.push(dest_url.to_string());
+                    images_without_alt.push((dest_url.to_string(), offsets[i]));
                 }
                 if let Event::Start(Tag::Image {
                     link_type,
@@ -167,12 +171,14 @@ mod tests {
 
     #[test]
     fn tables_footnotes_and_links() {
-        let r = render(
-            "| a | b |\n|---|---|\n| 1 | 2 |\n\nText[^1] and [cookies](/nl/cookies/).\n\n[^1]: Note.\n\n![](/logo.png)\n",
-        );
+        let md = "| a | b |\n|---|---|\n| 1 | 2 |\n\nText[^1] and [cookies](/nl/cookies/).\n\n[^1]: Note.\n\n![](/logo.png)\n";
+        let r = render(md);
         assert!(r.html.contains("<table>"));
         assert!(r.html.contains("footnote"));
-        assert_eq!(r.links, ["/nl/cookies/", "/logo.png"]);
-        assert_eq!(r.images_without_alt, ["/logo.png"]);
+        let links: Vec<&str> = r.links.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(links, ["/nl/cookies/", "/logo.png"]);
+        let (img, at) = &r.images_without_alt[0];
+        assert_eq!(img, "/logo.png");
+        assert!(md[*at..].starts_with("![]"));
     }
 }

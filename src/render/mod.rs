@@ -100,6 +100,8 @@ struct LanguageLink {
     code: Lang,
     name: &'static str,
     url: String,
+    /// The absolute URL, for `hreflang` alternates.
+    permalink: String,
     current: bool,
 }
 
@@ -114,11 +116,19 @@ struct NavLink {
 pub struct Built {
     pub files: Files,
     pub pages: usize,
+    /// Problems that did not stop the build.
+    pub warnings: Diagnostics,
 }
 
-/// Renders every page of `site` into memory.
-pub fn render_site(site: &Site, options: &BuildOptions) -> Result<Built, Diagnostics> {
-    let mut diags = Diagnostics::default();
+/// Renders every page of `site` into memory. `diags` holds the problems
+/// found while loading the site: they are reported together with the
+/// render's own (broken links, template errors), and any error among them
+/// stops the build before a page is written.
+pub fn render_site(
+    site: &Site,
+    options: &BuildOptions,
+    mut diags: Diagnostics,
+) -> Result<Built, Diagnostics> {
     let base_url = options
         .base_url
         .clone()
@@ -128,8 +138,13 @@ pub fn render_site(site: &Site, options: &BuildOptions) -> Result<Built, Diagnos
     let languages = site.languages().to_vec();
     let default_lang = *site.config.site.default_language.get_ref();
 
-    let tera = templates::compile(&site.theme)?;
-    let form_signing = form_signing(site)?;
+    let tera = templates::compile(&site.theme)
+        .map_err(|d| diags.extend(d))
+        .ok();
+    let form_signing = form_signing(site)
+        .map_err(|d| diags.extend(d))
+        .ok()
+        .flatten();
     let plans = plan_pages(site, &languages, default_lang, &mut diags);
 
     // Markdown first: links are checked against the full list of pages.
@@ -161,9 +176,9 @@ pub fn render_site(site: &Site, options: &BuildOptions) -> Result<Built, Diagnos
             check_links(content, md, &base_path, &outputs, &mut diags);
         }
     }
-    if diags.has_errors() {
+    let Some(tera) = tera.filter(|_| !diags.has_errors()) else {
         return Err(diags.sorted());
-    }
+    };
 
     let views: BTreeMap<Lang, (tera::Value, tera::Value)> = languages
         .iter()
@@ -175,6 +190,12 @@ pub fn render_site(site: &Site, options: &BuildOptions) -> Result<Built, Diagnos
         .collect();
     let assets = tera::Value::from_serializable(&BTreeMap::from([("stylesheet", stylesheet)]));
 
+    // `base_url` ends with the base path (less its slash); paths start with it.
+    let origin = base_url
+        .strip_suffix(base_path.trim_end_matches('/'))
+        .unwrap_or(&base_url)
+        .to_string();
+    let permalink = |path: &str| format!("{origin}{path}");
     let url_of = |lang: Lang, target: &Target| -> String {
         match target {
             Target::Page(kind) => format!("{base_path}{lang}/{}", kind.path()),
@@ -210,23 +231,23 @@ pub fn render_site(site: &Site, options: &BuildOptions) -> Result<Built, Diagnos
                 title,
                 description,
                 content: md.as_ref().map(|m| m.html.clone()).unwrap_or_default(),
-                permalink: format!(
-                    "{base_url}{}",
-                    url.strip_prefix(&base_path[..base_path.len() - 1])
-                        .unwrap_or(&url)
-                ),
+                permalink: permalink(&url),
                 url,
             };
             let languages_links: Vec<LanguageLink> = languages
                 .iter()
-                .map(|&l| LanguageLink {
-                    code: l,
-                    name: l.endonym(),
-                    url: match &plan.kind {
+                .map(|&l| {
+                    let url = match &plan.kind {
                         Target::Page(_) => url_of(l, &plan.kind),
                         _ => format!("{base_path}{l}/"),
-                    },
-                    current: l == plan.lang && matches!(plan.kind, Target::Page(_)),
+                    };
+                    LanguageLink {
+                        code: l,
+                        name: l.endonym(),
+                        permalink: permalink(&url),
+                        url,
+                        current: l == plan.lang && matches!(plan.kind, Target::Page(_)),
+                    }
                 })
                 .collect();
             let nav: Vec<NavLink> = nav_targets(site, &plans, plan.lang)
@@ -262,7 +283,6 @@ pub fn render_site(site: &Site, options: &BuildOptions) -> Result<Built, Diagnos
                 }
                 _ => ctx.insert_value("form", tera::Value::none()),
             }
-            ctx.insert_value("page_content", tera::Value::safe_string(&page.content));
             tera.render(plan.kind.template(), &ctx)
                 .map(|html| (plan.kind.output(plan.lang), html.into_bytes()))
                 .map_err(|e| templates::to_diagnostic(&site.theme, &e))
@@ -297,43 +317,57 @@ pub fn render_site(site: &Site, options: &BuildOptions) -> Result<Built, Diagnos
     for (k, v) in statics {
         files.entry(k).or_insert(v);
     }
-    Ok(Built { files, pages })
+    Ok(Built {
+        files,
+        pages,
+        warnings: diags.sorted(),
+    })
 }
 
 /// What signing the rights pages' forms needs: the `[endpoint] url` they
 /// post to, the key ring and the issue time. `None` when the site has no
-/// endpoint, so it gets no forms; an error when it has one but no key, since
-/// its forms would be refused.
+/// endpoint, so it gets no forms. A site without a key gets one, in
+/// `.portaal/signing.keys` beside (never inside) its output, so that a fresh
+/// portal builds and its endpoint finds the same key.
 fn form_signing(
     site: &Site,
 ) -> Result<Option<(String, crate::forms::sign::KeyRing, u64)>, Diagnostics> {
-    use crate::forms::sign::{KEY_FILE, KEYS_ENV, KeyRing};
+    use crate::forms::sign::{KEY_FILE, KEYS_ENV, KeyRing, add_key};
     let Some(url) = &site.config.endpoint.url else {
         return Ok(None);
     };
     let error = |msg: String| {
         let mut d = Diagnostics::default();
-        d.push(
-            Diagnostic::error(crate::site::CONFIG_FILE, msg).with_fix(format!(
-                "run `portaal init --key-only DIR` to create {KEY_FILE}, or set ${KEYS_ENV}"
-            )),
-        );
+        d.push(Diagnostic::error(crate::site::CONFIG_FILE, msg).with_fix(format!(
+            "fix {KEY_FILE} (run `portaal init --key-only DIR` for a new key), or set ${KEYS_ENV}"
+        )));
         d
     };
-    let keys = match KeyRing::find(&site.dir, None) {
-        Ok(Some(k)) if k.signing().is_some() => k,
-        Ok(_) => {
-            return Err(error(format!(
-                "[endpoint] url is set but there is no signing key for the request forms (looked in ${KEYS_ENV} and {KEY_FILE})"
-            )));
-        }
-        Err(e) => return Err(error(e.to_string())),
+    let found = match KeyRing::find(&site.dir, None) {
+        Ok(None) => add_key(&site.dir)
+            .map_err(|e| error(format!("cannot create {KEY_FILE}: {e}")))
+            .and_then(|_| KeyRing::find(&site.dir, None).map_err(|e| error(e.to_string()))),
+        other => other.map_err(|e| error(e.to_string())),
+    }?;
+    let Some(keys) = found.filter(|k| k.signing().is_some()) else {
+        return Err(error(format!(
+            "no signing key in ${KEYS_ENV} or {KEY_FILE}"
+        )));
     };
-    let issued = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    Ok(Some((url.get_ref().clone(), keys, issued)))
+    Ok(Some((url.get_ref().clone(), keys, issue_time())))
+}
+
+/// The issue time signed into forms: `$SOURCE_DATE_EPOCH` when set, else
+/// the start of today (UTC), so that two builds of a day are identical.
+fn issue_time() -> u64 {
+    if let Some(t) = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+    {
+        return t;
+    }
+    let now = crate::endpoint::ticket::now_secs();
+    now - now % 86_400
 }
 
 /// The site's own `static/` folder, copied to the output root; it overrides
@@ -466,7 +500,7 @@ fn check_links(
     outputs: &BTreeSet<String>,
     diags: &mut Diagnostics,
 ) {
-    for link in &md.links {
+    for (link, offset) in &md.links {
         if link.starts_with('#') || link.starts_with("//") || link.contains(':') {
             continue; // in-page, external, mailto:, tel:
         }
@@ -491,16 +525,18 @@ fn check_links(
                     &content.path,
                     format!("broken link `{link}`: no page or file at that address"),
                 )
+                .at(content.position(*offset))
                 .with_fix("link to a page of this portal, e.g. `/nl/cookies/`"),
             );
         }
     }
-    for img in &md.images_without_alt {
+    for (img, offset) in &md.images_without_alt {
         diags.push(
             Diagnostic::warning(
                 &content.path,
                 format!("image `{img}` has no alternative text"),
             )
+            .at(content.position(*offset))
             .with_fix("write `![what the image shows](…)` so screen-reader users get it too"),
         );
     }

@@ -30,6 +30,17 @@ pub struct ContentFile {
     pub path: PathBuf,
     pub front: FrontMatter,
     pub markdown: String,
+    /// The line of the file on which the Markdown starts (after front matter).
+    pub first_line: usize,
+}
+
+impl ContentFile {
+    /// Where byte `offset` of the Markdown is in the file.
+    pub fn position(&self, offset: usize) -> crate::diagnostics::Position {
+        let mut p = crate::diagnostics::Position::of_offset(&self.markdown, offset);
+        p.line += self.first_line - 1;
+        p
+    }
 }
 
 /// Reads every Markdown file under `content/`, reporting files in the wrong
@@ -115,12 +126,14 @@ fn read_file(
         return None;
     }
     let (front, markdown) = split_front_matter(&rel, &text, diags)?;
+    let first_line = text[..text.len() - markdown.len()].matches('\n').count() + 1;
     Some(ContentFile {
         lang,
         kind: PageKind::from_slug(&stem),
         path: rel,
         front,
         markdown,
+        first_line,
     })
 }
 

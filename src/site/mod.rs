@@ -35,6 +35,17 @@ impl Site {
     /// Reads and checks a site directory. Every problem found is returned,
     /// not just the first.
     pub fn load(dir: &Path) -> Result<Site, Diagnostics> {
+        let (site, diags) = Site::load_with_problems(dir);
+        match site {
+            Some(site) => diags.into_result(site),
+            None => Err(diags.sorted()),
+        }
+    }
+
+    /// Like [`Site::load`], but returns the site even when it has problems,
+    /// as long as `portal.toml` could be read, so that later stages (the
+    /// link check) can add theirs to the same report.
+    pub fn load_with_problems(dir: &Path) -> (Option<Site>, Diagnostics) {
         let mut diags = Diagnostics::default();
         let config_path = dir.join(CONFIG_FILE);
         let text = match std::fs::read_to_string(&config_path) {
@@ -44,7 +55,7 @@ impl Site {
                     Diagnostic::error(&config_path, format!("cannot read: {e}"))
                         .with_fix("run `portaal init DIR` to create a new portal, or pass the directory that holds portal.toml"),
                 );
-                return Err(diags);
+                return (None, diags);
             }
         };
         let file = SourceFile {
@@ -52,20 +63,21 @@ impl Site {
             text: &text,
         };
         let Some(config) = Config::parse(file, &mut diags) else {
-            return Err(diags.sorted());
+            return (None, diags);
         };
         validate::check(file, &config, &mut diags);
         let languages = config.site.languages.get_ref().clone();
         let content = content::load(dir, &languages, &mut diags);
         let theme = Theme::load(dir, &config.site.theme, &languages, &mut diags);
         let forms = crate::forms::load(dir, &languages, &mut diags);
-        diags.into_result(Site {
+        let site = Site {
             dir: dir.to_path_buf(),
             config,
             content,
             theme,
             forms,
-        })
+        };
+        (Some(site), diags)
     }
 
     pub fn languages(&self) -> &[lang::Lang] {

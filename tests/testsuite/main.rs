@@ -1,3 +1,9 @@
+//! One integration-test binary: a module per feature, each running the real
+//! `portaal` binary on small fixture portals in temp dirs.
+
 mod build;
 mod endpoint;
+mod errors;
+mod example;
+mod serve;
 mod support;

@@ -1,39 +1,170 @@
-//! Helpers shared by the integration tests: the real `portaal` binary, fixture
-//! copies, a real SMTP server on loopback, a small HTTP client and a running
-//! endpoint that stops when dropped. Every wait has a deadline.
+//! Running the real `portaal` binary on a fixture portal in a temp dir.
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod http;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+
+/// A copy of a fixture portal in a temporary directory, removed on drop.
+pub struct Portal {
+    dir: tempfile::TempDir,
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl Portal {
+    /// Copies `tests/fixtures/<name>` into a fresh temp dir.
+    pub fn fixture(name: &str) -> Portal {
+        let portal = Portal::empty();
+        copy_dir(&fixtures().join(name), portal.path());
+        portal
+    }
+
+    /// The example portal at the repository root (portal.toml, content/).
+    pub fn example() -> Portal {
+        let portal = Portal::empty();
+        std::fs::copy(
+            repo_root().join("portal.toml"),
+            portal.path().join("portal.toml"),
+        )
+        .unwrap();
+        copy_dir(&repo_root().join("content"), &portal.path().join("content"));
+        if repo_root().join("static").is_dir() {
+            copy_dir(&repo_root().join("static"), &portal.path().join("static"));
+        }
+        portal
+    }
+
+    pub fn empty() -> Portal {
+        Portal {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, rel: &str, contents: &str) -> &Self {
+        let path = self.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+        self
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel))
+            .unwrap_or_else(|e| panic!("cannot read {rel}: {e}"))
+    }
+
+    /// Replaces the first `from` in file `rel` with `to`, failing if absent.
+    pub fn edit(&self, rel: &str, from: &str, to: &str) -> &Self {
+        let text = self.read(rel);
+        assert!(text.contains(from), "{rel} does not contain {from:?}");
+        self.write(rel, &text.replacen(from, to, 1))
+    }
+
+    pub fn portaal(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_portaal"));
+        cmd.current_dir(self.path());
+        cmd.env_remove("PORTAAL_FORM_KEY");
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.portaal().args(args).output().unwrap()
+    }
+
+    /// Runs `portaal build` and asserts that it succeeded.
+    pub fn build(&self) -> Output {
+        let out = self.run(&["build"]);
+        assert!(
+            out.status.success(),
+            "build failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// Runs `portaal build`, asserts that it failed, and returns stderr.
+    pub fn build_fails(&self) -> String {
+        let out = self.run(&["build"]);
+        assert!(!out.status.success(), "build unexpectedly succeeded");
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    pub fn html(&self, rel: &str) -> scraper::Html {
+        scraper::Html::parse_document(&self.read(rel))
+    }
+
+    /// Every file below `dir`, relative and sorted.
+    pub fn files(&self, dir: &str) -> Vec<String> {
+        let root = self.path().join(dir);
+        let mut out: Vec<String> = walkdir::WalkDir::new(&root)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                e.path()
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/")
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Selects with a CSS selector, panicking on a bad selector.
+pub fn select<'a>(html: &'a scraper::Html, css: &str) -> Vec<scraper::ElementRef<'a>> {
+    let sel = scraper::Selector::parse(css).unwrap_or_else(|e| panic!("bad selector {css}: {e:?}"));
+    html.select(&sel).collect()
+}
+
+pub fn text(el: &scraper::ElementRef) -> String {
+    el.text()
+        .collect::<Vec<_>>()
+        .join("")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 /// The `portaal` binary cargo built for these tests.
 pub fn portaal_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_portaal"))
 }
 
-/// Runs `portaal ARGS` in `dir` and returns its output.
-pub fn portaal(dir: &Path, args: &[&str]) -> Output {
-    Command::new(portaal_bin())
-        .args(args)
-        .current_dir(dir)
-        .env_remove("PORTAAL_SIGNING_KEYS")
-        .env_remove("PORTAAL_SMTP_URL")
-        .output()
-        .expect("run portaal")
-}
-
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    fixtures().join(name)
 }
 
-/// A copy of fixture `name` in a fresh temporary directory.
+/// A copy of fixture `name` in a fresh temporary directory, at `<tmp>/<name>`.
 pub fn fixture_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dest = tmp.path().join(name);
@@ -41,30 +172,18 @@ pub fn fixture_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
     (tmp, dest)
 }
 
-pub fn copy_dir(src: &Path, dest: &Path) {
-    std::fs::create_dir_all(dest).unwrap();
-    for e in std::fs::read_dir(src).unwrap() {
-        let e = e.unwrap();
-        let to = dest.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            if e.file_name() != "public" {
-                copy_dir(&e.path(), &to);
-            }
-        } else {
-            std::fs::copy(e.path(), &to).unwrap();
-        }
-    }
-}
-
 /// Polls `f` until it returns `Some`, or panics after `limit`.
-pub fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + limit;
+pub fn wait_for<T>(what: &str, limit: std::time::Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + limit;
     loop {
         if let Some(v) = f() {
             return v;
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
 

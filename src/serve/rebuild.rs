@@ -1,0 +1,91 @@
+//! Rebuilding only what a change needs, where that is cheap.
+//!
+//! The loaded site is kept between rebuilds: a Markdown edit re-reads only
+//! `content/`, a template edit only the theme; `portal.toml` or a form
+//! reloads everything. Rendering always runs in full, so the preview is
+//! exactly what `portaal build` would write.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use super::watch::Change;
+use crate::cmd::build::prefixed;
+use crate::diagnostics::Diagnostics;
+use crate::render::output::{self, Files};
+use crate::render::{self, BuildOptions};
+use crate::site::{Site, content};
+use crate::theme::Theme;
+
+pub struct Rebuilder {
+    site_dir: PathBuf,
+    options: BuildOptions,
+    out: Option<PathBuf>,
+    site: Option<Site>,
+}
+
+impl Rebuilder {
+    pub fn new(site_dir: PathBuf, base_url: String, out: Option<PathBuf>) -> Self {
+        Rebuilder {
+            site_dir,
+            options: BuildOptions {
+                base_url: Some(base_url),
+            },
+            out,
+            site: None,
+        }
+    }
+
+    /// Rebuilds after `changes`; the error is the problems as text.
+    pub fn rebuild(&mut self, changes: &BTreeSet<Change>) -> Result<Files, String> {
+        let problems = self.reload(changes);
+        let Some(site) = self.site.as_ref() else {
+            return Err(self.show(&problems));
+        };
+        let built = render::render_site(site, &self.options, problems).map_err(|d| {
+            // Problems found while loading are only found again by a full load.
+            self.site = None;
+            self.show(&d)
+        })?;
+        if let Some(out) = &self.out {
+            output::replace_dir(out, &built.files)
+                .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        }
+        Ok(built.files)
+    }
+
+    fn show(&self, diags: &Diagnostics) -> String {
+        prefixed(std::path::Path::new(""), diags)
+    }
+
+    /// Brings the loaded site up to date with `changes`, returning the
+    /// problems found. After a failed rebuild `site` is `None`, so the next
+    /// one loads everything again.
+    fn reload(&mut self, changes: &BTreeSet<Change>) -> Diagnostics {
+        let Some(site) = self
+            .site
+            .as_mut()
+            .filter(|_| !changes.contains(&Change::Config))
+        else {
+            let (site, problems) = Site::load_with_problems(&self.site_dir);
+            self.site = site;
+            return problems;
+        };
+        let languages = site.languages().to_vec();
+        let mut diags = Diagnostics::default();
+        if changes.contains(&Change::Content) {
+            site.content = content::load(&self.site_dir, &languages, &mut diags);
+        }
+        let theme_changed = [Change::Theme, Change::Stylesheet, Change::Static]
+            .iter()
+            .any(|c| changes.contains(c));
+        if theme_changed {
+            site.theme = Theme::load(
+                &self.site_dir,
+                &site.config.site.theme,
+                &languages,
+                &mut diags,
+            );
+        }
+        diags
+    }
+}

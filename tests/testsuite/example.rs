@@ -1,0 +1,26 @@
+//! The example portal at the repository root: it builds, and every page is
+//! snapshot-tested so that any change of output shows in review.
+
+use crate::support::Portal;
+
+#[test]
+fn example_portal_pages() {
+    let portal = Portal::example();
+    let out = portal.build();
+    assert!(
+        out.stderr.is_empty(),
+        "no warnings: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = portal.files("public");
+    assert_eq!(
+        files.iter().filter(|f| f.ends_with(".html")).count(),
+        4 * 12 + 2
+    );
+    for file in files {
+        if file.ends_with(".html") || file.ends_with(".xml") || file.ends_with(".txt") {
+            let name = file.replace('/', "__");
+            insta::assert_snapshot!(name, portal.read(&format!("public/{file}")));
+        }
+    }
+}

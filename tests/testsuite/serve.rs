@@ -1,0 +1,319 @@
+//! `portaal serve`: live reload, error overlay, and a preview that matches
+//! the real build.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+use crate::support::{Portal, browser, select, text};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// A running `portaal serve`, stopped on drop.
+struct Preview {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Preview {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Preview {
+    fn start(portal: &Portal) -> Preview {
+        let mut child = portal
+            .portaal()
+            .args(["serve", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let url = loop {
+            let line = rx.recv_timeout(LIMIT).expect("serve prints its URL");
+            if let Some(i) = line.find("http://127.0.0.1:") {
+                break line[i..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .trim_end_matches('/')
+                    .to_string();
+            }
+        };
+        Preview { child, url }
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .into();
+        let mut res = agent.get(&format!("{}{path}", self.url)).call().unwrap();
+        let status = res.status().as_u16();
+        (status, res.body_mut().read_to_string().unwrap())
+    }
+
+    fn get_bytes(&self, path: &str) -> Vec<u8> {
+        let mut res = ureq::get(&format!("{}{path}", self.url)).call().unwrap();
+        res.body_mut().read_to_vec().unwrap()
+    }
+
+    /// Subscribes to the reload stream; each event's name arrives on the
+    /// receiver. Returns once the server has confirmed the subscription.
+    fn events(&self) -> Receiver<String> {
+        let res = ureq::get(&format!("{}/_portaal/events", self.url))
+            .call()
+            .unwrap();
+        assert_eq!(
+            res.headers().get("content-type").unwrap(),
+            "text/event-stream"
+        );
+        let (tx, rx) = channel();
+        let (ready_tx, ready_rx) = channel();
+        std::thread::spawn(move || {
+            let reader = BufReader::new(res.into_body().into_reader());
+            for line in reader.lines().map_while(Result::ok) {
+                if line == ": connected" {
+                    let _ = ready_tx.send(());
+                }
+                if let Some(name) = line.strip_prefix("event: ") {
+                    if tx.send(name.to_string()).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        ready_rx
+            .recv_timeout(LIMIT)
+            .expect("the event stream opens");
+        rx
+    }
+}
+
+fn next_event(events: &Receiver<String>) -> String {
+    events.recv_timeout(LIMIT).expect("a reload event")
+}
+
+#[test]
+fn edits_reload_errors_show_and_the_server_survives() {
+    let portal = Portal::fixture("minimal");
+    let preview = Preview::start(&portal);
+    let events = preview.events();
+
+    let (status, page) = preview.get("/nl/privacy/");
+    assert_eq!(status, 200);
+    assert!(page.contains("Wij bakken brood"));
+
+    portal.edit(
+        "content/nl/privacy.md",
+        "Wij bakken brood",
+        "Wij bakken taart",
+    );
+    assert_eq!(next_event(&events), "reload");
+    let (_, page) = preview.get("/nl/privacy/");
+    assert!(page.contains("Wij bakken taart"), "new content is served");
+
+    // A broken portal.toml: the browser shows the error, the server stays up.
+    portal.edit(
+        "portal.toml",
+        "legal_basis = \"contract\"",
+        "legal_basis = \"contrakt\"",
+    );
+    assert_eq!(next_event(&events), "reload");
+    let (status, page) = preview.get("/nl/privacy/");
+    assert_eq!(status, 200, "the last good build is still served");
+    let html = scraper::Html::parse_document(&page);
+    let overlay = select(&html, "#portaal-error-overlay");
+    assert_eq!(overlay.len(), 1, "error overlay shown");
+    let message = text(&overlay[0]);
+    assert!(
+        message.contains("portal.toml:") && message.contains("contrakt"),
+        "{message}"
+    );
+    let line = portal
+        .read("portal.toml")
+        .lines()
+        .position(|l| l.contains("contrakt"))
+        .unwrap()
+        + 1;
+    assert!(
+        message.contains(&format!("portal.toml:{line}:")),
+        "names the line: {message}"
+    );
+
+    portal.edit(
+        "portal.toml",
+        "legal_basis = \"contrakt\"",
+        "legal_basis = \"contract\"",
+    );
+    assert_eq!(next_event(&events), "reload");
+    let (_, page) = preview.get("/nl/privacy/");
+    assert!(
+        select(
+            &scraper::Html::parse_document(&page),
+            "#portaal-error-overlay"
+        )
+        .is_empty()
+    );
+    assert!(page.contains("Wij bakken taart"));
+}
+
+#[test]
+fn a_stylesheet_change_swaps_css_without_reload() {
+    let portal = Portal::fixture("minimal");
+    portal.write("static/logo.txt", "");
+    let preview = Preview::start(&portal);
+    let events = preview.events();
+    portal.write("static/style.css", "body { color: #123456; }\n");
+    assert_eq!(next_event(&events), "stylesheet");
+    assert_eq!(
+        preview.get_bytes("/style.css"),
+        b"body { color: #123456; }\n"
+    );
+}
+
+#[test]
+fn the_preview_is_exactly_the_build() {
+    let portal = Portal::fixture("minimal");
+    let preview = Preview::start(&portal);
+    let events = preview.events();
+    // Edit once so the comparison covers an incremental rebuild too.
+    portal.edit("content/fr/privacy.md", "pas des profils", "pas de profils");
+    assert_eq!(next_event(&events), "reload");
+
+    let out = portal.run(&["build", "--out", "built", "--base-url", &preview.url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = portal.files("built");
+    assert!(files.len() > 20);
+    let tag = "<script src=\"/_portaal/livereload.js\"></script>";
+    for f in files {
+        let built = std::fs::read(portal.path().join("built").join(&f)).unwrap();
+        let path = format!("/{}", f.strip_suffix("index.html").unwrap_or(&f));
+        let served = preview.get_bytes(&path);
+        if f.ends_with(".html") {
+            let served = String::from_utf8(served).unwrap();
+            assert_eq!(served.matches(tag).count(), 1, "{f}: one reload script");
+            assert_eq!(
+                served.replacen(tag, "", 1).as_bytes(),
+                built.as_slice(),
+                "{f} differs"
+            );
+            assert!(
+                !String::from_utf8_lossy(&built).contains("livereload"),
+                "{f}: script leaked into the build"
+            );
+        } else {
+            assert_eq!(served, built, "{f} differs");
+        }
+    }
+}
+
+#[test]
+fn several_tabs_all_get_the_reload() {
+    let portal = Portal::fixture("minimal");
+    let preview = Preview::start(&portal);
+    let tabs: Vec<_> = (0..3).map(|_| preview.events()).collect();
+    portal.edit("content/nl/over-ons.md", "1921", "1922");
+    for tab in &tabs {
+        assert_eq!(next_event(tab), "reload");
+    }
+}
+
+#[test]
+fn no_file_outside_the_build_is_served() {
+    let portal = Portal::fixture("minimal");
+    let preview = Preview::start(&portal);
+    let addr = preview.url.trim_start_matches("http://");
+    for path in [
+        "/../portal.toml",
+        "/%2e%2e/portal.toml",
+        "/nl/..%2f..%2fportal.toml",
+        "/..\\portal.toml",
+    ] {
+        // Raw bytes: an HTTP client library would normalise these paths away.
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(LIMIT)).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        let status: u16 = response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        assert!(status == 400 || status == 404, "{path}: {status}");
+        assert!(
+            !response.contains("bakkerij-test"),
+            "{path} leaked portal.toml"
+        );
+    }
+    let (status, page) = preview.get("/nope/");
+    assert_eq!(status, 404);
+    assert!(page.contains("<html"), "the site's 404 page");
+    let (status, _) = preview.get("/nl/privacy");
+    assert_eq!(status, 301);
+}
+
+/// A real browser sees an edit without anyone touching it.
+#[test]
+fn chromium_reloads_on_edit() {
+    let portal = Portal::fixture("minimal");
+    let preview = Preview::start(&portal);
+    let (browser, _profile) = browser::start();
+    let tab = browser.new_tab().unwrap();
+    tab.navigate_to(&format!("{}/nl/privacy/", preview.url))
+        .unwrap();
+    tab.wait_until_navigated().unwrap();
+    browser::wait_until(&tab, LIMIT, "the page", |t| {
+        browser::body_text(t).contains("Wij bakken brood")
+    });
+    // Give the page's event stream a moment to connect before editing.
+    browser::wait_until(&tab, LIMIT, "the reload stream", |t| {
+        t.evaluate(
+            "document.documentElement.hasAttribute('data-portaal-live')",
+            false,
+        )
+        .ok()
+        .and_then(|r| r.value)
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+    });
+    tab.evaluate("window.scrollTo(0, 400)", false).unwrap();
+    portal.edit(
+        "content/nl/privacy.md",
+        "Wij bakken brood",
+        "Wij bakken croissants",
+    );
+    browser::wait_until(&tab, LIMIT, "the edit to show", |t| {
+        browser::body_text(t).contains("Wij bakken croissants")
+    });
+    // The reload keeps the editor where they were reading.
+    browser::wait_until(&tab, LIMIT, "the scroll position to return", |t| {
+        t.evaluate("window.scrollY", false)
+            .ok()
+            .and_then(|r| r.value)
+            .and_then(|v| v.as_f64())
+            .is_some_and(|y| (y - 400.0).abs() < 2.0)
+    });
+}
