@@ -88,15 +88,29 @@ pub struct Authority {
     pub complaint_url: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
     /// The URL the request forms post to: the agency's `portaal endpoint`.
     pub url: Option<Spanned<String>>,
     /// Send the requester a fixed-text acknowledgement (reference and due
-    /// date) once their request was delivered to the firm.
-    #[serde(default)]
+    /// date) once their request was delivered to the firm. On unless set
+    /// to `false`: the default thank-you page promises it.
+    #[serde(default = "yes")]
     pub acknowledge: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Endpoint {
+    fn default() -> Self {
+        Endpoint {
+            url: None,
+            acknowledge: true,
+        }
+    }
 }
 
 /// The six lawful bases of GDPR Art. 6(1).

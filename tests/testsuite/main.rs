@@ -5,5 +5,6 @@ mod build;
 mod endpoint;
 mod errors;
 mod example;
+mod forms;
 mod serve;
 mod support;

@@ -78,6 +78,8 @@ impl Portal {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_portaal"));
         cmd.current_dir(self.path());
         cmd.env_remove("PORTAAL_FORM_KEY");
+        cmd.env_remove("PORTAAL_SIGNING_KEYS");
+        cmd.env_remove("SOURCE_DATE_EPOCH");
         cmd
     }
 
