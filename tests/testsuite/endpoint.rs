@@ -553,3 +553,85 @@ fn oversized_bodies_are_refused_without_reading_them() {
         200
     );
 }
+
+/// A visitor in headless Chromium fills in the built access page, lands on
+/// the thank-you page with the reference, and the firm gets the ticket.
+#[test]
+fn a_visitor_submits_a_rights_form_in_chromium() {
+    use crate::support::browser;
+    use crate::support::static_files::StaticServer;
+
+    let smtp = SmtpServer::start(Mode::Accept);
+    let (tmp, site) = fixture_copy("endpoint-site");
+    let web = StaticServer::start(site.join("public"));
+    let toml = std::fs::read_to_string(site.join("portal.toml")).unwrap();
+    let toml = toml.replace("https://privacy.acme.test", &web.url());
+    std::fs::write(site.join("portal.toml"), &toml).unwrap();
+    let settings = Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..Settings::default()
+    };
+    let endpoint = start(&site, &tmp.path().join("spool"), &smtp.url(), settings);
+    let action = format!("http://{}/submit", endpoint.addr());
+    let toml = toml.replace("https://forms.agency.test/submit", &action);
+    std::fs::write(site.join("portal.toml"), &toml).unwrap();
+    let out = std::process::Command::new(crate::support::portaal_bin())
+        .arg("build")
+        .arg(&site)
+        .env_remove("PORTAAL_SIGNING_KEYS")
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (chrome, _profile) = browser::start();
+    let tab = chrome.new_tab().unwrap();
+    tab.navigate_to(&format!("{}/en/access/", web.url()))
+        .unwrap();
+    tab.wait_until_navigated().unwrap();
+    let limit = Duration::from_secs(20);
+    browser::wait_until(&tab, limit, "the form", |t| {
+        t.find_element("#f-access-name").is_ok()
+    });
+    tab.find_element("#f-access-name")
+        .unwrap()
+        .type_into("Zoë Janssens")
+        .unwrap();
+    tab.find_element("#f-access-email")
+        .unwrap()
+        .type_into("zoe@example.test")
+        .unwrap();
+    tab.find_element("#f-access-details")
+        .unwrap()
+        .type_into("Everything since 2024.")
+        .unwrap();
+    tab.find_element("#f-access-confirm")
+        .unwrap()
+        .click()
+        .unwrap();
+    tab.find_element("form.request-form button[type=submit]")
+        .unwrap()
+        .click()
+        .unwrap();
+    browser::wait_until(&tab, limit, "the thank-you page", |t| {
+        t.get_url().contains("/en/thanks/?ref=")
+    });
+    let url = tab.get_url();
+    let reference = url.split("ref=").nth(1).unwrap().to_string();
+    assert_eq!(reference.len(), 9, "{url}");
+    browser::wait_until(&tab, limit, "the thank-you text", |t| {
+        browser::body_text(t).contains("reference")
+    });
+    let mail = smtp.wait_mail("info@acme.test", &reference);
+    assert!(mail.body().contains("Zoë Janssens"));
+    assert!(mail.body().contains("Everything since 2024."));
+    assert!(
+        mail.header("Reply-To")
+            .unwrap()
+            .contains("zoe@example.test")
+    );
+}

@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod http;
 pub mod smtp;
+pub mod static_files;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

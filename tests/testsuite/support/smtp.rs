@@ -57,11 +57,23 @@ impl Mail {
             .collect()
     }
 
+    /// The body, decoded from its Content-Transfer-Encoding.
     pub fn body(&self) -> String {
-        self.data
+        let raw = self
+            .data
             .split_once("\r\n\r\n")
             .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        let encoding = self
+            .header("Content-Transfer-Encoding")
             .unwrap_or_default()
+            .to_ascii_lowercase();
+        let bytes = match encoding.as_str() {
+            "quoted-printable" => decode_qp(&raw),
+            "base64" => decode_base64(&raw),
+            _ => raw.into_bytes(),
+        };
+        String::from_utf8_lossy(&bytes).into_owned()
     }
 }
 
@@ -188,4 +200,43 @@ impl SmtpServer {
             },
         )
     }
+}
+
+fn decode_qp(s: &str) -> Vec<u8> {
+    let s = s.replace("=\r\n", "");
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'=' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
+fn decode_base64(s: &str) -> Vec<u8> {
+    const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for c in s.bytes() {
+        let Some(v) = ABC.iter().position(|&a| a == c) else {
+            continue;
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
 }
