@@ -60,8 +60,9 @@ pub struct Args {
     /// Open connections at most; beyond it the newest are closed.
     #[arg(long, default_value_t = 256)]
     pub max_connections: usize,
-    /// HTTP worker threads.
-    #[arg(long, default_value_t = 4)]
+    /// Threads answering posts. Each waits for its post's flush to disk, so
+    /// more threads mean more posts per flush (group commit).
+    #[arg(long, default_value_t = 16)]
     pub workers: usize,
     /// Trust X-Real-IP / X-Forwarded-For (only behind your own proxy).
     #[arg(long)]

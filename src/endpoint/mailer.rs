@@ -256,7 +256,8 @@ fn run(spool: &Spool, s: &MailSettings, rx: &mpsc::Receiver<bool>) {
         let mut wait = Duration::from_secs(5);
         match spool.pending() {
             Ok(paths) => {
-                backoff.retain(|p, _| paths.contains(p));
+                let present: std::collections::HashSet<&PathBuf> = paths.iter().collect();
+                backoff.retain(|p, _| present.contains(p));
                 for path in paths {
                     if let Ok(true) | Err(mpsc::TryRecvError::Disconnected) = rx.try_recv() {
                         return;
@@ -299,6 +300,16 @@ fn run(spool: &Spool, s: &MailSettings, rx: &mpsc::Receiver<bool>) {
         match rx.recv_timeout(wait) {
             Ok(true) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
             Ok(false) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        // Under load every commit wakes the worker; scan the spool at most
+        // four times a second, taking whatever arrived meanwhile in one go.
+        std::thread::sleep(Duration::from_millis(250));
+        loop {
+            match rx.try_recv() {
+                Ok(true) | Err(mpsc::TryRecvError::Disconnected) => return,
+                Ok(false) => {}
+                Err(mpsc::TryRecvError::Empty) => break,
+            }
         }
     }
 }

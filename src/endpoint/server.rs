@@ -246,7 +246,7 @@ impl Handler {
             site: None,
             form: None,
         };
-        match self.accept(rq, &mut ctx) {
+        let mut reply = match self.accept(rq, &mut ctx) {
             Ok(reply) => reply(json),
             Err(r) => {
                 if let Rejection::Unavailable(e) = &r {
@@ -259,7 +259,18 @@ impl Handler {
                 };
                 response::rejected(&r, ctx.lang, json, back.as_deref())
             }
+        };
+        // Sites that post with fetch() read the JSON answer cross-origin:
+        // allow exactly the portal's own origin, once the post proved it.
+        if let (true, Some(site)) = (json, ctx.site) {
+            if let Ok(u) = url::Url::parse(&site.base_url) {
+                reply.headers.push((
+                    "Access-Control-Allow-Origin",
+                    u.origin().ascii_serialization(),
+                ));
+            }
         }
+        reply
     }
 
     /// Checks and spools a post; on success returns how to answer.

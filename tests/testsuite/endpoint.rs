@@ -325,6 +325,10 @@ fn bad_posts_get_their_status_and_send_nothing() {
     // Barrier: one good post; it must be the only ticket that ever arrives.
     let reply = http::post_form(h.addr(), &good.pairs(&h.site), true);
     assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(
+        reply.header("Access-Control-Allow-Origin"),
+        Some("https://privacy.acme.test")
+    );
     let json: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
     let reference = json["reference"].as_str().unwrap().to_string();
     smtp.wait_mail("info@acme.test", &reference);
