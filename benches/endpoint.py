@@ -5,8 +5,9 @@ Builds a copy of the endpoint test portal, takes one signed request form
 from the built access page, starts `portaal endpoint` (release build) and
 drives it with `wrk` from another process on loopback. Each accepted post
 is a ticket written, flushed and renamed into the spool before its 303.
-Mail is pointed at a closed port, so the mail worker only retries and the
-figure is that of acceptance alone. Reports requests/s, p50/p99 latency,
+By default mail is pointed at a closed port, so the mail worker only
+retries and the figure is that of acceptance alone; `--deliver outbox` lets
+the mail worker write every ticket out and empty the spool meanwhile. Reports requests/s, p50/p99 latency,
 the tickets on disk and the endpoint's memory before and after.
 
     python3 benches/endpoint.py                 # 30 s, 64 connections, 32 workers
@@ -61,6 +62,13 @@ def main():
     p.add_argument("--connections", type=int, default=64)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--workers", type=int, default=32)
+    p.add_argument(
+        "--deliver",
+        choices=["none", "outbox"],
+        default="none",
+        help="none: mail to a closed port (acceptance alone); "
+        "outbox: the mail worker writes every ticket as .eml and empties the spool",
+    )
     args = p.parse_args()
 
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
@@ -94,7 +102,11 @@ def main():
                 str(exe), "endpoint", str(site),
                 "--port", str(port),
                 "--spool", str(spool),
-                "--smtp", f"smtp://127.0.0.1:{free_port()}",
+                *(
+                    ["--smtp", f"smtp://127.0.0.1:{free_port()}"]
+                    if args.deliver == "none"
+                    else ["--outbox", str(tmp / "outbox")]
+                ),
                 "--client-rate", "100000000",
                 "--site-rate", "100000000",
                 "--workers", str(args.workers),
@@ -137,6 +149,8 @@ def main():
             )
             tickets = len(list((spool / "new").iterdir()))
             print(f"tickets in the spool: {tickets}")
+            if args.deliver == "outbox":
+                print(f"mails in the outbox: {len(list((tmp / 'outbox').glob('*.eml')))}")
             print(f"endpoint RSS: {before:.1f} MiB before, {after:.1f} MiB after")
         finally:
             endpoint.kill()

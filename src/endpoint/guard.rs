@@ -9,17 +9,18 @@
 //! - sets read and write timeouts on each new one, so a stalled read ends
 //!   with 408;
 //! - shuts down any connection older than the longest time a request may
-//!   take, so a client trickling bytes cannot hold a thread for long;
+//!   take, so a client trickling bytes cannot hold a thread for long (but
+//!   never one whose request is being answered);
 //! - shuts down the newest connections beyond the connection limit.
 //!
 //! A shut-down socket makes tiny_http's blocked reads return at once, and it
 //! closes the connection itself. Linux only; elsewhere, run behind a proxy
 //! that enforces these limits (docs/endpoint.md).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,10 @@ pub struct Limits {
     pub max_age: Duration,
     pub max_connections: usize,
 }
+
+/// The client addresses whose request is being answered right now; the
+/// guard never cuts those, so a stored ticket's answer is not lost.
+pub type Busy = Arc<Mutex<HashSet<SocketAddr>>>;
 
 /// Stops the guard thread when dropped.
 pub struct Guard {
@@ -46,7 +51,7 @@ impl Drop for Guard {
     }
 }
 
-pub fn start(local: SocketAddr, limits: Limits) -> Guard {
+pub fn start(local: SocketAddr, limits: Limits, busy: Busy) -> Guard {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let thread = std::thread::Builder::new()
@@ -54,7 +59,7 @@ pub fn start(local: SocketAddr, limits: Limits) -> Guard {
         .spawn(move || {
             let mut seen: HashMap<(i32, SocketAddr), Instant> = HashMap::new();
             while !flag.load(Ordering::SeqCst) {
-                sweep(local, limits, &mut seen);
+                sweep(local, limits, &busy, &mut seen);
                 std::thread::sleep(Duration::from_millis(100));
             }
         })
@@ -80,7 +85,12 @@ pub fn shutdown_peer(local: SocketAddr, peer: SocketAddr, both: bool) {
     }
 }
 
-fn sweep(local: SocketAddr, limits: Limits, seen: &mut HashMap<(i32, SocketAddr), Instant>) {
+fn sweep(
+    local: SocketAddr,
+    limits: Limits,
+    busy: &Busy,
+    seen: &mut HashMap<(i32, SocketAddr), Instant>,
+) {
     let now = Instant::now();
     let current = sys::client_sockets(local);
     seen.retain(|k, _| current.contains(k));
@@ -92,8 +102,10 @@ fn sweep(local: SocketAddr, limits: Limits, seen: &mut HashMap<(i32, SocketAddr)
     }
     let mut by_age: Vec<(&(i32, SocketAddr), &Instant)> = seen.iter().collect();
     by_age.sort_by_key(|(_, t)| **t);
-    for (i, ((fd, _), since)) in by_age.into_iter().enumerate() {
-        if now.duration_since(*since) > limits.max_age || i >= limits.max_connections {
+    let busy = busy.lock().unwrap_or_else(|e| e.into_inner());
+    for (i, ((fd, peer), since)) in by_age.into_iter().enumerate() {
+        let over = now.duration_since(*since) > limits.max_age || i >= limits.max_connections;
+        if over && !busy.contains(peer) {
             sys::shutdown(*fd);
         }
     }

@@ -71,6 +71,7 @@ const MAX_SKEW_SECS: u64 = 300;
 
 pub struct Handler {
     addr: SocketAddr,
+    busy: guard::Busy,
     registry: Registry,
     settings: Settings,
     committer: Committer,
@@ -117,6 +118,7 @@ pub fn start(
 ) -> anyhow::Result<Running> {
     let listener = TcpListener::bind(settings.listen)?;
     let addr = listener.local_addr()?;
+    let busy = guard::Busy::default();
     let guard = guard::start(
         addr,
         guard::Limits {
@@ -124,12 +126,14 @@ pub fn start(
             max_age: settings.io_timeout * 3,
             max_connections: settings.max_connections,
         },
+        busy.clone(),
     );
     let server = Arc::new(
         tiny_http::Server::from_listener(listener, None).map_err(|e| anyhow::anyhow!("{e}"))?,
     );
     let handler = Arc::new(Handler {
         addr,
+        busy,
         clients: Limiter::new(settings.client_rate),
         sites: Limiter::new(settings.site_rate),
         registry,
@@ -180,8 +184,24 @@ struct Context<'a> {
 }
 
 impl Handler {
-    fn handle(&self, mut rq: tiny_http::Request) {
+    fn handle(&self, rq: tiny_http::Request) {
         let peer = rq.remote_addr().copied();
+        if let Some(p) = peer {
+            self.busy
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(p);
+        }
+        self.answer(rq, peer);
+        if let Some(p) = peer {
+            self.busy
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&p);
+        }
+    }
+
+    fn answer(&self, mut rq: tiny_http::Request, peer: Option<SocketAddr>) {
         let declared = rq.body_length().unwrap_or(0);
         let too_large = declared > self.settings.max_body;
         if let (true, Some(peer)) = (too_large, peer) {
@@ -198,7 +218,6 @@ impl Handler {
             (_, "/healthz") => Reply::text(405, "method not allowed\n"),
             _ => Reply::text(404, "not found\n"),
         };
-        let status = reply.status;
         let mut response = tiny_http::Response::from_data(reply.body)
             .with_status_code(tiny_http::StatusCode(reply.status));
         for (k, v) in reply.headers {
@@ -206,11 +225,10 @@ impl Handler {
                 response.add_header(h);
             }
         }
-        if status == 413 {
-            // The rest of the body is not wanted: do not keep the connection.
-            if let Ok(h) = tiny_http::Header::from_bytes(&b"Connection"[..], &b"close"[..]) {
-                response.add_header(h);
-            }
+        // One post per connection: a visitor posts once, and a connection
+        // that ends with its answer is never cut by the guard mid-request.
+        if let Ok(h) = tiny_http::Header::from_bytes(&b"Connection"[..], &b"close"[..]) {
+            response.add_header(h);
         }
         if too_large && declared > HUGE_BODY {
             // tiny_http's drain would first allocate the declared size, and

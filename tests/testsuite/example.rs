@@ -6,7 +6,22 @@ use crate::support::Portal;
 #[test]
 fn example_portal_pages() {
     let portal = Portal::example();
-    let out = portal.build();
+    // A fixed signing key and issue time, so the signed forms snapshot stably.
+    let out = portal
+        .portaal()
+        .env(
+            "PORTAAL_SIGNING_KEYS",
+            format!("example:{}", "0e".repeat(32)),
+        )
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .arg("build")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         out.stderr.is_empty(),
         "no warnings: {}",
