@@ -59,16 +59,25 @@ impl Registry {
         for dir in dirs {
             let site = Site::load(dir)
                 .map_err(|d| anyhow::anyhow!("{}", crate::cmd::build::prefixed(dir, &d)))?;
-            let keys = KeyRing::find(dir, key_file)
-                .with_context(|| format!("signing keys of {}", dir.display()))?
-                .filter(|k| !k.keys.is_empty())
-                .with_context(|| {
-                    format!(
-                        "{}: no signing key; run `portaal init --key-only {0}` or set ${}",
-                        dir.display(),
-                        crate::forms::sign::KEYS_ENV
-                    )
-                })?;
+            let mut found = KeyRing::find(dir, key_file)
+                .with_context(|| format!("signing keys of {}", dir.display()))?;
+            if found.is_none() {
+                // A fresh portal: make the key the next build will sign with.
+                let (path, _) = crate::forms::sign::add_key(dir)
+                    .with_context(|| format!("cannot create a signing key in {}", dir.display()))?;
+                println!(
+                    "created signing key {}; rebuild the portal so its forms use it",
+                    path.display()
+                );
+                found = KeyRing::find(dir, key_file)?;
+            }
+            let keys = found.filter(|k| !k.keys.is_empty()).with_context(|| {
+                format!(
+                    "{}: no signing key; run `portaal init --key-only {0}` or set ${}",
+                    dir.display(),
+                    crate::forms::sign::KEYS_ENV
+                )
+            })?;
             let entry = SiteEntry::new(&site, keys);
             if reg.sites.contains_key(&entry.id) {
                 bail!("two sites have the id `{}`", entry.id);

@@ -265,7 +265,15 @@ fn bad_posts_get_their_status_and_send_nothing() {
     // Expired: signed 200 days ago (the forms' maximum age is 183).
     let mut old = Post::new("access", "de");
     old.issued = now() - 200 * 86_400;
-    assert_eq!(h.post(&old.pairs(&h.site)).status, 410);
+    let gone = h.post(&old.pairs(&h.site));
+    assert_eq!(gone.status, 410);
+    let page = Html::parse_document(&gone.body);
+    let lang = page
+        .select(&Selector::parse("html").unwrap())
+        .next()
+        .and_then(|e| e.attr("lang"));
+    assert_eq!(lang, Some("de"));
+    assert!(gone.body.contains("abgelaufen"), "{}", gone.body);
 
     // Oversized, by declared length: refused before the body is read.
     let big = good
@@ -376,6 +384,23 @@ fn rate_limit_answers_429_with_retry_after() {
     assert_eq!(third.status, 429);
     let wait: u64 = third.header("Retry-After").unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait));
+}
+
+#[test]
+fn rate_limit_per_site() {
+    let smtp = SmtpServer::start(Mode::Accept);
+    let h = Harness::new(&smtp.url(), |s| {
+        s.site_rate = Rate {
+            burst: 1,
+            per_minute: 1,
+        }
+    });
+    let pairs = Post::new("access", "fr").pairs(&h.site);
+    assert_eq!(h.post(&pairs).status, 303);
+    let second = h.post(&pairs);
+    assert_eq!(second.status, 429);
+    assert!(second.header("Retry-After").is_some());
+    assert!(second.body.contains("lang=\"fr\""));
 }
 
 #[test]
@@ -638,4 +663,59 @@ fn a_visitor_submits_a_rights_form_in_chromium() {
             .unwrap()
             .contains("zoe@example.test")
     );
+}
+
+/// On a fresh clone, `portaal endpoint` with no arguments serves the
+/// example portal in outbox mode and says so.
+#[test]
+fn starts_on_a_fresh_clone_in_outbox_mode() {
+    use std::io::{BufRead, BufReader};
+    let portal = crate::support::Portal::example();
+    let mut child = portal
+        .portaal()
+        .args(["endpoint", "--port", "0"])
+        .env_remove("PORTAAL_SMTP_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stdout = child.stdout.take().unwrap();
+    let _guard = Kill(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    while !lines.iter().any(|l: &String| l.contains("OUTBOX MODE")) {
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("no outbox notice in {lines:?}"));
+        lines.push(line);
+    }
+    let listening = lines
+        .iter()
+        .find(|l| l.contains("listening on http://"))
+        .expect("the address");
+    let addr: SocketAddr = listening
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(http::request(addr, "GET", "/healthz", &[], b"").status, 200);
+    assert!(portal.path().join(".portaal/signing.keys").exists());
 }
