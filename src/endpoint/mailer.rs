@@ -325,6 +325,20 @@ pub fn deliver(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
     let ticket = match Spool::read(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Outcome::Sent,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            // Not a ticket we wrote (or a damaged one): set it aside for a
+            // person rather than retrying it forever.
+            let dest = spool
+                .failed_dir()
+                .join(format!("{}.unreadable", name_of(path)));
+            eprintln!(
+                "portaal endpoint: ERROR {} is not a readable ticket ({e}); moved to {}",
+                path.display(),
+                dest.display()
+            );
+            let _ = std::fs::rename(path, &dest);
+            return Outcome::Refused(e.to_string());
+        }
         Err(e) => return Outcome::Retry(format!("cannot read: {e}")),
     };
     let refuse = |reason: String| {

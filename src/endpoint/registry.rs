@@ -79,6 +79,16 @@ impl Registry {
                 )
             })?;
             let entry = SiteEntry::new(&site, keys);
+            for (form, _) in entry.forms.values() {
+                if entry.route(form.route).is_none() {
+                    bail!(
+                        "{}: form `{}` routes to `{}`, but portal.toml has no such [contacts] address",
+                        dir.display(),
+                        form.id,
+                        crate::forms::definition::route_key(form.route)
+                    );
+                }
+            }
             if reg.sites.contains_key(&entry.id) {
                 bail!("two sites have the id `{}`", entry.id);
             }
