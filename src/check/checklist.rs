@@ -329,14 +329,21 @@ fn standard_texts(cx: &Context, diags: &mut Diagnostics) {
             keys.push((code, format!("{prefix}.{leaf}")));
         }
     };
+    let bases: BTreeSet<LegalBasis> = config.purposes.iter().map(|p| p.legal_basis).collect();
+    let consent = bases.contains(&LegalBasis::Consent);
     for r in Right::ALL {
+        // Withdrawing consent has its own code where consent is relied on.
+        let code = if consent && r == Right::WithdrawConsent {
+            "P011"
+        } else {
+            "P020"
+        };
         add(
-            "P020",
+            code,
             format!("right.{}", r.key()),
             &["title", "explanation"],
         );
     }
-    let bases: BTreeSet<LegalBasis> = config.purposes.iter().map(|p| p.legal_basis).collect();
     for b in &bases {
         add(
             "P020",
@@ -344,12 +351,7 @@ fn standard_texts(cx: &Context, diags: &mut Diagnostics) {
             &["name", "explanation"],
         );
     }
-    if bases.contains(&LegalBasis::Consent) {
-        add(
-            "P011",
-            "right.withdraw_consent".into(),
-            &["title", "explanation"],
-        );
+    if consent {
         add("P011", "purposes".into(), &["consent_note"]);
     }
     let categories: BTreeSet<&'static str> =
