@@ -192,7 +192,10 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             "the supervisory authority has no address, website, e-mail or phone"
         };
         diags.push(
-            Diagnostic::error(cx.file(), format!("{what}: people must be told where they can complain"))
+            cx.in_table(
+                "authority",
+                Diagnostic::error(cx.file(), format!("{what}: people must be told where they can complain")),
+            )
                 .with_code("P012")
                 .with_fix(format!(
                     "add `[authority]` with `preset = \"BE\"` (one of: {}), or give its name and contact yourself",
@@ -211,11 +214,14 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             .collect();
         if !open.is_empty() {
             diags.push(
-                Diagnostic::warning(
-                    cx.file(),
-                    format!(
-                        "the statement does not say whether people must give their data (Art. 13(2)(e)) for: {}",
-                        open.join(", ")
+                cx.in_table(
+                    "statement",
+                    Diagnostic::warning(
+                        cx.file(),
+                        format!(
+                            "the statement does not say whether people must give their data (Art. 13(2)(e)) for: {}",
+                            open.join(", ")
+                        ),
                     ),
                 )
                 .with_code("P013")
@@ -227,9 +233,12 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
     // Art. 13(2)(f): automated decisions, even when there are none.
     if statement.automated_decisions.is_none() {
         diags.push(
-            Diagnostic::error(
-                cx.file(),
-                "the statement does not say whether the firm takes automated decisions or profiles people (Art. 13(2)(f))",
+            cx.in_table(
+                "statement",
+                Diagnostic::error(
+                    cx.file(),
+                    "the statement does not say whether the firm takes automated decisions or profiles people (Art. 13(2)(f))",
+                ),
             )
             .with_code("P014")
             .with_fix(format!(

@@ -159,14 +159,30 @@ impl Context<'_> {
         message: impl Into<String>,
     ) -> Diagnostic {
         let d = self.diagnostic(severity, code, message);
+        self.place(d, |line| {
+            line.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+    }
+
+    /// Places `d` at the `[table]` header where a missing key belongs, if
+    /// the table exists; else `d` concerns the whole file.
+    pub fn in_table(&self, table: &str, d: Diagnostic) -> Diagnostic {
+        self.place(d, |line| {
+            line.strip_prefix('[')
+                .and_then(|l| l.strip_prefix(table))
+                .is_some_and(|rest| rest.trim_start().starts_with(']'))
+        })
+    }
+
+    /// `d` at the first line (without its indentation) that `matches`.
+    fn place(&self, d: Diagnostic, matches: impl Fn(&str) -> bool) -> Diagnostic {
         let mut offset = 0;
         for line in self.text.split_inclusive('\n') {
             let trimmed = line.trim_start();
-            if let Some(rest) = trimmed.strip_prefix(key) {
-                if rest.trim_start().starts_with('=') {
-                    let indent = line.len() - trimmed.len();
-                    return d.at(Position::of_offset(self.text, offset + indent));
-                }
+            if matches(trimmed) {
+                let indent = line.len() - trimmed.len();
+                return d.at(Position::of_offset(self.text, offset + indent));
             }
             offset += line.len();
         }

@@ -163,7 +163,7 @@ fn json_output_follows_the_documented_schema() {
 
     // A finding with no place in the file has null line and column; a
     // site whose portal.toml is unreadable has a null id.
-    let missing = Portal::fixture("check/P014");
+    let missing = Portal::fixture("check/P012");
     let (json, _) = check_json(&missing, &[]);
     let f = &json["sites"][0]["findings"][0];
     assert!(f["line"].is_null() && f["column"].is_null());
