@@ -77,6 +77,11 @@ pub fn check_site(dir: &Path, options: &CheckOptions) -> SiteReport {
 
 fn finish(dir: &Path, id: Option<String>, mut diags: Diagnostics) -> SiteReport {
     for d in &mut diags.0 {
+        // Loading reports an unreadable portal.toml with the directory in
+        // front; every other file is relative to the site already.
+        if let Ok(rel) = d.file.strip_prefix(dir) {
+            d.file = rel.to_path_buf();
+        }
         if d.code.is_empty() {
             d.code = code_of_build_problem(&d.message);
         }
