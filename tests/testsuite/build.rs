@@ -444,3 +444,24 @@ fn a_bare_site_renders_standard_texts_without_markdown() {
         "the standard explanation is there"
     );
 }
+
+#[test]
+fn an_image_without_alt_text_is_a_warning_with_its_line() {
+    let portal = Portal::fixture("minimal");
+    portal.write("static/logo.png", "not really a png");
+    portal.edit(
+        "content/nl/over-ons.md",
+        "Een bakkerij sinds 1921.",
+        "Een bakkerij sinds 1921.\n\n![](/logo.png)",
+    );
+    let out = portal.build();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr.trim(),
+        "content/nl/over-ons.md:7:1: warning: image `/logo.png` has no alternative text\n  fix: write `![what the image shows](…)` so screen-reader users get it too"
+    );
+    assert!(
+        portal.path().join("public/logo.png").is_file(),
+        "static files are copied"
+    );
+}
