@@ -100,6 +100,8 @@ struct LanguageLink {
     code: Lang,
     name: &'static str,
     url: String,
+    /// The absolute URL, for `hreflang` alternates.
+    permalink: String,
     current: bool,
 }
 
@@ -184,6 +186,12 @@ pub fn render_site(
         .collect();
     let assets = tera::Value::from_serializable(&BTreeMap::from([("stylesheet", stylesheet)]));
 
+    // `base_url` ends with the base path (less its slash); paths start with it.
+    let origin = base_url
+        .strip_suffix(base_path.trim_end_matches('/'))
+        .unwrap_or(&base_url)
+        .to_string();
+    let permalink = |path: &str| format!("{origin}{path}");
     let url_of = |lang: Lang, target: &Target| -> String {
         match target {
             Target::Page(kind) => format!("{base_path}{lang}/{}", kind.path()),
@@ -219,23 +227,23 @@ pub fn render_site(
                 title,
                 description,
                 content: md.as_ref().map(|m| m.html.clone()).unwrap_or_default(),
-                permalink: format!(
-                    "{base_url}{}",
-                    url.strip_prefix(&base_path[..base_path.len() - 1])
-                        .unwrap_or(&url)
-                ),
+                permalink: permalink(&url),
                 url,
             };
             let languages_links: Vec<LanguageLink> = languages
                 .iter()
-                .map(|&l| LanguageLink {
-                    code: l,
-                    name: l.endonym(),
-                    url: match &plan.kind {
+                .map(|&l| {
+                    let url = match &plan.kind {
                         Target::Page(_) => url_of(l, &plan.kind),
                         _ => format!("{base_path}{l}/"),
-                    },
-                    current: l == plan.lang && matches!(plan.kind, Target::Page(_)),
+                    };
+                    LanguageLink {
+                        code: l,
+                        name: l.endonym(),
+                        permalink: permalink(&url),
+                        url,
+                        current: l == plan.lang && matches!(plan.kind, Target::Page(_)),
+                    }
                 })
                 .collect();
             let nav: Vec<NavLink> = nav_targets(site, &plans, plan.lang)
@@ -259,7 +267,6 @@ pub fn render_site(
             ctx.insert("languages", &languages_links);
             ctx.insert("nav", &nav);
             ctx.insert_value("form", tera::Value::none());
-            ctx.insert_value("page_content", tera::Value::safe_string(&page.content));
             tera.render(plan.kind.template(), &ctx)
                 .map(|html| (plan.kind.output(plan.lang), html.into_bytes()))
                 .map_err(|e| templates::to_diagnostic(&site.theme, &e))

@@ -299,6 +299,7 @@ fn chromium_reloads_on_edit() {
         .and_then(|v| v.as_bool())
         .unwrap_or(false)
     });
+    tab.evaluate("window.scrollTo(0, 400)", false).unwrap();
     portal.edit(
         "content/nl/privacy.md",
         "Wij bakken brood",
@@ -306,5 +307,13 @@ fn chromium_reloads_on_edit() {
     );
     browser::wait_until(&tab, LIMIT, "the edit to show", |t| {
         browser::body_text(t).contains("Wij bakken croissants")
+    });
+    // The reload keeps the editor where they were reading.
+    browser::wait_until(&tab, LIMIT, "the scroll position to return", |t| {
+        t.evaluate("window.scrollY", false)
+            .ok()
+            .and_then(|r| r.value)
+            .and_then(|v| v.as_f64())
+            .is_some_and(|y| (y - 400.0).abs() < 2.0)
     });
 }
