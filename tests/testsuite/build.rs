@@ -438,7 +438,7 @@ fn an_image_without_alt_text_is_a_warning_with_its_line() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(
         stderr.trim(),
-        "content/nl/over-ons.md:7:1: warning: image `/logo.png` has no alternative text\n  fix: write `![what the image shows](…)` so screen-reader users get it too"
+        "content/nl/over-ons.md:7:1: warning[P028]: image `/logo.png` has no alternative text\n  fix: write `![what the image shows](…)` so screen-reader users get it too"
     );
     assert!(
         portal.path().join("public/logo.png").is_file(),
