@@ -100,7 +100,7 @@ pub const CODES: &[Code] = &[
         "data from another source lack their source or categories (Art. 14)",
     ),
     code("P016", Warning, "a purpose lists no data categories"),
-    code("P017", Error, "the policy version is missing"),
+    code("P017", Error, "the policy version or date is missing"),
     code("P018", Error, "the policy date lies in the future"),
     code("P019", Error, "an unknown authority preset"),
     code(

@@ -25,6 +25,22 @@ struct Provider {
     cookies: &'static [&'static str],
 }
 
+impl Provider {
+    /// Lower-case names a declaration may use for this provider: the full
+    /// name and, for `Meta (Facebook)`, each part of four letters or more.
+    fn names(&self) -> Vec<String> {
+        let full = self.name.to_lowercase();
+        let mut names: Vec<String> = full
+            .split(['(', ')'])
+            .map(str::trim)
+            .filter(|part| part.len() >= 4 && *part != full)
+            .map(str::to_string)
+            .collect();
+        names.push(full);
+        names
+    }
+}
+
 const PROVIDERS: &[Provider] = &[
     Provider {
         name: "Google Tag Manager",
@@ -187,6 +203,17 @@ pub fn run(cx: &Context, db: Option<&CookieDb>, diags: &mut Diagnostics) {
             position: Box::new(move |o| Position::of_offset(text, o)),
         });
     }
+    // The request forms are part of every portal's pages too.
+    for (rel, bytes) in crate::theme::embedded_forms() {
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            sources.push(Source {
+                file: PathBuf::from(format!("<built-in forms>/{rel}")),
+                text,
+                is_code: rel.ends_with(".js") || rel.ends_with(".css"),
+                position: Box::new(move |o| Position::of_offset(text, o)),
+            });
+        }
+    }
     for (path, text) in &statics {
         let is_code = path
             .extension()
@@ -267,9 +294,11 @@ pub fn run(cx: &Context, db: Option<&CookieDb>, diags: &mut Diagnostics) {
                 .copied()
                 .filter(|n| !declared(cookies, n))
                 .collect();
-            let provider_named = cookies
-                .iter()
-                .any(|c| c.provider.to_lowercase().contains(&p.name.to_lowercase()));
+            let names = p.names();
+            let provider_named = cookies.iter().any(|c| {
+                let declared = c.provider.to_lowercase();
+                names.iter().any(|n| declared.contains(n.as_str()))
+            });
             if undeclared.len() == p.cookies.len() && !provider_named {
                 reported.push(p.name);
                 let mut fix = format!(
@@ -497,5 +526,16 @@ mod tests {
         );
         assert!(provider_of("https://www.google.com/search").is_none());
         assert!(provider_of("https://notyoutube.com/x").is_none());
+    }
+
+    #[test]
+    fn providers_are_known_by_their_distinct_names() {
+        let meta = PROVIDERS
+            .iter()
+            .find(|p| p.name == "Meta (Facebook)")
+            .unwrap();
+        assert_eq!(meta.names(), ["meta", "facebook", "meta (facebook)"]);
+        let x = PROVIDERS.iter().find(|p| p.name == "X (Twitter)").unwrap();
+        assert_eq!(x.names(), ["twitter", "x (twitter)"]);
     }
 }

@@ -107,6 +107,7 @@ fn code_of_build_problem(message: &str) -> &'static str {
         "retention" => "P009",
         "safeguard" => "P007",
         "provider" | "duration" | "category" => "P030",
+        "policy_version" | "last_updated" => "P017",
         "legal_name" | "address" | "email" | "street" | "postal_code" | "city" => "P001",
         _ => codes::BUILD,
     }
