@@ -22,8 +22,10 @@ const EEA: [&str; 30] = [
 ];
 
 /// Countries with an adequacy decision of the European Commission (Art. 45),
-/// as known on 2026-11-23. For the United States the decision covers only
-/// organisations certified under the EU-US Data Privacy Framework.
+/// as known on 2026-11-23 without access to the Commission's list; check
+/// there before relying on a borderline case (Brazil's was pending). For the
+/// United States the decision covers only organisations certified under the
+/// EU-US Data Privacy Framework, for Canada only commercial organisations.
 const ADEQUATE: [&str; 15] = [
     "AD", "AR", "CA", "CH", "FO", "GB", "GG", "IL", "IM", "JE", "JP", "KR", "NZ", "US", "UY",
 ];
@@ -44,7 +46,7 @@ pub const COMMON_DATA_CATEGORIES: [&str; 12] = [
     "health",
 ];
 
-pub fn is_eea(country: &str) -> bool {
+fn is_eea(country: &str) -> bool {
     EEA.contains(&country)
 }
 

@@ -137,7 +137,8 @@ pub fn check(file: SourceFile<'_>, config: &Config, diags: &mut Diagnostics) {
         c.error(
             &site.last_updated,
             "last_updated should be a date like 2026-03-01",
-        );
+        )
+        .code = "P017";
     }
 
     // [controller]
