@@ -178,7 +178,7 @@ impl Statement {
     pub fn no_automated_decisions(&self) -> bool {
         matches!(
             self.automated_decisions.as_ref().map(|t| t.get_ref()),
-            Some(Text::Same(s)) if s == Self::NONE
+            Some(Text::Same(s)) if s.trim().eq_ignore_ascii_case(Self::NONE)
         )
     }
 }

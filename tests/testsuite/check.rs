@@ -247,3 +247,22 @@ fn docs_list_every_code() {
         );
     }
 }
+
+#[test]
+fn the_open_cookie_database_suggests_entries_for_undeclared_cookies() {
+    let portal = Portal::fixture("check/P032");
+    portal.write(
+        "ocd.csv",
+        "ID,Platform,Category,Cookie / Data Key name,Domain,Description,Retention period,Data Controller,User Privacy & GDPR Rights Portals,Wildcard match\n\
+         1,YouTube,Marketing,YSC,youtube.com,\"Tracks views, \"\"embedded\"\"\",session,Google,https://policies.google.com/privacy,0\n",
+    );
+    let (json, status) = check_json(&portal, &["--cookie-db", "ocd.csv"]);
+    assert_eq!(status, Some(1));
+    let f = &json["sites"][0]["findings"][0];
+    assert_eq!(f["code"], "P032");
+    assert!(f["message"].as_str().unwrap().contains("YouTube"));
+    let fix = f["fix"].as_str().unwrap();
+    assert!(fix.contains("Open Cookie Database (Apache-2.0)"), "{fix}");
+    assert!(fix.contains("name = \"YSC\""), "{fix}");
+    assert!(fix.contains("category = \"marketing\""), "{fix}");
+}
