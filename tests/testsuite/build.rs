@@ -445,3 +445,39 @@ fn an_image_without_alt_text_is_a_warning_with_its_line() {
         "static files are copied"
     );
 }
+
+/// Art. 13(2)(e)/(f) and 14(2)(f): what the statement says beyond purposes.
+#[test]
+fn statement_facts_show_on_the_privacy_page() {
+    let portal = Portal::fixture("minimal");
+    portal.build();
+    let html = portal.html("public/nl/privacy/index.html");
+    assert!(
+        select(&html, "#automated").is_empty(),
+        "not stated, not claimed"
+    );
+
+    portal.edit(
+        "portal.toml",
+        "[endpoint]",
+        "[statement]\nautomated_decisions = { nl = \"Een computer kiest je taart.\", fr = \"Un ordinateur choisit votre gâteau.\" }\nprovision_requirement = \"contractual\"\n\n[endpoint]",
+    );
+    portal.edit(
+        "portal.toml",
+        "legitimate_interest = { nl",
+        "source = { nl = \"Onze bank\", fr = \"Notre banque\" }\nlegitimate_interest = { nl",
+    );
+    portal.build();
+    let html = portal.html("public/nl/privacy/index.html");
+    assert_eq!(
+        text(&select(&html, "#automated p")[0]),
+        "Een computer kiest je taart."
+    );
+    let providing = text(&select(&html, "#providing")[0]);
+    assert!(
+        providing.contains("Bestellingen leveren: ")
+            && providing.contains(&theme_string("nl", "provision.contractual"))
+    );
+    let row = text(&select(&html, "#purpose-security")[0]);
+    assert!(row.contains("Onze bank"), "{row}");
+}
