@@ -2,7 +2,7 @@
 //!
 //! Codes are stable: agencies filter on them in CI and search for them in
 //! the documentation, so a code is never reused for another meaning. New
-//! checks get new numbers. docs/check.md lists the same codes, and a test
+//! checks get new numbers. README.md lists the same codes, and a test
 //! keeps the two in step, as it does the one fixture per code.
 
 use crate::diagnostics::Severity;

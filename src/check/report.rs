@@ -1,6 +1,6 @@
 //! The two forms of a check report: text for people, JSON for CI.
 //!
-//! The JSON form is a documented interface (docs/check.md, "JSON output"):
+//! The JSON form is a documented interface (README.md, "JSON output"):
 //! fields are only ever added, and `schema` changes if one is removed or
 //! changes meaning.
 
@@ -38,7 +38,7 @@ pub struct JsonSite<'a> {
 pub struct JsonFinding<'a> {
     pub code: &'static str,
     pub severity: Severity,
-    /// The code's one-line meaning, as in docs/check.md.
+    /// The code's one-line meaning, as in README.md.
     pub title: &'static str,
     /// Relative to the site directory, `/`-separated.
     pub file: String,

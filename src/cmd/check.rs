@@ -14,7 +14,7 @@ use crate::diagnostics::Severity;
 pub enum Format {
     /// Grouped by site, for people.
     Human,
-    /// One JSON document on stdout, for CI (schema in docs/check.md).
+    /// One JSON document on stdout, for CI (schema in README.md).
     Json,
 }
 

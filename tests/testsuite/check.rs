@@ -1,5 +1,5 @@
 //! `portaal check`: one fixture per finding code, clean portals, the JSON
-//! schema of docs/check.md, and bad input.
+//! schema of README.md, and bad input.
 
 use std::collections::BTreeSet;
 
@@ -113,7 +113,7 @@ fn init_output_checks_clean() {
     assert_eq!(json["sites"].as_array().unwrap().len(), 3);
 }
 
-/// The schema documented in docs/check.md, "JSON output".
+/// The schema documented in README.md, "JSON output".
 #[test]
 fn json_output_follows_the_documented_schema() {
     let portal = Portal::fixture("check/P004");
@@ -238,11 +238,11 @@ fn an_authority_preset_fills_the_built_pages_in_each_language() {
 
 #[test]
 fn docs_list_every_code() {
-    let docs = std::fs::read_to_string(repo_root().join("docs/check.md")).unwrap();
+    let docs = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
     for code in CODES {
         assert!(
             docs.contains(&format!("| {} |", code.code)),
-            "docs/check.md lacks {}",
+            "README.md lacks {}",
             code.code
         );
     }
