@@ -19,6 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Render one or more portals into static HTML.
     Build(cmd::build::Args),
+    /// Report what a portal still lacks (GDPR checklist, cookies, texts).
+    Check(cmd::check::Args),
     /// Create a new client portal that builds at once.
     Init(cmd::init::Args),
     /// Receive the portals' form posts and mail them as tickets.
@@ -32,6 +34,7 @@ impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Build(args) => cmd::build::run(args),
+            Command::Check(args) => cmd::check::run(args),
             Command::Init(args) => cmd::init::run(args),
             Command::Endpoint(args) => cmd::endpoint::run(args),
             Command::Serve(args) => cmd::serve::run(args),

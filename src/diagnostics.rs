@@ -83,6 +83,12 @@ impl Diagnostic {
         self.fix = Some(fix.into());
         self
     }
+
+    /// Marks a checklist finding with its stable code (see `check::codes`).
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
 }
 
 impl fmt::Display for Diagnostic {

@@ -4,6 +4,7 @@
 //! The pipeline is `site` (load and check) → `render` (model, templates,
 //! output). Commands in `cmd` are thin layers over it.
 
+pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod diagnostics;

@@ -192,6 +192,7 @@ impl Theme {
                             missing.join(", ")
                         ),
                     )
+                    .with_code("P025")
                     .with_fix(format!("add these keys to themes/{name}/i18n/{lang}.toml")),
                 );
             }

@@ -92,14 +92,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut failed = 0;
     for (dir, result) in results {
         match result {
-            Ok(s) => println!(
-                "built {}: {} pages in {} languages into {} ({} ms)",
-                s.site_id,
-                s.pages,
-                s.languages,
-                s.out.display(),
-                s.millis
-            ),
+            Ok(s) => {
+                if !s.warnings.is_empty() {
+                    eprintln!("{}", prefixed(&dir, &s.warnings));
+                }
+                println!(
+                    "built {}: {} pages in {} languages into {} ({} ms)",
+                    s.site_id,
+                    s.pages,
+                    s.languages,
+                    s.out.strip_prefix("./").unwrap_or(&s.out).display(),
+                    s.millis
+                );
+            }
             Err(Failure::Site(diags)) => {
                 failed += 1;
                 let n = diags.error_count();

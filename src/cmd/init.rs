@@ -144,9 +144,17 @@ country = "BE"
 requests = "info@example.be"
 complaints = "complaints@example.be"
 
+# The Belgian Data Protection Authority, in every language, from portaal's
+# built-in facts; give name, address, website, … to override any of them.
 [authority]
-name = {authority}
-website = "https://www.dataprotectionauthority.be"
+preset = "BE"
+
+# What the statement says beyond the purposes (GDPR Art. 13(2)).
+[statement]
+# "none", or explain the automated decisions and profiling in each language.
+automated_decisions = "none"
+# legal, contractual or voluntary; a purpose can state its own.
+provision_requirement = "contractual"
 
 [[purposes]]
 id = "customers"
@@ -154,6 +162,15 @@ name = {purpose}
 legal_basis = "contract"
 data_categories = ["identity", "contact", "order"]
 retention = {{ period = "7y" }}
+recipients = ["hosting"]
+
+# Every supplier that handles personal data: hosting, e-mail, payments, …
+[[recipients]]
+id = "hosting"
+name = "Example Hosting NV"
+kind = "processor"
+service = {hosting}
+country = "BE"
 
 [[cookies]]
 name = "session"
@@ -177,17 +194,17 @@ purpose = {cookie}
             "private limited company"
         ),
         city = t("Brussel", "Bruxelles", "Brüssel", "Brussels"),
-        authority = t(
-            "Gegevensbeschermingsautoriteit",
-            "Autorité de protection des données",
-            "Datenschutzbehörde",
-            "Data Protection Authority"
-        ),
         purpose = t(
             "Klanten bedienen",
             "Servir nos clients",
             "Kunden bedienen",
             "Serving our customers"
+        ),
+        hosting = t(
+            "hosting van de website",
+            "hébergement du site web",
+            "Hosting der Website",
+            "website hosting"
         ),
         cookie = t(
             "Houdt je sessie bij.",

@@ -1,6 +1,7 @@
 //! One module per subcommand, each with its own arguments and one `run`.
 
 pub mod build;
+pub mod check;
 pub mod endpoint;
 pub mod init;
 pub mod serve;

@@ -443,6 +443,7 @@ fn plan_pages<'a>(
                             format!("content/{lang}/{slug}.md"),
                             format!("page `{slug}` exists in other languages but not in `{lang}`"),
                         )
+                        .with_code("P026")
                         .with_fix("write it in every language of the site, or remove it"),
                     );
                 }
@@ -526,6 +527,7 @@ fn check_links(
                     format!("broken link `{link}`: no page or file at that address"),
                 )
                 .at(content.position(*offset))
+                .with_code("P027")
                 .with_fix("link to a page of this portal, e.g. `/nl/cookies/`"),
             );
         }
@@ -537,6 +539,7 @@ fn check_links(
                 format!("image `{img}` has no alternative text"),
             )
             .at(content.position(*offset))
+            .with_code("P028")
             .with_fix("write `![what the image shows](…)` so screen-reader users get it too"),
         );
     }

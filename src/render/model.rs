@@ -6,7 +6,9 @@
 use serde::Serialize;
 
 use crate::site::Site;
-use crate::site::config::{Config, CookieCategory, LegalBasis, Party, RecipientKind, Safeguard};
+use crate::site::config::{
+    Config, CookieCategory, LegalBasis, Party, ProvisionRequirement, RecipientKind, Safeguard,
+};
 use crate::site::lang::Lang;
 use crate::site::page_kind::Right;
 use crate::site::text::Text;
@@ -86,6 +88,22 @@ pub struct PurposeView {
     pub retention_period: Option<String>,
     pub retention_criteria: Option<String>,
     pub recipients: Vec<RecipientRef>,
+    /// The purpose's own, else `[statement]`'s (Art. 13(2)(e)).
+    pub provision_requirement: Option<ProvisionRequirement>,
+    /// Where the data come from when not from the person (Art. 14(2)(f)).
+    pub source: Option<String>,
+}
+
+/// `[statement]`: what the statement says beyond the purposes.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementView {
+    /// True for `automated_decisions = "none"`: the theme's standard
+    /// sentence applies.
+    pub automated_decisions_none: bool,
+    /// The firm's own explanation, when there are automated decisions.
+    pub automated_decisions: Option<String>,
+    pub provision_requirement: Option<ProvisionRequirement>,
+    pub dpo_required: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -135,6 +153,7 @@ pub struct LangView {
     pub controller: ControllerView,
     pub contacts: ContactsView,
     pub authority: AuthorityView,
+    pub statement: StatementView,
     pub purposes: Vec<PurposeView>,
     pub recipients: Vec<RecipientView>,
     pub transfers: Vec<TransferView>,
@@ -185,6 +204,11 @@ impl LangView {
             other => other.in_lang(lang),
         };
         let session_word = string("session");
+        let default_provision = config
+            .statement
+            .provision_requirement
+            .as_ref()
+            .map(|r| *r.get_ref());
 
         LangView {
             site: SiteView {
@@ -244,6 +268,17 @@ impl LangView {
                     .as_ref()
                     .map(|e| e.get_ref().clone()),
             },
+            statement: StatementView {
+                automated_decisions_none: config.statement.no_automated_decisions(),
+                automated_decisions: config
+                    .statement
+                    .automated_decisions
+                    .as_ref()
+                    .filter(|_| !config.statement.no_automated_decisions())
+                    .map(|t| text(t, lang)),
+                provision_requirement: default_provision,
+                dpo_required: config.statement.dpo_required,
+            },
             purposes: config
                 .purposes
                 .iter()
@@ -272,6 +307,12 @@ impl LangView {
                                 service: text(&r.service, lang),
                             })
                             .collect(),
+                        provision_requirement: p
+                            .provision_requirement
+                            .as_ref()
+                            .map(|r| *r.get_ref())
+                            .or(default_provision),
+                        source: opt_text(&p.source, lang),
                     }
                 })
                 .collect(),

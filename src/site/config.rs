@@ -159,6 +159,48 @@ pub struct Retention {
     pub criteria: Option<Spanned<Text>>,
 }
 
+/// Whether a person must give the data (GDPR Art. 13(2)(e)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProvisionRequirement {
+    /// A law obliges the person to give the data.
+    Legal,
+    /// The data are needed to conclude or carry out a contract.
+    Contractual,
+    /// The person may refuse without consequences beyond the purpose itself.
+    Voluntary,
+}
+
+/// Facts of the statement that belong to no single purpose (Art. 13(2)).
+/// Optional, so that existing portals keep building; `portaal check` says
+/// which of them a statement still lacks.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    /// Automated decisions and profiling (Art. 13(2)(f)): the string
+    /// `"none"` when there are none, else a translatable explanation.
+    pub automated_decisions: Option<Spanned<Text>>,
+    /// The default for purposes that do not state their own.
+    pub provision_requirement: Option<Spanned<ProvisionRequirement>>,
+    /// True when Art. 37 obliges the firm to appoint a DPO; the statement
+    /// must then give the DPO's contact.
+    #[serde(default)]
+    pub dpo_required: bool,
+}
+
+impl Statement {
+    /// The marker for "we take no automated decisions".
+    pub const NONE: &'static str = "none";
+
+    /// True when the statement declares that there are no automated decisions.
+    pub fn no_automated_decisions(&self) -> bool {
+        matches!(
+            self.automated_decisions.as_ref().map(|t| t.get_ref()),
+            Some(Text::Same(s)) if s.trim().eq_ignore_ascii_case(Self::NONE)
+        )
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Purpose {
@@ -175,6 +217,10 @@ pub struct Purpose {
     /// Ids of `[[recipients]]` that receive data for this purpose.
     #[serde(default)]
     pub recipients: Vec<Spanned<String>>,
+    /// Whether people must give these data; else `[statement]`'s default.
+    pub provision_requirement: Option<Spanned<ProvisionRequirement>>,
+    /// Where the data come from when not from the person (Art. 14(2)(f)).
+    pub source: Option<Spanned<Text>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -291,6 +337,7 @@ pub struct Config {
     pub contacts: Contacts,
     pub authority: Authority,
     pub endpoint: Endpoint,
+    pub statement: Statement,
     pub purposes: Vec<Purpose>,
     pub recipients: Vec<Recipient>,
     pub transfers: Vec<Transfer>,
@@ -299,12 +346,13 @@ pub struct Config {
 
 impl Config {
     /// The top-level keys of `portal.toml`.
-    pub const KEYS: [&'static str; 9] = [
+    pub const KEYS: [&'static str; 10] = [
         "site",
         "controller",
         "contacts",
         "authority",
         "endpoint",
+        "statement",
         "purposes",
         "recipients",
         "transfers",
@@ -326,6 +374,7 @@ impl Config {
         let contacts = doc.section("contacts", true, diags);
         let authority = doc.section("authority", false, diags).unwrap_or_default();
         let endpoint = doc.section("endpoint", false, diags).unwrap_or_default();
+        let statement = doc.section("statement", false, diags).unwrap_or_default();
         let purposes = doc.array("purposes", diags);
         let recipients = doc.array("recipients", diags);
         let transfers = doc.array("transfers", diags);
@@ -337,6 +386,7 @@ impl Config {
             contacts: contacts?,
             authority,
             endpoint,
+            statement,
             purposes,
             recipients,
             transfers,

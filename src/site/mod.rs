@@ -1,5 +1,6 @@
 //! A client portal as read from disk: its facts, its prose, its theme.
 
+pub mod authority;
 pub mod config;
 pub mod content;
 pub mod document;
@@ -62,9 +63,10 @@ impl Site {
             path: Path::new(CONFIG_FILE),
             text: &text,
         };
-        let Some(config) = Config::parse(file, &mut diags) else {
+        let Some(mut config) = Config::parse(file, &mut diags) else {
             return (None, diags);
         };
+        authority::apply_preset(file, &mut config.authority, &mut diags);
         validate::check(file, &config, &mut diags);
         let languages = config.site.languages.get_ref().clone();
         let content = content::load(dir, &languages, &mut diags);

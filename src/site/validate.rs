@@ -32,8 +32,9 @@ impl Checker<'_> {
             .collect();
         if !missing.is_empty() {
             let list = missing.join(", ");
-            self.error(text, format!("{what} has no translation in: {list}"))
-                .fix = Some(format!(
+            let d = self.error(text, format!("{what} has no translation in: {list}"));
+            d.code = "P024";
+            d.fix = Some(format!(
                 "add {} to the table, or give one plain string for all languages",
                 missing
                     .iter()
@@ -55,20 +56,22 @@ impl Checker<'_> {
             self.error(
                 value,
                 format!("{what} `{}` is not a valid e-mail address", value.get_ref()),
-            );
+            )
+            .code = "P022";
         }
     }
 
     fn url(&mut self, what: &str, value: &Spanned<String>) {
         if !is_valid_web_url(value.get_ref()) {
-            self.error(
+            let d = self.error(
                 value,
                 format!(
                     "{what} `{}` is not an absolute http(s) URL",
                     value.get_ref()
                 ),
-            )
-            .fix = Some("write the full address, e.g. `https://www.example.be`".into());
+            );
+            d.code = "P023";
+            d.fix = Some("write the full address, e.g. `https://www.example.be`".into());
         }
     }
 
@@ -126,14 +129,16 @@ pub fn check(file: SourceFile<'_>, config: &Config, diags: &mut Diagnostics) {
     }
     c.text("site title", &site.title);
     if site.policy_version.get_ref().trim().is_empty() {
-        c.error(&site.policy_version, "policy_version is empty");
+        c.error(&site.policy_version, "policy_version is empty")
+            .code = "P017";
     }
     let updated = site.last_updated.get_ref();
     if updated.date.is_none() || updated.time.is_some() {
         c.error(
             &site.last_updated,
             "last_updated should be a date like 2026-03-01",
-        );
+        )
+        .code = "P017";
     }
 
     // [controller]
@@ -148,7 +153,7 @@ pub fn check(file: SourceFile<'_>, config: &Config, diags: &mut Diagnostics) {
     if let Some(n) = &ctl.enterprise_number {
         if let Some(problem) = enterprise_number_problem(n.get_ref(), ctl.address.country.get_ref())
         {
-            c.error(n, problem);
+            c.error(n, problem).code = "P021";
         }
     }
     if let Some(dpo) = &ctl.dpo {
@@ -160,6 +165,7 @@ pub fn check(file: SourceFile<'_>, config: &Config, diags: &mut Diagnostics) {
         Some(r) => c.email("requests address", r),
         None => c.diags.push(
             Diagnostic::error(file.path, "missing `requests` address in [contacts]")
+                .with_code("P010")
                 .with_fix("add `requests = \"info@…\"`: every request form sends its ticket there"),
         ),
     }
@@ -177,6 +183,9 @@ pub fn check(file: SourceFile<'_>, config: &Config, diags: &mut Diagnostics) {
     for u in [&auth.website, &auth.complaint_url].into_iter().flatten() {
         c.url("authority URL", u);
     }
+
+    // [statement]
+    c.opt_text("automated_decisions", &config.statement.automated_decisions);
 
     // [endpoint]
     if let Some(u) = &config.endpoint.url {
@@ -212,14 +221,15 @@ pub fn check(file: SourceFile<'_>, config: &Config, diags: &mut Diagnostics) {
         }
         match (&p.legal_basis, &p.legitimate_interest) {
             (LegalBasis::LegitimateInterests, None) => {
-                c.error(
+                let d = c.error(
                     &p.id,
                     format!(
                         "purpose `{}` rests on legitimate interests but does not say which",
                         p.id.get_ref()
                     ),
-                )
-                .fix = Some(
+                );
+                d.code = "P004";
+                d.fix = Some(
                     "add `legitimate_interest = { … }` stating the interest (Art. 13(1)(d))".into(),
                 );
             }
@@ -228,16 +238,18 @@ pub fn check(file: SourceFile<'_>, config: &Config, diags: &mut Diagnostics) {
         }
         let retention = p.retention.get_ref();
         if retention.period.is_none() && retention.criteria.is_none() {
-            c.error(
+            let d = c.error(
                 &p.retention,
                 format!("purpose `{}` states no retention period", p.id.get_ref()),
-            )
-            .fix = Some(
+            );
+            d.code = "P009";
+            d.fix = Some(
                 "give `retention = { period = \"7y\" }` or `retention = { criteria = \"…\" }`"
                     .into(),
             );
         }
         c.opt_text("retention criteria", &retention.criteria);
+        c.opt_text("purpose source", &p.source);
         for r in &p.recipients {
             if !recipient_ids.contains(r.get_ref().as_str()) {
                 c.error(

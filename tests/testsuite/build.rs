@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::support::{Portal, select, text};
+use crate::support::{Portal, select, text, theme_string};
 
 const STANDARD_PAGES: [&str; 12] = [
     "",
@@ -135,17 +135,7 @@ fn pages_declare_their_language_and_link_real_translations() {
 fn cookie_tables_group_by_category_with_rendered_durations() {
     let portal = Portal::fixture("minimal");
     portal.build();
-    let strings: toml::Table = toml::from_str(
-        &std::fs::read_to_string(crate::support::repo_root().join("themes/default/i18n/nl.toml"))
-            .unwrap(),
-    )
-    .unwrap();
-    let category = |key: &str| {
-        strings["cookie_category"][key]["name"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let category = |key: &str| theme_string("nl", &format!("cookie_category.{key}.name"));
     let html = portal.html("public/nl/cookies/index.html");
     let tables = select(&html, "table");
     let find = |cookie: &str| {
@@ -189,17 +179,7 @@ fn select_in<'a>(el: &scraper::ElementRef<'a>, css: &str) -> Vec<scraper::Elemen
 fn purposes_table_shows_each_legal_basis() {
     let portal = Portal::fixture("minimal");
     portal.build();
-    let strings: toml::Table = toml::from_str(
-        &std::fs::read_to_string(crate::support::repo_root().join("themes/default/i18n/nl.toml"))
-            .unwrap(),
-    )
-    .unwrap();
-    let basis = |key: &str| {
-        strings["legal_basis"][key]["name"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let basis = |key: &str| theme_string("nl", &format!("legal_basis.{key}.name"));
     let html = portal.html("public/nl/privacy/index.html");
     let rows: Vec<String> = select(&html, "table tr").iter().map(text).collect();
     for (purpose, key) in [
@@ -443,4 +423,61 @@ fn a_bare_site_renders_standard_texts_without_markdown() {
         text(&select(&html, "main")[0]).len() > 200,
         "the standard explanation is there"
     );
+}
+
+#[test]
+fn an_image_without_alt_text_is_a_warning_with_its_line() {
+    let portal = Portal::fixture("minimal");
+    portal.write("static/logo.png", "not really a png");
+    portal.edit(
+        "content/nl/over-ons.md",
+        "Een bakkerij sinds 1921.",
+        "Een bakkerij sinds 1921.\n\n![](/logo.png)",
+    );
+    let out = portal.build();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr.trim(),
+        "content/nl/over-ons.md:7:1: warning[P028]: image `/logo.png` has no alternative text\n  fix: write `![what the image shows](…)` so screen-reader users get it too"
+    );
+    assert!(
+        portal.path().join("public/logo.png").is_file(),
+        "static files are copied"
+    );
+}
+
+/// Art. 13(2)(e)/(f) and 14(2)(f): what the statement says beyond purposes.
+#[test]
+fn statement_facts_show_on_the_privacy_page() {
+    let portal = Portal::fixture("minimal");
+    portal.build();
+    let html = portal.html("public/nl/privacy/index.html");
+    assert!(
+        select(&html, "#automated").is_empty(),
+        "not stated, not claimed"
+    );
+
+    portal.edit(
+        "portal.toml",
+        "[endpoint]",
+        "[statement]\nautomated_decisions = { nl = \"Een computer kiest je taart.\", fr = \"Un ordinateur choisit votre gâteau.\" }\nprovision_requirement = \"contractual\"\n\n[endpoint]",
+    );
+    portal.edit(
+        "portal.toml",
+        "legitimate_interest = { nl",
+        "source = { nl = \"Onze bank\", fr = \"Notre banque\" }\nlegitimate_interest = { nl",
+    );
+    portal.build();
+    let html = portal.html("public/nl/privacy/index.html");
+    assert_eq!(
+        text(&select(&html, "#automated p")[0]),
+        "Een computer kiest je taart."
+    );
+    let providing = text(&select(&html, "#providing")[0]);
+    assert!(
+        providing.contains("Bestellingen leveren: ")
+            && providing.contains(&theme_string("nl", "provision.contractual"))
+    );
+    let row = text(&select(&html, "#purpose-security")[0]);
+    assert!(row.contains("Onze bank"), "{row}");
 }

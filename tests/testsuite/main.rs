@@ -2,6 +2,7 @@
 //! `portaal` binary on small fixture portals in temp dirs.
 
 mod build;
+mod check;
 mod endpoint;
 mod errors;
 mod example;

@@ -198,3 +198,14 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// A string of the built-in theme, e.g. `legal_basis.contract.name`.
+pub fn theme_string(lang: &str, key: &str) -> String {
+    let path = repo_root().join(format!("themes/default/i18n/{lang}.toml"));
+    let table: toml::Table = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    key.split('.')
+        .try_fold(&toml::Value::Table(table.clone()), |v, k| v.get(k))
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no theme string {key} in {lang}"))
+}

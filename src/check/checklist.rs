@@ -1,0 +1,435 @@
+//! The GDPR Art. 13/14 checklist, derived from the site model.
+//!
+//! Each check looks for one item that a privacy statement must contain and
+//! that the site's facts do not yet provide. The build renders whatever is
+//! there; this module says what is still missing and where to add it.
+
+use std::collections::BTreeSet;
+
+use super::Context;
+use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
+use crate::site::config::{LegalBasis, Statement};
+use crate::site::lang::Lang;
+use crate::site::page_kind::Right;
+use crate::site::text::Text;
+use crate::theme::lookup;
+
+/// The European Economic Area: the EU, Iceland, Liechtenstein and Norway.
+/// Data may flow freely within it; leaving it needs a safeguard (Art. 44).
+const EEA: [&str; 30] = [
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IS",
+    "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
+];
+
+/// Countries with an adequacy decision of the European Commission (Art. 45),
+/// as known on 2026-11-23 without access to the Commission's list; check
+/// there before relying on a borderline case (Brazil's was pending). For the
+/// United States the decision covers only organisations certified under the
+/// EU-US Data Privacy Framework, for Canada only commercial organisations.
+const ADEQUATE: [&str; 15] = [
+    "AD", "AR", "CA", "CH", "FO", "GB", "GG", "IL", "IM", "JE", "JP", "KR", "NZ", "US", "UY",
+];
+
+/// Data-category keys for which the default theme has a standard text.
+pub const COMMON_DATA_CATEGORIES: [&str; 12] = [
+    "identity",
+    "contact",
+    "account",
+    "payment",
+    "order",
+    "communication",
+    "technical",
+    "usage",
+    "location",
+    "images",
+    "employment",
+    "health",
+];
+
+fn is_eea(country: &str) -> bool {
+    EEA.contains(&country)
+}
+
+pub fn run(cx: &Context, diags: &mut Diagnostics) {
+    let config = &cx.site.config;
+    let ctl = &config.controller;
+    let statement = &config.statement;
+
+    // Art. 13(1)(a): who the controller is and how to reach them.
+    for (key, value) in [
+        ("legal_name", &ctl.legal_name),
+        ("street", &ctl.address.street),
+        ("postal_code", &ctl.address.postal_code),
+    ] {
+        if value.trim().is_empty() {
+            diags.push(
+                cx.at_key(
+                    Severity::Error,
+                    "P001",
+                    key,
+                    format!("the controller's `{key}` is empty: the statement must say who is responsible and where"),
+                )
+                .with_fix(format!("fill in `{key}` in [controller] (or [controller.address])")),
+            );
+        }
+    }
+    if ctl.email.get_ref().trim().is_empty() {
+        diags.push(
+            cx.at(
+                Severity::Error,
+                "P001",
+                &ctl.email,
+                "the controller's e-mail address is empty",
+            )
+            .with_fix("give the address people can write to about their data"),
+        );
+    }
+
+    // Art. 13(1)(b): the DPO's contact, when there must be one.
+    if statement.dpo_required && ctl.dpo.is_none() {
+        diags.push(
+            cx.at_key(
+                Severity::Error,
+                "P002",
+                "dpo_required",
+                "[statement] says a DPO is required, but [controller.dpo] is missing",
+            )
+            .with_fix("add `[controller.dpo]` with at least `email = \"dpo@…\"`"),
+        );
+    }
+
+    // Art. 13(1)(e): recipients.
+    if config.recipients.is_empty() && !config.purposes.is_empty() {
+        diags.push(
+            Diagnostic::warning(
+                cx.file(),
+                "no [[recipients]] are declared: the statement will say that no one outside the firm receives data",
+            )
+            .with_code("P005")
+            .with_fix("add a [[recipients]] entry for each supplier that handles the data (hosting, e-mail, payments, accountant); if there really are none, ignore this warning"),
+        );
+    }
+    let used: BTreeSet<&str> = config
+        .purposes
+        .iter()
+        .flat_map(|p| p.recipients.iter().map(|r| r.get_ref().as_str()))
+        .collect();
+    for r in &config.recipients {
+        if !used.contains(r.id.get_ref().as_str()) {
+            diags.push(
+                cx.at(
+                    Severity::Warning,
+                    "P006",
+                    &r.id,
+                    format!(
+                        "recipient `{}` is declared, but no purpose names it, so the statement cannot say which data it receives",
+                        r.id.get_ref()
+                    ),
+                )
+                .with_fix(format!(
+                    "add \"{}\" to `recipients` of the purposes it serves, or remove it",
+                    r.id.get_ref()
+                )),
+            );
+        }
+    }
+
+    // Art. 13(1)(f): transfers outside the EEA and their safeguards.
+    for r in &config.recipients {
+        let country = r.country.get_ref();
+        if !is_eea(country)
+            && !config
+                .transfers
+                .iter()
+                .any(|t| t.recipient.get_ref() == r.id.get_ref())
+        {
+            diags.push(
+                cx.at(
+                    Severity::Error,
+                    "P007",
+                    &r.country,
+                    format!(
+                        "recipient `{}` is in {country}, outside the EEA, but no [[transfers]] entry names the safeguard",
+                        r.id.get_ref()
+                    ),
+                )
+                .with_fix(format!(
+                    "add [[transfers]] with `recipient = \"{}\"`, `country = \"{country}\"` and `safeguard = \"standard_contractual_clauses\"` (or adequacy_decision, binding_corporate_rules, derogation)",
+                    r.id.get_ref()
+                )),
+            );
+        }
+    }
+    for t in &config.transfers {
+        let country = t.country.get_ref();
+        if t.safeguard == crate::site::config::Safeguard::AdequacyDecision
+            && !ADEQUATE.contains(&country.as_str())
+            && !is_eea(country)
+        {
+            diags.push(
+                cx.at(
+                    Severity::Warning,
+                    "P008",
+                    &t.country,
+                    format!("the European Commission has no adequacy decision for {country}"),
+                )
+                .with_fix(
+                    "name the safeguard actually used, usually `standard_contractual_clauses`",
+                ),
+            );
+        }
+    }
+
+    // Art. 13(2)(d): the supervisory authority.
+    let auth = &config.authority;
+    let reachable = auth.address.is_some()
+        || auth.website.is_some()
+        || auth.email.is_some()
+        || auth.phone.is_some()
+        || auth.complaint_url.is_some();
+    if auth.name.is_none() || !reachable {
+        let what = if auth.name.is_none() {
+            "the supervisory authority is not named"
+        } else {
+            "the supervisory authority has no address, website, e-mail or phone"
+        };
+        diags.push(
+            cx.in_table(
+                "authority",
+                Diagnostic::error(cx.file(), format!("{what}: people must be told where they can complain")),
+            )
+                .with_code("P012")
+                .with_fix(format!(
+                    "add `[authority]` with `preset = \"BE\"` (one of: {}), or give its name and contact yourself",
+                    crate::site::authority::valid_codes()
+                )),
+        );
+    }
+
+    // Art. 13(2)(e): must people give the data?
+    if statement.provision_requirement.is_none() {
+        let open: Vec<&str> = config
+            .purposes
+            .iter()
+            .filter(|p| p.provision_requirement.is_none())
+            .map(|p| p.id.get_ref().as_str())
+            .collect();
+        if !open.is_empty() {
+            diags.push(
+                cx.in_table(
+                    "statement",
+                    Diagnostic::warning(
+                        cx.file(),
+                        format!(
+                            "the statement does not say whether people must give their data (Art. 13(2)(e)) for: {}",
+                            open.join(", ")
+                        ),
+                    ),
+                )
+                .with_code("P013")
+                .with_fix("add `provision_requirement = \"contractual\"` (or legal, voluntary) to [statement], or to each purpose"),
+            );
+        }
+    }
+
+    // Art. 13(2)(f): automated decisions, even when there are none.
+    if statement.automated_decisions.is_none() {
+        diags.push(
+            cx.in_table(
+                "statement",
+                Diagnostic::error(
+                    cx.file(),
+                    "the statement does not say whether the firm takes automated decisions or profiles people (Art. 13(2)(f))",
+                ),
+            )
+            .with_code("P014")
+            .with_fix(format!(
+                "add `[statement]` with `automated_decisions = \"{}\"`, or explain them in each language",
+                Statement::NONE
+            )),
+        );
+    }
+
+    for p in &config.purposes {
+        // Art. 14(2)(f) and 14(1)(d): where data come from, and which.
+        if let Some(source) = &p.source {
+            let empty: Vec<String> = cx
+                .languages()
+                .iter()
+                .filter(|l| {
+                    source
+                        .get_ref()
+                        .get(**l)
+                        .is_some_and(|s| s.trim().is_empty())
+                })
+                .map(Lang::to_string)
+                .collect();
+            if !empty.is_empty() {
+                diags.push(
+                    cx.at(
+                        Severity::Error,
+                        "P015",
+                        source,
+                        format!(
+                            "purpose `{}` says its data come from elsewhere, but the source is empty in: {}",
+                            p.id.get_ref(),
+                            empty.join(", ")
+                        ),
+                    )
+                    .with_fix("name the source, e.g. \"public registers\" or the firm that passed the data on"),
+                );
+            }
+            if p.data_categories.is_empty() {
+                diags.push(
+                    cx.at(
+                        Severity::Error,
+                        "P015",
+                        source,
+                        format!(
+                            "purpose `{}` gets its data from another source but does not list which categories (Art. 14(1)(d))",
+                            p.id.get_ref()
+                        ),
+                    )
+                    .with_fix("add `data_categories = [\"identity\", \"contact\", …]`"),
+                );
+            }
+        } else if p.data_categories.is_empty() {
+            diags.push(
+                cx.at(
+                    Severity::Warning,
+                    "P016",
+                    &p.id,
+                    format!("purpose `{}` lists no data categories", p.id.get_ref()),
+                )
+                .with_fix(format!(
+                    "add `data_categories = [\"identity\", \"contact\", …]`; built-in keys: {}",
+                    COMMON_DATA_CATEGORIES.join(", ")
+                )),
+            );
+        }
+    }
+
+    // Dates: a statement dated in the future is not in force yet.
+    if let Some(d) = config.site.last_updated.get_ref().date {
+        let date = (d.year, d.month, d.day);
+        if date > cx.today {
+            let (y, m, dd) = cx.today;
+            diags.push(
+                cx.at(
+                    Severity::Error,
+                    "P018",
+                    &config.site.last_updated,
+                    format!("last_updated {d} lies in the future (today is {y:04}-{m:02}-{dd:02})"),
+                )
+                .with_fix("give the date the current version was published"),
+            );
+        }
+    }
+
+    standard_texts(cx, diags);
+}
+
+/// Every theme text the checklist relies on must exist, and not be empty, in
+/// every language of the site. The theme ships them all; a site that blanks
+/// one in its own i18n file would publish a statement with a hole in it.
+fn standard_texts(cx: &Context, diags: &mut Diagnostics) {
+    let config = &cx.site.config;
+    let mut keys: Vec<(&'static str, String)> = Vec::new();
+    let mut add = |code: &'static str, prefix: String, leaves: &[&str]| {
+        for leaf in leaves {
+            keys.push((code, format!("{prefix}.{leaf}")));
+        }
+    };
+    let bases: BTreeSet<LegalBasis> = config.purposes.iter().map(|p| p.legal_basis).collect();
+    let consent = bases.contains(&LegalBasis::Consent);
+    for r in Right::ALL {
+        // Withdrawing consent has its own code where consent is relied on.
+        let code = if consent && r == Right::WithdrawConsent {
+            "P011"
+        } else {
+            "P020"
+        };
+        add(
+            code,
+            format!("right.{}", r.key()),
+            &["title", "explanation"],
+        );
+    }
+    for b in &bases {
+        add(
+            "P020",
+            format!("legal_basis.{}", b.key()),
+            &["name", "explanation"],
+        );
+    }
+    if consent {
+        add("P011", "purposes".into(), &["consent_note"]);
+    }
+    let categories: BTreeSet<&'static str> =
+        config.cookies.iter().map(|c| c.category.key()).collect();
+    for c in categories {
+        add(
+            "P020",
+            format!("cookie_category.{c}"),
+            &["name", "explanation"],
+        );
+    }
+    let data: BTreeSet<&str> = config
+        .purposes
+        .iter()
+        .flat_map(|p| &p.data_categories)
+        .filter_map(|t| match t.get_ref() {
+            Text::Same(k) if COMMON_DATA_CATEGORIES.contains(&k.as_str()) => Some(k.as_str()),
+            _ => None,
+        })
+        .collect();
+    for k in data {
+        add("P020", "data_category".into(), &[k]);
+        add("P020", "data_category_explanation".into(), &[k]);
+    }
+    let safeguards: BTreeSet<&'static str> =
+        config.transfers.iter().map(|t| t.safeguard.key()).collect();
+    for s in safeguards {
+        add("P020", format!("safeguard.{s}"), &["name", "explanation"]);
+    }
+    add("P020", "privacy".into(), &["providing_data"]);
+    if config.statement.no_automated_decisions() {
+        add("P020", "privacy".into(), &["automated_decisions_none"]);
+    }
+    add("P020", "authority".into(), &["intro"]);
+
+    let theme = &config.site.theme;
+    for &lang in cx.languages() {
+        let strings = cx.site.theme.strings.get(&lang);
+        for code in ["P011", "P020"] {
+            let missing: Vec<&str> = keys
+                .iter()
+                .filter(|(c, _)| *c == code)
+                .map(|(_, k)| k.as_str())
+                .filter(|k| {
+                    strings
+                        .and_then(|s| lookup(s, k))
+                        .is_none_or(|s| s.trim().is_empty())
+                })
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            let what = if code == "P011" {
+                "a purpose rests on consent, but the text telling people they can withdraw it is"
+            } else {
+                "standard text the privacy statement relies on is"
+            };
+            diags.push(
+                Diagnostic::error(
+                    format!("themes/{theme}/i18n/{lang}.toml"),
+                    format!("{what} missing or empty in `{lang}`: {}", missing.join(", ")),
+                )
+                .with_code(code)
+                .with_fix(format!(
+                    "write these keys in themes/{theme}/i18n/{lang}.toml, or remove the empty overrides so the built-in texts apply"
+                )),
+            );
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Cookie facts from an Open Cookie Database CSV that the user points to
+//! (`portaal check --cookie-db FILE`).
+//!
+//! The database (github.com/jkwakman/Open-Cookie-Database, Apache-2.0) knows
+//! the provider, category, retention and privacy page of thousands of
+//! cookies. portaal does not ship it; when given, check uses it to catch
+//! cookies declared in a category that needs no consent although the
+//! database says they track, and to suggest ready-made `[[cookies]]` entries.
+
+use std::path::Path;
+
+use crate::site::config::{Cookie, CookieCategory};
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub platform: String,
+    pub category: String,
+    pub name: String,
+    pub retention: String,
+    pub controller: String,
+    pub privacy_link: String,
+    /// The name is a prefix (`_ga_` matches `_ga_ABC123`).
+    pub wildcard: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CookieDb {
+    pub entries: Vec<Entry>,
+}
+
+impl CookieDb {
+    /// Reads the CSV at `path`. The columns are found by their headers, so
+    /// that a reordered export still works.
+    pub fn load(path: &Path) -> Result<CookieDb, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        CookieDb::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<CookieDb, String> {
+        let mut rows = parse_csv(text.strip_prefix('\u{feff}').unwrap_or(text)).into_iter();
+        let header: Vec<String> = rows
+            .next()
+            .ok_or("the file is empty")?
+            .into_iter()
+            .map(|h| h.to_lowercase())
+            .collect();
+        let col = |needle: &str| header.iter().position(|h| h.contains(needle));
+        let name = col("cookie")
+            .ok_or("no `Cookie / Data Key name` column; is this the Open Cookie Database CSV?")?;
+        let category = col("category").ok_or("no `Category` column")?;
+        let (platform, retention, controller, privacy, wildcard) = (
+            col("platform"),
+            col("retention"),
+            col("controller"),
+            col("privacy"),
+            col("wildcard"),
+        );
+        let get = |row: &[String], i: Option<usize>| {
+            i.and_then(|i| row.get(i))
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default()
+        };
+        let entries = rows
+            .filter(|r| r.get(name).is_some_and(|n| !n.trim().is_empty()))
+            .map(|r| Entry {
+                platform: get(&r, platform),
+                category: get(&r, Some(category)),
+                name: get(&r, Some(name)),
+                retention: get(&r, retention),
+                controller: get(&r, controller),
+                privacy_link: get(&r, privacy),
+                wildcard: get(&r, wildcard) == "1",
+            })
+            .collect();
+        Ok(CookieDb { entries })
+    }
+
+    /// The entry for a cookie called `name`: an exact match first, else the
+    /// longest wildcard prefix.
+    pub fn find(&self, name: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.name == name).or_else(|| {
+            self.entries
+                .iter()
+                .filter(|e| e.wildcard && name.starts_with(&e.name))
+                .max_by_key(|e| e.name.len())
+        })
+    }
+
+    /// Why the declared category of `cookie` looks wrong: the database says
+    /// it is for analytics or marketing, which need consent, but it is
+    /// declared as needing none or as merely functional.
+    pub fn category_problem(&self, cookie: &Cookie) -> Option<String> {
+        let name = cookie.name.get_ref();
+        let e = self.find(name)?;
+        let theirs = category_key(&e.category)?;
+        let consent_needed = matches!(
+            theirs,
+            CookieCategory::Analytics | CookieCategory::Marketing
+        );
+        let declared_lower = matches!(
+            cookie.category,
+            CookieCategory::StrictlyNecessary | CookieCategory::Functional
+        );
+        (consent_needed && declared_lower).then(|| {
+            format!(
+                "cookie `{name}` is declared as {}, but the Open Cookie Database lists it as {} ({})",
+                cookie.category.key(),
+                theirs.key(),
+                e.platform
+            )
+        })
+    }
+
+    /// A `[[cookies]]` entry for `name` from the database's facts, to paste
+    /// into portal.toml and complete; attributed, as its licence asks.
+    pub fn snippet(&self, name: &str) -> Option<String> {
+        let e = self.find(name)?;
+        let category = category_key(&e.category).map_or("?", CookieCategory::key);
+        let mut s = format!(
+            "  # from the Open Cookie Database (Apache-2.0): {} by {}",
+            e.platform, e.controller
+        );
+        if !e.retention.is_empty() {
+            s.push_str(&format!("; retention: {}", e.retention));
+        }
+        if !e.privacy_link.is_empty() {
+            s.push_str(&format!("; privacy: {}", e.privacy_link));
+        }
+        s.push_str(&format!(
+            "\n  [[cookies]]\n  name = {:?}\n{}  provider = {:?}\n  category = \"{category}\"\n  party = \"…\"\n  duration = \"…\"\n  purpose = \"…\"",
+            e.name,
+            if e.wildcard { "  prefix = true\n" } else { "" },
+            e.platform,
+        ));
+        Some(s)
+    }
+}
+
+/// The database's categories in portaal's terms.
+fn category_key(ocd: &str) -> Option<CookieCategory> {
+    match ocd.trim().to_lowercase().as_str() {
+        "analytics" => Some(CookieCategory::Analytics),
+        "marketing" => Some(CookieCategory::Marketing),
+        "functional" | "personalization" | "preferences" => Some(CookieCategory::Functional),
+        "security" | "necessary" | "strictly necessary" => Some(CookieCategory::StrictlyNecessary),
+        _ => None,
+    }
+}
+
+/// Rows of RFC 4180 CSV: commas, double quotes with `""` inside, line breaks
+/// inside quotes.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    if !field.is_empty() || !row.is_empty() {
+        row.push(field);
+        rows.push(row);
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CSV: &str = "ID,Platform,Category,Cookie / Data Key name,Domain,Description,Retention period,Data Controller,User Privacy & GDPR Rights Portals,Wildcard match\r\n\
+1,Google Analytics,Analytics,_ga,google-analytics.com,\"ID used to identify users, \"\"client id\"\"\",2 years,Google,https://privacy.google.com,0\r\n\
+2,Google Analytics,Analytics,_ga_,google-analytics.com,Persist session state,2 years,Google,https://privacy.google.com,1\r\n";
+
+    #[test]
+    fn parses_quotes_and_wildcards() {
+        let db = CookieDb::parse(CSV).unwrap();
+        assert_eq!(db.entries.len(), 2);
+        assert_eq!(db.find("_ga").unwrap().retention, "2 years");
+        assert!(db.find("_ga_XYZ").unwrap().wildcard);
+        assert!(db.find("other").is_none());
+        let snippet = db.snippet("_ga").unwrap();
+        assert!(snippet.contains("category = \"analytics\""), "{snippet}");
+        assert!(snippet.contains("Apache-2.0"));
+    }
+
+    #[test]
+    fn rejects_other_csv() {
+        assert!(CookieDb::parse("a,b\n1,2\n").is_err());
+    }
+}

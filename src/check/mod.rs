@@ -1,0 +1,240 @@
+//! `portaal check`: everything the build validates, plus the legal checklist.
+//!
+//! The build refuses what it cannot render; check also reports what a
+//! privacy statement legally lacks (GDPR Art. 13 and 14), which cookies are
+//! not declared, and which standard texts a language is missing. Agencies
+//! are not lawyers: every finding says what is missing and where to add it,
+//! under a stable code (see [`codes`]).
+
+mod checklist;
+pub mod codes;
+pub mod cookie_db;
+mod cookies;
+pub mod report;
+
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+
+use crate::diagnostics::{Diagnostic, Diagnostics, Position, Severity};
+use crate::render::{self, BuildOptions};
+use crate::site::lang::Lang;
+use crate::site::{CONFIG_FILE, Site};
+use cookie_db::CookieDb;
+
+/// How to check: what is not in the site itself.
+#[derive(Debug, Default)]
+pub struct CheckOptions {
+    /// Facts from an Open Cookie Database CSV, when the user points to one.
+    pub cookie_db: Option<CookieDb>,
+    /// Today's date (year, month, day); dates after it are in the future.
+    pub today: (u16, u8, u8),
+}
+
+/// What check found in one site.
+#[derive(Debug)]
+pub struct SiteReport {
+    /// The site directory as given on the command line.
+    pub dir: PathBuf,
+    /// `[site] id`, when portal.toml could be read.
+    pub id: Option<String>,
+    /// Every finding, each with a code, sorted by file and position.
+    pub findings: Diagnostics,
+}
+
+impl SiteReport {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .0
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    }
+}
+
+/// Runs every check on the site in `dir`. Nothing is written.
+pub fn check_site(dir: &Path, options: &CheckOptions) -> SiteReport {
+    let (site, problems) = Site::load_with_problems(dir);
+    let Some(site) = site else {
+        return finish(dir, None, problems);
+    };
+    // The build's own validations, rendered in memory: template errors,
+    // broken links and images without alt text come from here.
+    let mut diags = match render::render_site(&site, &BuildOptions::default(), problems) {
+        Ok(built) => built.warnings,
+        Err(d) => d,
+    };
+    let text = std::fs::read_to_string(dir.join(CONFIG_FILE)).unwrap_or_default();
+    let cx = Context {
+        site: &site,
+        text: &text,
+        today: options.today,
+    };
+    checklist::run(&cx, &mut diags);
+    cookies::run(&cx, options.cookie_db.as_ref(), &mut diags);
+    finish(dir, Some(site.id().to_string()), diags)
+}
+
+fn finish(dir: &Path, id: Option<String>, mut diags: Diagnostics) -> SiteReport {
+    for d in &mut diags.0 {
+        // Loading reports an unreadable portal.toml with the directory in
+        // front; every other file is relative to the site already.
+        if let Ok(rel) = d.file.strip_prefix(dir) {
+            d.file = rel.to_path_buf();
+        }
+        if d.code.is_empty() {
+            d.code = code_of_build_problem(&d.message);
+        }
+    }
+    SiteReport {
+        dir: dir.to_path_buf(),
+        id,
+        findings: diags.sorted(),
+    }
+}
+
+/// Build problems that are checklist items get the item's code: serde
+/// reports a missing required field before any check of ours could run.
+fn code_of_build_problem(message: &str) -> &'static str {
+    let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.split('`').next())
+    else {
+        return codes::BUILD;
+    };
+    match field {
+        "legal_basis" => "P003",
+        "retention" => "P009",
+        "safeguard" => "P007",
+        "provider" | "duration" | "category" => "P030",
+        "policy_version" | "last_updated" => "P017",
+        "legal_name" | "address" | "email" | "street" | "postal_code" | "city" => "P001",
+        _ => codes::BUILD,
+    }
+}
+
+/// What the checks of one site share: the loaded site and the text of its
+/// portal.toml, to turn spans into lines and columns.
+pub(crate) struct Context<'a> {
+    pub site: &'a Site,
+    pub text: &'a str,
+    pub today: (u16, u8, u8),
+}
+
+impl Context<'_> {
+    pub fn file(&self) -> PathBuf {
+        PathBuf::from(CONFIG_FILE)
+    }
+
+    pub fn languages(&self) -> &[Lang] {
+        self.site.languages()
+    }
+
+    fn diagnostic(
+        &self,
+        severity: Severity,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let d = match severity {
+            Severity::Error => Diagnostic::error(self.file(), message),
+            Severity::Warning => Diagnostic::warning(self.file(), message),
+        };
+        d.with_code(code)
+    }
+
+    /// A finding in portal.toml at the value `at`.
+    pub fn at<T>(
+        &self,
+        severity: Severity,
+        code: &'static str,
+        at: &Spanned<T>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        self.diagnostic(severity, code, message)
+            .at(Position::of_offset(self.text, at.span().start))
+    }
+
+    /// A finding in portal.toml at the first line that sets `key`, for
+    /// values the model does not keep spans of.
+    pub fn at_key(
+        &self,
+        severity: Severity,
+        code: &'static str,
+        key: &str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let d = self.diagnostic(severity, code, message);
+        self.place(d, |line| {
+            line.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+    }
+
+    /// Places `d` at the `[table]` header where a missing key belongs, if
+    /// the table exists; else `d` concerns the whole file.
+    pub fn in_table(&self, table: &str, d: Diagnostic) -> Diagnostic {
+        self.place(d, |line| {
+            line.strip_prefix('[')
+                .and_then(|l| l.strip_prefix(table))
+                .is_some_and(|rest| rest.trim_start().starts_with(']'))
+        })
+    }
+
+    /// `d` at the first line (without its indentation) that `matches`.
+    fn place(&self, d: Diagnostic, matches: impl Fn(&str) -> bool) -> Diagnostic {
+        let mut offset = 0;
+        for line in self.text.split_inclusive('\n') {
+            let trimmed = line.trim_start();
+            if matches(trimmed) {
+                let indent = line.len() - trimmed.len();
+                return d.at(Position::of_offset(self.text, offset + indent));
+            }
+            offset += line.len();
+        }
+        d
+    }
+}
+
+/// Today's date in UTC, from the system clock.
+pub fn today() -> (u16, u8, u8) {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    civil_from_days((secs / 86_400) as i64)
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01
+/// (H. Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (u16, u8, u8) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    (y as u16, m as u8, d as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_become_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_780), (2026, 11, 23));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+
+    #[test]
+    fn missing_fields_get_checklist_codes() {
+        assert_eq!(code_of_build_problem("missing field `legal_basis`"), "P003");
+        assert_eq!(code_of_build_problem("missing field `duration`"), "P030");
+        assert_eq!(code_of_build_problem("unknown field `x`"), "P000");
+    }
+}

@@ -1,0 +1,66 @@
+//! `portaal check`: report what a portal still lacks, without building it.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use rayon::prelude::*;
+
+use super::Reported;
+use crate::check::cookie_db::CookieDb;
+use crate::check::{self, CheckOptions, SiteReport, report};
+use crate::diagnostics::Severity;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Grouped by site, for people.
+    Human,
+    /// One JSON document on stdout, for CI (schema in README.md).
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Site directories, each holding a portal.toml.
+    #[arg(default_value = ".")]
+    pub sites: Vec<PathBuf>,
+    /// Fail (exit 1) on warnings too, not only on errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// An Open Cookie Database CSV (open-cookie-database.csv) to compare the
+    /// declared cookies with and to suggest entries from.
+    #[arg(long, value_name = "CSV")]
+    pub cookie_db: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let cookie_db = match &args.cookie_db {
+        Some(path) => Some(
+            CookieDb::load(path)
+                .map_err(anyhow::Error::msg)
+                .context("--cookie-db")?,
+        ),
+        None => None,
+    };
+    let options = CheckOptions {
+        cookie_db,
+        today: check::today(),
+    };
+    let reports: Vec<SiteReport> = args
+        .sites
+        .par_iter()
+        .map(|dir| check::check_site(dir, &options))
+        .collect();
+    match args.format {
+        Format::Human => print!("{}", report::human(&reports)),
+        Format::Json => println!("{}", report::json(&reports)),
+    }
+    let errors: usize = reports.iter().map(|r| r.count(Severity::Error)).sum();
+    let warnings: usize = reports.iter().map(|r| r.count(Severity::Warning)).sum();
+    if errors > 0 || (args.deny_warnings && warnings > 0) {
+        // Everything was printed above; only the exit code is left.
+        return Err(Reported(String::new()).into());
+    }
+    Ok(())
+}

@@ -1,0 +1,268 @@
+//! `portaal check`: one fixture per finding code, clean portals, the JSON
+//! schema of README.md, and bad input.
+
+use std::collections::BTreeSet;
+
+use portaal::check::codes::CODES;
+use portaal::diagnostics::Severity;
+use serde_json::Value;
+
+use crate::support::{Portal, fixtures, repo_root};
+
+/// Runs `portaal check --format json` (plus `extra`) and parses stdout.
+fn check_json(portal: &Portal, extra: &[&str]) -> (Value, Option<i32>) {
+    let mut args = vec!["check", "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = portal.run(&args);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}):\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (json, out.status.code())
+}
+
+fn codes_of(json: &Value) -> Vec<String> {
+    json["sites"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn every_code_has_a_fixture_that_triggers_exactly_it() {
+    for code in CODES {
+        let dir = format!("check/{}", code.code);
+        assert!(
+            fixtures().join(&dir).is_dir(),
+            "no fixture tests/fixtures/{dir}"
+        );
+        let portal = Portal::fixture(&dir);
+        let db = portal.path().join("open-cookie-database.csv");
+        let extra: Vec<&str> = if db.is_file() {
+            vec!["--cookie-db", "open-cookie-database.csv"]
+        } else {
+            vec![]
+        };
+        let (json, status) = check_json(&portal, &extra);
+        let found: BTreeSet<String> = codes_of(&json).into_iter().collect();
+        assert_eq!(
+            found,
+            BTreeSet::from([code.code.to_string()]),
+            "fixture {dir} should trigger {} only:\n{json:#}",
+            code.code
+        );
+        let severities: BTreeSet<&str> = json["sites"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["severity"].as_str().unwrap())
+            .collect();
+        let expected = match code.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        assert_eq!(severities, BTreeSet::from([expected]), "{dir}");
+        let want_status = if code.severity == Severity::Error {
+            1
+        } else {
+            0
+        };
+        assert_eq!(status, Some(want_status), "exit status of {dir}");
+        if code.severity == Severity::Warning {
+            let mut args = vec!["check", "--deny-warnings"];
+            args.extend_from_slice(&extra);
+            assert_eq!(portal.run(&args).status.code(), Some(1), "{dir} denied");
+        }
+    }
+}
+
+#[test]
+fn the_clean_fixture_checks_clean_and_writes_nothing() {
+    let portal = Portal::fixture("check/clean");
+    let out = portal.run(&["check", "--deny-warnings"]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    assert_eq!(stdout, ". (bakkerij-check): ok, no findings\n\n");
+    assert!(out.stderr.is_empty());
+    assert!(!portal.path().join("public").exists());
+}
+
+#[test]
+fn the_example_portal_checks_clean() {
+    let portal = Portal::example();
+    let (json, status) = check_json(&portal, &["--deny-warnings"]);
+    assert_eq!(status, Some(0), "{json:#}");
+    assert_eq!(json["errors"], 0);
+    assert_eq!(json["warnings"], 0);
+}
+
+#[test]
+fn init_output_checks_clean() {
+    let portal = Portal::empty();
+    for (dir, langs) in [("a", "nl,fr,de,en"), ("b", "fr"), ("c", "en,de")] {
+        let out = portal.run(&["init", dir, "--languages", langs]);
+        assert!(out.status.success());
+    }
+    let (json, status) = check_json(&portal, &["--deny-warnings", "a", "b", "c"]);
+    assert_eq!(status, Some(0), "{json:#}");
+    assert_eq!(json["sites"].as_array().unwrap().len(), 3);
+}
+
+/// The schema documented in README.md, "JSON output".
+#[test]
+fn json_output_follows_the_documented_schema() {
+    let portal = Portal::fixture("check/P004");
+    let (json, _) = check_json(&portal, &[]);
+    let top = json.as_object().unwrap();
+    assert_eq!(
+        top.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+        BTreeSet::from(["schema", "errors", "warnings", "sites"])
+    );
+    assert_eq!(json["schema"], 1);
+    assert!(json["errors"].is_u64() && json["warnings"].is_u64());
+    let site = &json["sites"][0];
+    assert_eq!(
+        site.as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect::<BTreeSet<_>>(),
+        BTreeSet::from(["dir", "id", "errors", "warnings", "findings"])
+    );
+    assert_eq!(site["dir"], ".");
+    assert_eq!(site["id"], "bakkerij-check");
+    let f = &site["findings"][0];
+    assert_eq!(
+        f.as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect::<BTreeSet<_>>(),
+        BTreeSet::from([
+            "code", "severity", "title", "file", "line", "column", "message", "fix"
+        ])
+    );
+    assert_eq!(f["code"], "P004");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(f["file"], "portal.toml");
+    assert!(f["line"].as_u64().unwrap() > 1);
+    assert!(f["column"].as_u64().unwrap() >= 1);
+    assert!(
+        f["title"]
+            .as_str()
+            .unwrap()
+            .contains("legitimate interests")
+    );
+    assert!(f["message"].as_str().unwrap().contains("newsletter"));
+    assert!(f["fix"].is_string());
+
+    // A finding with no place in the file has null line and column; a
+    // site whose portal.toml is unreadable has a null id.
+    let missing = Portal::fixture("check/P012");
+    let (json, _) = check_json(&missing, &[]);
+    let f = &json["sites"][0]["findings"][0];
+    assert!(f["line"].is_null() && f["column"].is_null());
+    let empty = Portal::empty();
+    let (json, status) = check_json(&empty, &[]);
+    assert_eq!(status, Some(1));
+    assert!(json["sites"][0]["id"].is_null());
+    assert_eq!(json["sites"][0]["findings"][0]["code"], "P000");
+}
+
+#[test]
+fn human_output_is_grouped_by_site_with_places_and_fixes() {
+    let portal = Portal::empty();
+    crate::support::copy_dir(&fixtures().join("check/P004"), &portal.path().join("one"));
+    crate::support::copy_dir(&fixtures().join("check/clean"), &portal.path().join("two"));
+    let out = portal.run(&["check", "one", "two"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "one (bakkerij-check)");
+    assert!(
+        lines[1].starts_with("  error[P004] one/portal.toml:"),
+        "{stdout}"
+    );
+    assert!(lines[2].starts_with("      fix: add `legitimate_interest"));
+    assert_eq!(lines[3], "  1 error, 0 warnings");
+    assert!(stdout.contains("two (bakkerij-check): ok, no findings"));
+    assert!(stdout.ends_with("2 sites checked: 1 error, 0 warnings\n"));
+}
+
+#[test]
+fn bad_input_gets_a_clear_answer() {
+    let portal = Portal::empty();
+    portal.write("binary/portal.toml", "\u{0}\u{1}[[[\n= = =\n");
+    std::fs::write(portal.path().join("latin1.toml"), [0xff, 0xfe, 0x00]).unwrap();
+    std::fs::create_dir_all(portal.path().join("latin1")).unwrap();
+    std::fs::copy(
+        portal.path().join("latin1.toml"),
+        portal.path().join("latin1/portal.toml"),
+    )
+    .unwrap();
+    for dir in ["binary", "latin1", "missing"] {
+        let out = portal.run(&["check", dir]);
+        assert_eq!(out.status.code(), Some(1), "{dir}");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(stdout.contains("error[P000]"), "{dir}: {stdout}");
+        assert!(out.stderr.is_empty(), "{dir}: no panic");
+    }
+    portal.write("notes.csv", "a,b\n1,2\n");
+    crate::support::copy_dir(&fixtures().join("check/clean"), &portal.path().join("ok"));
+    let out = portal.run(&["check", "ok", "--cookie-db", "notes.csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("Open Cookie Database"), "{stderr}");
+}
+
+#[test]
+fn an_authority_preset_fills_the_built_pages_in_each_language() {
+    let portal = Portal::fixture("check/clean");
+    portal.build();
+    assert!(
+        portal
+            .read("public/nl/complaint/index.html")
+            .contains("Gegevensbeschermingsautoriteit")
+    );
+    assert!(
+        portal
+            .read("public/fr/complaint/index.html")
+            .contains("Autorité de protection des données")
+    );
+}
+
+#[test]
+fn docs_list_every_code() {
+    let docs = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    for code in CODES {
+        assert!(
+            docs.contains(&format!("| {} |", code.code)),
+            "README.md lacks {}",
+            code.code
+        );
+    }
+}
+
+#[test]
+fn the_open_cookie_database_suggests_entries_for_undeclared_cookies() {
+    let portal = Portal::fixture("check/P032");
+    portal.write(
+        "ocd.csv",
+        "ID,Platform,Category,Cookie / Data Key name,Domain,Description,Retention period,Data Controller,User Privacy & GDPR Rights Portals,Wildcard match\n\
+         1,YouTube,Marketing,YSC,youtube.com,\"Tracks views, \"\"embedded\"\"\",session,Google,https://policies.google.com/privacy,0\n",
+    );
+    let (json, status) = check_json(&portal, &["--cookie-db", "ocd.csv"]);
+    assert_eq!(status, Some(1));
+    let f = &json["sites"][0]["findings"][0];
+    assert_eq!(f["code"], "P032");
+    assert!(f["message"].as_str().unwrap().contains("YouTube"));
+    let fix = f["fix"].as_str().unwrap();
+    assert!(fix.contains("Open Cookie Database (Apache-2.0)"), "{fix}");
+    assert!(fix.contains("name = \"YSC\""), "{fix}");
+    assert!(fix.contains("category = \"marketing\""), "{fix}");
+}
