@@ -719,3 +719,42 @@ fn starts_on_a_fresh_clone_in_outbox_mode() {
     assert_eq!(http::request(addr, "GET", "/healthz", &[], b"").status, 200);
     assert!(portal.path().join(".portaal/signing.keys").exists());
 }
+
+/// After a rotation both keys verify (pages signed with the old key are
+/// still cached); once the old key is removed, its pages get 403.
+#[test]
+fn a_rotated_key_verifies_until_it_is_removed() {
+    let smtp = SmtpServer::start(Mode::Accept);
+    let (tmp, site) = fixture_copy("endpoint-site");
+    let old_ring = KeyRing::find(&site, None).unwrap().unwrap();
+    let old_line = std::fs::read_to_string(site.join(".portaal/signing.keys")).unwrap();
+    let new_line = format!("knew:{}\n", "7a".repeat(32));
+    std::fs::write(
+        site.join(".portaal/signing.keys"),
+        format!("{new_line}{old_line}"),
+    )
+    .unwrap();
+    let settings = || Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..Settings::default()
+    };
+    let mut old_post = Post::new("access", "nl");
+    old_post.key_ring = Some(old_ring);
+    let new_post = Post::new("access", "nl");
+    {
+        let endpoint = start(&site, &tmp.path().join("spool"), &smtp.url(), settings());
+        let pairs = new_post.pairs(&site);
+        assert!(pairs.iter().any(|(k, v)| k == "_kid" && v == "knew"));
+        assert_eq!(http::post_form(endpoint.addr(), &pairs, false).status, 303);
+        let old = old_post.pairs(&site);
+        assert_eq!(http::post_form(endpoint.addr(), &old, false).status, 303);
+    }
+    std::fs::write(site.join(".portaal/signing.keys"), &new_line).unwrap();
+    let endpoint = start(&site, &tmp.path().join("spool2"), &smtp.url(), settings());
+    let old = old_post.pairs(&site);
+    assert_eq!(http::post_form(endpoint.addr(), &old, false).status, 403);
+    assert_eq!(
+        http::post_form(endpoint.addr(), &new_post.pairs(&site), false).status,
+        303
+    );
+}
