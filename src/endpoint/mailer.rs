@@ -254,7 +254,10 @@ fn run(spool: &Spool, s: &MailSettings, rx: &mpsc::Receiver<bool>) {
     let mut backoff: std::collections::HashMap<PathBuf, Backoff> = Default::default();
     loop {
         let mut wait = Duration::from_secs(5);
-        match spool.pending() {
+        let scan_started = Instant::now();
+        let listed = spool.pending();
+        let scan_time = scan_started.elapsed();
+        match listed {
             Ok(paths) => {
                 let present: std::collections::HashSet<&PathBuf> = paths.iter().collect();
                 backoff.retain(|p, _| present.contains(p));
@@ -302,8 +305,10 @@ fn run(spool: &Spool, s: &MailSettings, rx: &mpsc::Receiver<bool>) {
             Ok(false) | Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
         // Under load every commit wakes the worker; scan the spool at most
-        // four times a second, taking whatever arrived meanwhile in one go.
-        std::thread::sleep(Duration::from_millis(250));
+        // four times a second (less often when a large backlog makes a scan
+        // slow), taking whatever arrived meanwhile in one go.
+        let pause = (scan_time * 4).clamp(Duration::from_millis(250), Duration::from_secs(5));
+        std::thread::sleep(pause);
         loop {
             match rx.try_recv() {
                 Ok(true) | Err(mpsc::TryRecvError::Disconnected) => return,
