@@ -64,6 +64,7 @@ pub enum Failure {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let options = BuildOptions {
         base_url: args.base_url.clone(),
+        forms: None,
     };
     if let Some(url) = &args.base_url {
         anyhow::ensure!(

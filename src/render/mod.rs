@@ -27,6 +27,16 @@ use output::Files;
 pub struct BuildOptions {
     /// Replaces `[site] base_url`, e.g. for a staging host.
     pub base_url: Option<String>,
+    /// Replaces `[endpoint] url` and the site's keys: `portaal serve` points
+    /// the forms at its own preview endpoint, signed with a throwaway key.
+    pub forms: Option<FormTarget>,
+}
+
+/// Where forms post and what signs them, when not the site's own.
+#[derive(Debug, Clone)]
+pub struct FormTarget {
+    pub action: String,
+    pub keys: crate::forms::sign::KeyRing,
 }
 
 /// One page to render.
@@ -141,10 +151,13 @@ pub fn render_site(
     let tera = templates::compile(&site.theme)
         .map_err(|d| diags.extend(d))
         .ok();
-    let form_signing = form_signing(site)
-        .map_err(|d| diags.extend(d))
-        .ok()
-        .flatten();
+    let form_signing = match &options.forms {
+        Some(f) => Ok(Some((f.action.clone(), f.keys.clone(), issue_time()))),
+        None => form_signing(site),
+    }
+    .map_err(|d| diags.extend(d))
+    .ok()
+    .flatten();
     let plans = plan_pages(site, &languages, default_lang, &mut diags);
 
     // Markdown first: links are checked against the full list of pages.

@@ -11,6 +11,8 @@ use tiny_http::{Header, Method, Request, Response, StatusCode};
 use super::state::{Shared, Snapshot};
 
 pub const EVENTS_PATH: &str = "/_portaal/events";
+/// The dev-only page listing the ticket e-mails of the preview's forms.
+pub const OUTBOX_PATH: &str = "/_outbox/";
 pub const SCRIPT_PATH: &str = "/_portaal/livereload.js";
 const SCRIPT: &str = include_str!("livereload.js");
 /// Inserted before `</body>` of every HTML page served, and nowhere else.
@@ -27,6 +29,17 @@ pub fn handle(shared: &Arc<Shared>, request: Request) {
             Response::from_string(SCRIPT)
                 .with_header(header("Content-Type", "text/javascript; charset=utf-8")),
         ),
+        (Method::Get | Method::Head, OUTBOX_PATH) => {
+            let page = shared
+                .outbox()
+                .map(|dir| super::forms::outbox_page(&dir))
+                .unwrap_or_default();
+            request.respond(
+                Response::from_data(inject(page.as_bytes(), None))
+                    .with_header(header("Content-Type", "text/html; charset=utf-8"))
+                    .with_header(header("Cache-Control", "no-store")),
+            )
+        }
         (Method::Get | Method::Head, _) => serve_file(&shared.snapshot(), request, &path),
         _ => request.respond(Response::from_string("method not allowed").with_status_code(405)),
     };

@@ -1,6 +1,7 @@
 //! `portaal serve`: build into memory, serve on loopback, rebuild on change,
 //! and tell open browser tabs to reload.
 
+mod forms;
 mod http;
 mod rebuild;
 mod state;
@@ -49,7 +50,8 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         site_dir.clone(),
         url.trim_end_matches('/').to_string(),
         options.out.clone(),
-    );
+    )?;
+    shared.set_outbox(rebuilder.outbox());
     let all: BTreeSet<Change> = [Change::Config].into();
     publish(&shared, &mut rebuilder, &all);
 

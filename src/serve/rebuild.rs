@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use super::forms::PreviewForms;
 use super::watch::Change;
 use crate::cmd::build::prefixed;
 use crate::diagnostics::Diagnostics;
@@ -21,18 +22,26 @@ pub struct Rebuilder {
     options: BuildOptions,
     out: Option<PathBuf>,
     site: Option<Site>,
+    forms: PreviewForms,
 }
 
 impl Rebuilder {
-    pub fn new(site_dir: PathBuf, base_url: String, out: Option<PathBuf>) -> Self {
-        Rebuilder {
+    pub fn new(site_dir: PathBuf, base_url: String, out: Option<PathBuf>) -> anyhow::Result<Self> {
+        Ok(Rebuilder {
             site_dir,
             options: BuildOptions {
                 base_url: Some(base_url),
+                forms: None,
             },
             out,
             site: None,
-        }
+            forms: PreviewForms::new()?,
+        })
+    }
+
+    /// Where the preview's ticket e-mails are written.
+    pub fn outbox(&self) -> PathBuf {
+        self.forms.outbox()
     }
 
     /// Rebuilds after `changes`; the error is the problems as text.
@@ -66,7 +75,17 @@ impl Rebuilder {
             .as_mut()
             .filter(|_| !changes.contains(&Change::Config))
         else {
-            let (site, problems) = Site::load_with_problems(&self.site_dir);
+            let (site, mut problems) = Site::load_with_problems(&self.site_dir);
+            if let Some(site) = site.as_ref().filter(|_| !problems.has_errors()) {
+                let url = self.options.base_url.clone().unwrap_or_default();
+                match self.forms.restart(site, &url) {
+                    Ok(target) => self.options.forms = Some(target),
+                    Err(e) => problems.push(crate::diagnostics::Diagnostic::error(
+                        crate::site::CONFIG_FILE,
+                        format!("cannot start the preview's form endpoint: {e:#}"),
+                    )),
+                }
+            }
             self.site = site;
             return problems;
         };

@@ -36,6 +36,7 @@ pub struct Snapshot {
 #[derive(Default)]
 pub struct Shared {
     snapshot: RwLock<Arc<Snapshot>>,
+    outbox: RwLock<Option<std::path::PathBuf>>,
     listeners: Mutex<Vec<Sender<Notice>>>,
 }
 
@@ -67,6 +68,14 @@ impl Shared {
     fn replace(&self, make: impl FnOnce(&Snapshot) -> Snapshot) {
         let mut guard = self.snapshot.write().expect("snapshot lock");
         *guard = Arc::new(make(&guard));
+    }
+
+    pub fn set_outbox(&self, dir: std::path::PathBuf) {
+        *self.outbox.write().expect("outbox lock") = Some(dir);
+    }
+
+    pub fn outbox(&self) -> Option<std::path::PathBuf> {
+        self.outbox.read().expect("outbox lock").clone()
     }
 
     pub fn subscribe(&self) -> Receiver<Notice> {
