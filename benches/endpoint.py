@@ -14,7 +14,7 @@ the tickets on disk and the endpoint's memory before and after.
     python3 benches/endpoint.py --duration 10 --connections 16
 
 Needs `wrk` (apt-get install -y wrk). Not a test: figures depend on the
-machine. Record them in docs/endpoint.md.
+machine. Record them in README.md ("Benchmarks").
 """
 
 import argparse

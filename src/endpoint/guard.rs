@@ -15,7 +15,7 @@
 //!
 //! A shut-down socket makes tiny_http's blocked reads return at once, and it
 //! closes the connection itself. Linux only; elsewhere, run behind a proxy
-//! that enforces these limits (docs/endpoint.md).
+//! that enforces these limits (README, "portaal endpoint").
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
