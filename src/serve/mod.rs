@@ -52,6 +52,13 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         options.out.clone(),
     )?;
     shared.set_outbox(rebuilder.outbox());
+    // Watch before the first build, so that no save is missed: one made
+    // while building, or right after the URL is printed, queues a rebuild.
+    let (tx, events) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(tx).context("cannot watch files")?;
+    watcher
+        .watch(&site_dir, notify::RecursiveMode::Recursive)
+        .with_context(|| format!("cannot watch {}", site_dir.display()))?;
     let all: BTreeSet<Change> = [Change::Config].into();
     publish(&shared, &mut rebuilder, &all);
 
@@ -71,11 +78,6 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         }
     }
 
-    let (tx, events) = std::sync::mpsc::channel();
-    let mut watcher = notify::recommended_watcher(tx).context("cannot watch files")?;
-    watcher
-        .watch(&site_dir, notify::RecursiveMode::Recursive)
-        .with_context(|| format!("cannot watch {}", site_dir.display()))?;
     let mut ignored = vec![site_dir.join("public"), site_dir.join("target")];
     if let Some(out) = &options.out {
         ignored.push(std::path::absolute(out)?);
