@@ -266,3 +266,13 @@ fn the_open_cookie_database_suggests_entries_for_undeclared_cookies() {
     assert!(fix.contains("name = \"YSC\""), "{fix}");
     assert!(fix.contains("category = \"marketing\""), "{fix}");
 }
+
+/// `check` writes nothing, not even the signing key a build would create.
+#[test]
+fn check_writes_no_file() {
+    let portal = crate::support::Portal::fixture("minimal");
+    let before = portal.files(".");
+    let out = portal.run(&["check"]);
+    assert!(out.status.code().is_some_and(|c| c <= 1));
+    assert_eq!(portal.files("."), before);
+}

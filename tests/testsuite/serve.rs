@@ -313,10 +313,7 @@ fn preview_forms_land_in_the_local_outbox() {
         let doc = scraper::Html::parse_document(&outbox);
         let mails: Vec<String> = select(&doc, "article.mail pre").iter().map(text).collect();
         if let Some(mail) = mails.iter().find(|m| m.contains("info@bakkerij.example")) {
-            assert!(
-                mail.contains("Anna Peeters"),
-                "{mail}"
-            );
+            assert!(mail.contains("Anna Peeters"), "{mail}");
             break;
         }
         assert!(
