@@ -98,30 +98,6 @@ impl Duration {
                 .join(" "),
         }
     }
-
-    /// Approximate length in seconds, for comparisons (a month is 30 days).
-    pub fn approx_seconds(&self) -> Option<u64> {
-        match self {
-            Duration::Session => None,
-            Duration::Span(parts) => Some(
-                parts
-                    .iter()
-                    .map(|(n, unit)| {
-                        let secs: u64 = match unit {
-                            Unit::Year => 365 * 86_400,
-                            Unit::Month => 30 * 86_400,
-                            Unit::Week => 7 * 86_400,
-                            Unit::Day => 86_400,
-                            Unit::Hour => 3_600,
-                            Unit::Minute => 60,
-                            Unit::Second => 1,
-                        };
-                        u64::from(*n) * secs
-                    })
-                    .sum(),
-            ),
-        }
-    }
 }
 
 impl fmt::Display for Duration {
