@@ -10,7 +10,8 @@ use crate::site::lang::Lang;
 pub struct FormStrings {
     pub submit: &'static str,
     pub required: &'static str,
-    pub required_note: &'static str,
+    /// The empty first option of a list: nothing chosen yet.
+    pub choose: &'static str,
     pub honeypot: &'static str,
 }
 
@@ -20,25 +21,25 @@ impl FormStrings {
             Lang::Nl => FormStrings {
                 submit: "Verzenden",
                 required: "verplicht",
-                required_note: "Velden met * zijn verplicht.",
+                choose: "Maak een keuze",
                 honeypot: "Laat dit veld leeg",
             },
             Lang::Fr => FormStrings {
                 submit: "Envoyer",
                 required: "obligatoire",
-                required_note: "Les champs marqués * sont obligatoires.",
+                choose: "Faites votre choix",
                 honeypot: "Laissez ce champ vide",
             },
             Lang::De => FormStrings {
                 submit: "Senden",
                 required: "Pflichtfeld",
-                required_note: "Mit * markierte Felder sind Pflichtfelder.",
+                choose: "Bitte auswählen",
                 honeypot: "Dieses Feld leer lassen",
             },
             Lang::En => FormStrings {
                 submit: "Send",
                 required: "required",
-                required_note: "Fields marked * are required.",
+                choose: "Choose one",
                 honeypot: "Leave this field empty",
             },
         }

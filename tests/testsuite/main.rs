@@ -1,6 +1,7 @@
 //! One integration-test binary: a module per feature, each running the real
 //! `portaal` binary on small fixture portals in temp dirs.
 
+mod accessibility;
 mod build;
 mod check;
 mod endpoint;

@@ -272,7 +272,8 @@ fn preview_forms_land_in_the_local_outbox() {
         .collect();
     for input in select(
         &html,
-        "form.request-form input[required], form.request-form textarea[required]",
+        "form.request-form input[required], form.request-form input[aria-required=true], \
+         form.request-form textarea[required]",
     ) {
         let name = input.value().attr("name").unwrap().to_string();
         let value = match input.value().attr("type") {

@@ -6,6 +6,7 @@ pub mod browser;
 pub mod http;
 pub mod smtp;
 pub mod static_files;
+pub mod tools;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
