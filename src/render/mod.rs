@@ -1,6 +1,7 @@
 //! From a loaded site to its output files: plan the pages, render them in
 //! parallel, check their links, and hand the files to the writer.
 
+pub mod budget;
 pub mod markdown;
 pub mod model;
 pub mod output;
@@ -217,7 +218,9 @@ pub fn render_site(
         }
     };
 
-    let rendered: Vec<Result<(String, Vec<u8>), Diagnostic>> = plans
+    // The contexts are built here, borrowing the site; the templates render
+    // from owned contexts, so that a runaway render can be abandoned.
+    let jobs: Vec<budget::Job> = plans
         .par_iter()
         .zip(rendered_md.par_iter())
         .map(|(plan, md)| {
@@ -296,20 +299,49 @@ pub fn render_site(
                 }
                 _ => ctx.insert_value("form", tera::Value::none()),
             }
-            tera.render(plan.kind.template(), &ctx)
-                .map(|html| (plan.kind.output(plan.lang), html.into_bytes()))
-                .map_err(|e| templates::to_diagnostic(&site.theme, &e))
+            budget::Job {
+                output: plan.kind.output(plan.lang),
+                template: plan.kind.template(),
+                context: ctx,
+            }
         })
         .collect();
 
+    let budget_ms = site.config.site.render_budget_ms();
+    let meta: Vec<(String, &'static str)> =
+        jobs.iter().map(|j| (j.output.clone(), j.template)).collect();
+    let outcomes = budget::render_all(
+        std::sync::Arc::new(tera),
+        jobs,
+        std::time::Duration::from_millis(budget_ms),
+    );
     let mut files = Files::new();
-    for r in rendered {
-        match r {
-            Ok((path, bytes)) => {
+    for ((path, template), outcome) in meta.into_iter().zip(outcomes) {
+        match outcome {
+            Some(budget::Outcome::Rendered(bytes)) => {
                 files.insert(path, bytes);
             }
-            Err(d) => diags.push(d),
+            Some(budget::Outcome::Failed(e)) => diags.push(templates::render_error(
+                &site.theme,
+                &e,
+                &path,
+                budget_ms,
+            )),
+            Some(budget::Outcome::OverBudget) => diags.push(templates::over_budget(
+                &site.theme,
+                template,
+                &path,
+                budget_ms,
+            )),
+            // Not started: the render was abandoned for another page.
+            None => {}
         }
+    }
+    if files.len() < plans.len() && !diags.has_errors() {
+        diags.push(Diagnostic::error(
+            crate::site::CONFIG_FILE,
+            "rendering stopped before every page was done",
+        ));
     }
     if diags.has_errors() {
         return Err(diags.sorted());

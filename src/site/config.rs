@@ -28,6 +28,18 @@ pub struct SiteSection {
     /// Name of the theme folder under `themes/`; `default` is built in.
     #[serde(default = "default_theme")]
     pub theme: String,
+    /// How long one page may take to render, in milliseconds, before the
+    /// build fails naming its template (a runaway loop in a theme).
+    pub render_budget_ms: Option<Spanned<u64>>,
+}
+
+impl SiteSection {
+    /// The render budget of one page, in milliseconds.
+    pub fn render_budget_ms(&self) -> u64 {
+        self.render_budget_ms
+            .as_ref()
+            .map_or(crate::render::budget::DEFAULT_MS, |b| *b.get_ref())
+    }
 }
 
 fn default_theme() -> String {

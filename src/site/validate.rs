@@ -112,6 +112,22 @@ pub fn check(file: SourceFile<'_>, config: &Config, diags: &mut Diagnostics) {
             Some("it names the portal in signed forms and tickets, e.g. `bakkerij-peeters`".into());
     }
     c.url("base_url", &site.base_url);
+    if let Some(b) = &site.render_budget_ms {
+        let max = crate::render::budget::MAX_MS;
+        if !(1..=max).contains(b.get_ref()) {
+            c.error(
+                b,
+                format!(
+                    "render_budget_ms should be between 1 and {max} (ten minutes), found {}",
+                    b.get_ref()
+                ),
+            )
+            .fix = Some(format!(
+                "leave it out for the default of {} ms per page",
+                crate::render::budget::DEFAULT_MS
+            ));
+        }
+    }
     if c.languages.is_empty() {
         c.error(&site.languages, "the site declares no language")
             .fix = Some(format!("list at least one of: {}", Lang::valid_codes()));
