@@ -194,7 +194,7 @@ pub fn render_all(tera: Arc<tera::Tera>, jobs: Vec<Job>, budget: Duration) -> Ve
     }
     // Layers 1 and 2 stop a render at its deadline; the watchdog gives them
     // time to do so before it gives up on the thread.
-    let limit = budget + budget / 2 + Duration::from_millis(250);
+    let limit = budget * 2 + Duration::from_secs(1);
     let mut started: Vec<Option<Instant>> = vec![None; n];
     let mut left = n;
     while left > 0 {
