@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use crate::diagnostics::{Diagnostics, SourceFile};
 use crate::site::document::Document;
 use crate::site::lang::Lang;
 use crate::site::page_kind::Right;
@@ -351,7 +351,7 @@ pub fn load(site_dir: &Path, languages: &[Lang], diags: &mut Diagnostics) -> Vec
                 continue;
             }
             let shown = path.strip_prefix(site_dir).unwrap_or(&path).to_path_buf();
-            match std::fs::read_to_string(&path) {
+            match crate::diagnostics::read_utf8(&path, &shown) {
                 Ok(text) => {
                     let file = SourceFile {
                         path: &shown,
@@ -361,7 +361,7 @@ pub fn load(site_dir: &Path, languages: &[Lang], diags: &mut Diagnostics) -> Vec
                         forms.insert(f.id.clone(), f);
                     }
                 }
-                Err(e) => diags.push(Diagnostic::error(shown, format!("cannot read: {e}"))),
+                Err(d) => diags.push(d),
             }
         }
     }

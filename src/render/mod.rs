@@ -460,7 +460,7 @@ fn plan_pages<'a>(
         if let PageKind::Custom(slug) = &c.kind {
             let w = custom.entry(slug.clone()).or_insert(c.front.weight);
             *w = (*w).min(c.front.weight);
-            if c.front.title.is_none() {
+            if c.front.title.is_none() && !c.front_broken {
                 diags.push(
                     Diagnostic::error(&c.path, "the site's own pages need a title")
                         .with_fix("add `title = \"…\"` to the front matter between `+++` lines"),
