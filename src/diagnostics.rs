@@ -97,7 +97,15 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}", self.file.display())?;
+        // An environment variable (`$SOURCE_DATE_EPOCH`) or a command-line
+        // option (`--base-url`) is named alone, even when the caller put the
+        // site directory in front of it.
+        match self.file.file_name().and_then(|n| n.to_str()) {
+            Some(name) if name.starts_with('$') || name.starts_with("--") => {
+                write!(f, "{name}")?
+            }
+            _ => write!(f, "{}", self.file.display())?,
+        }
         if let Some(p) = self.position {
             write!(f, ":{}:{}", p.line, p.column)?;
         }

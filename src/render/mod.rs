@@ -144,6 +144,16 @@ pub fn render_site(
         .base_url
         .clone()
         .unwrap_or_else(|| site.config.site.base_url.get_ref().clone());
+    if let Some(problem) = options
+        .base_url
+        .as_deref()
+        .and_then(crate::site::identifiers::base_url_problem)
+    {
+        diags.push(
+            Diagnostic::error("--base-url", problem)
+                .with_fix("give the address where the portal is published, e.g. `https://staging.example.be`"),
+        );
+    }
     let base_url = base_url.trim_end_matches('/').to_string();
     let base_path = model::base_path(&base_url);
     let languages = site.languages().to_vec();
@@ -153,7 +163,7 @@ pub fn render_site(
         .map_err(|d| diags.extend(d))
         .ok();
     let form_signing = match &options.forms {
-        Some(f) => Ok(Some((f.action.clone(), f.keys.clone(), issue_time()))),
+        Some(f) => issue_time().map(|t| Some((f.action.clone(), f.keys.clone(), t))),
         None => form_signing(site),
     }
     .map_err(|d| diags.extend(d))
@@ -172,6 +182,7 @@ pub fn render_site(
 
     let mut statics: BTreeMap<String, Vec<u8>> = site.theme.statics.clone();
     load_site_static(site, &mut statics, &mut diags);
+    static_collisions(site, &plans, &mut diags);
     let stylesheet = statics.get("style.css").map(|css| {
         let hash = Sha256::digest(css);
         format!(
@@ -399,20 +410,55 @@ fn form_signing(
             "no signing key in ${KEYS_ENV} or {KEY_FILE}"
         )));
     };
-    Ok(Some((url.get_ref().clone(), keys, issue_time())))
+    Ok(Some((url.get_ref().clone(), keys, issue_time()?)))
 }
 
-/// The issue time signed into forms: `$SOURCE_DATE_EPOCH` when set, else
-/// the start of today (UTC), so that two builds of a day are identical.
-fn issue_time() -> u64 {
-    if let Some(t) = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-    {
-        return t;
+/// The issue time of forms (see [`crate::forms::sign::issue_time`]); a bad
+/// `$SOURCE_DATE_EPOCH` is reported against the variable itself.
+fn issue_time() -> Result<u64, Diagnostics> {
+    use crate::forms::sign::SOURCE_DATE_EPOCH;
+    let value = std::env::var_os(SOURCE_DATE_EPOCH);
+    crate::forms::sign::issue_time(value.as_deref(), crate::endpoint::ticket::now_secs()).map_err(
+        |message| {
+            let mut d = Diagnostics::default();
+            d.push(
+                Diagnostic::error(format!("${SOURCE_DATE_EPOCH}"), message).with_fix(format!(
+                    "set {SOURCE_DATE_EPOCH} to a past time in seconds (e.g. `git log -1 --format=%ct`), or unset it"
+                )),
+            );
+            d
+        },
+    )
+}
+
+/// A file in the site's `static/` folder with the output path of a page
+/// portaal generates would silently replace it (or be dropped): an error
+/// naming both.
+fn static_collisions(site: &Site, plans: &[Plan], diags: &mut Diagnostics) {
+    let dir = site.dir.join("static");
+    if !dir.is_dir() {
+        return;
     }
-    let now = crate::endpoint::ticket::now_secs();
-    now - now % 86_400
+    let generated: BTreeSet<String> = plans
+        .iter()
+        .map(|p| p.kind.output(p.lang))
+        .chain(["sitemap.xml".to_string(), "robots.txt".to_string()])
+        .collect();
+    for entry in walkdir::WalkDir::new(&dir).sort_by_file_name().into_iter().flatten() {
+        let Ok(rel) = entry.path().strip_prefix(&dir) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if entry.file_type().is_file() && generated.contains(&rel) {
+            diags.push(
+                Diagnostic::error(
+                    std::path::Path::new("static").join(&rel),
+                    format!("this file has the address of the page `{rel}` that portaal generates"),
+                )
+                .with_fix("rename or remove it; to change the page, write content/ or a theme template"),
+            );
+        }
+    }
 }
 
 /// The site's own `static/` folder, copied to the output root; it overrides

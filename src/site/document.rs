@@ -202,12 +202,20 @@ impl<'a> Document<'a> {
                     .iter()
                     .any(|r| r.rsplit('.').next() == Some(k))
             });
+            let culprit = e
+                .span()
+                .and_then(|span| culprit_item::<T>(&value, &span, &message));
             if !missing_removed {
-                let at = e.span().map_or(fallback, |s| s.start);
+                // An error about a whole array points at its bad item.
+                let item_start = culprit
+                    .as_deref()
+                    .and_then(|p| lookup_spanned(&value, p))
+                    .map(|s| s.start);
+                let at = item_start.or(e.span().map(|s| s.start)).unwrap_or(fallback);
                 diags.push(self.error(Some(at), message.clone()));
             }
             let Some(span) = e.span() else { return None };
-            let path = match culprit_item::<T>(&value, &span, &message) {
+            let path = match culprit {
                 Some(path) => remove_path(value.get_mut(), &path).then_some(path),
                 None => remove_at(value.get_mut(), &span),
             };
@@ -327,6 +335,17 @@ fn find_array(v: &DeValue<'_>, at: &Range<usize>) -> Option<String> {
         }
         None
     })
+}
+
+/// The span of the value at a dotted path.
+fn lookup_spanned(v: &Spanned<DeValue<'_>>, path: &str) -> Option<Range<usize>> {
+    path.split('.')
+        .try_fold(v, |v, part| match v.get_ref() {
+            DeValue::Table(t) => t.get(part),
+            DeValue::Array(a) => a.get(part.parse::<usize>().ok()?),
+            _ => None,
+        })
+        .map(|x| x.span())
 }
 
 fn lookup<'v, 'a>(v: &'v DeValue<'a>, path: &str) -> Option<&'v DeValue<'a>> {

@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 use toml::Spanned;
 
 use super::config::{LegalBasis, Parts};
-use super::identifiers::{enterprise_number_problem, is_valid_email, is_valid_web_url};
+use super::identifiers::{
+    base_url_problem, enterprise_number_problem, id_problem, is_valid_email, is_valid_web_url,
+};
 use super::lang::Lang;
 use super::text::Text;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
@@ -77,6 +79,13 @@ impl Checker<'_> {
             );
             d.code = "P023";
             d.fix = Some("write the full address, e.g. `https://www.example.be`".into());
+        }
+    }
+
+    fn id(&mut self, what: &str, value: &Spanned<String>) {
+        if let Some(problem) = id_problem(what, value.get_ref()) {
+            self.error(value, problem).fix =
+                Some("ids become HTML ids and URL parts: use a-z, 0-9 and -, e.g. `orders`".into());
         }
     }
 
@@ -167,6 +176,7 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
     // [[recipients]]
     let mut recipient_ids = BTreeSet::new();
     for r in &config.recipients {
+        c.id("recipient id", &r.id);
         if !recipient_ids.insert(r.id.get_ref().as_str()) {
             c.error(
                 &r.id,
@@ -180,6 +190,7 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
     // [[purposes]]
     let mut purpose_ids = BTreeSet::new();
     for p in &config.purposes {
+        c.id("purpose id", &p.id);
         if !purpose_ids.insert(p.id.get_ref().as_str()) {
             c.error(
                 &p.id,
@@ -272,20 +283,17 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
 /// The checks of [site].
 fn check_site(c: &mut Checker<'_>, site: &super::config::SiteSection) {
     // [site]
-    let id = site.id.get_ref();
-    if id.is_empty()
-        || !id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
-        c.error(
-            &site.id,
-            format!("site id `{id}` should be lower-case letters, digits and hyphens"),
-        )
-        .fix =
+    if let Some(problem) = id_problem("site id", site.id.get_ref()) {
+        c.error(&site.id, problem).fix =
             Some("it names the portal in signed forms and tickets, e.g. `bakkerij-peeters`".into());
     }
-    c.url("base_url", &site.base_url);
+    if !is_valid_web_url(site.base_url.get_ref()) {
+        c.url("base_url", &site.base_url);
+    } else if let Some(problem) = base_url_problem(site.base_url.get_ref()) {
+        let d = c.error(&site.base_url, format!("base_url {problem}"));
+        d.code = "P023";
+        d.fix = Some("give the address where the portal is published, e.g. `https://privacy.example.be`".into());
+    }
     if let Some(b) = &site.render_budget_ms {
         let max = crate::render::budget::MAX_MS;
         if !(1..=max).contains(b.get_ref()) {
