@@ -189,6 +189,7 @@ impl<'a> Document<'a> {
     ) -> Option<(T, Vec<String>)> {
         let fallback = value.span().start;
         let mut removed: Vec<String> = Vec::new();
+        let mut suggested: Vec<String> = Vec::new();
         // Each round takes one key or item out, so this ends; the bound is
         // a second guarantee.
         for _ in 0..=count_nodes(value.get_ref()) {
@@ -197,11 +198,13 @@ impl<'a> Document<'a> {
                 Err(e) => e,
             };
             let message = clean_message(&e);
+            // A key taken out, or one a misspelt key was taken for, is not
+            // reported missing: its mistake was.
             let missing_removed = missing_key(&message).is_some_and(|k| {
-                removed
-                    .iter()
-                    .any(|r| r.rsplit('.').next() == Some(k))
+                removed.iter().any(|r| r.rsplit('.').next() == Some(k))
+                    || suggested.iter().any(|s| s == k)
             });
+            let suggestion = did_you_mean(&message);
             let culprit = e
                 .span()
                 .and_then(|span| culprit_item::<T>(&value, &span, &message));
@@ -212,8 +215,13 @@ impl<'a> Document<'a> {
                     .and_then(|p| lookup_spanned(&value, p))
                     .map(|s| s.start);
                 let at = item_start.or(e.span().map(|s| s.start)).unwrap_or(fallback);
-                diags.push(self.error(Some(at), message.clone()));
+                let d = self.error(Some(at), message.clone());
+                diags.push(match &suggestion {
+                    Some(s) => d.with_fix(format!("did you mean `{s}`?")),
+                    None => d,
+                });
             }
+            suggested.extend(suggestion);
             let Some(span) = e.span() else { return None };
             let path = match culprit {
                 Some(path) => remove_path(value.get_mut(), &path).then_some(path),
@@ -399,6 +407,20 @@ fn remove_path(v: &mut DeValue<'_>, path: &str) -> bool {
         }
         _ => false,
     }
+}
+
+/// For "unknown key `x`, expected one of: a, b": the valid key closest to
+/// `x`, when it is close enough to be a typo.
+fn did_you_mean(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown key `")?;
+    let (typed, rest) = rest.split_once('`')?;
+    let valid = rest.split_once("expected one of: ")?.1;
+    valid
+        .split(", ")
+        .map(|k| (strsim::damerau_levenshtein(typed, k), k))
+        .filter(|(d, k)| *d <= 2 && *d < k.len())
+        .min()
+        .map(|(_, k)| k.to_string())
 }
 
 /// The key of a "missing key `k`" message.
