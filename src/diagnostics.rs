@@ -101,9 +101,7 @@ impl fmt::Display for Diagnostic {
         // option (`--base-url`) is named alone, even when the caller put the
         // site directory in front of it.
         match self.file.file_name().and_then(|n| n.to_str()) {
-            Some(name) if name.starts_with('$') || name.starts_with("--") => {
-                write!(f, "{name}")?
-            }
+            Some(name) if name.starts_with('$') || name.starts_with("--") => write!(f, "{name}")?,
             _ => write!(f, "{}", self.file.display())?,
         }
         if let Some(p) = self.position {
@@ -157,8 +155,8 @@ pub fn decode_utf8(bytes: Vec<u8>, shown: &Path) -> Result<String, Diagnostic> {
 /// Reads a text file from `disk`; problems are reported against `shown`,
 /// the path as the user knows it.
 pub fn read_utf8(disk: &Path, shown: &Path) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(disk)
-        .map_err(|e| Diagnostic::error(shown, format!("cannot read: {e}")))?;
+    let bytes =
+        std::fs::read(disk).map_err(|e| Diagnostic::error(shown, format!("cannot read: {e}")))?;
     decode_utf8(bytes, shown)
 }
 

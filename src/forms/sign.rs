@@ -282,9 +282,15 @@ mod tests {
         let now = 1_767_225_600 + 3_600;
         assert_eq!(issue_time(None, now), Ok(1_767_225_600));
         assert_eq!(issue_time(Some(OsStr::new("")), now), Ok(1_767_225_600));
-        assert_eq!(issue_time(Some(OsStr::new("1700000000")), now), Ok(1_700_000_000));
+        assert_eq!(
+            issue_time(Some(OsStr::new("1700000000")), now),
+            Ok(1_700_000_000)
+        );
         let garbage = issue_time(Some(OsStr::new("yesterday")), now).unwrap_err();
-        assert!(garbage.contains("SOURCE_DATE_EPOCH is `yesterday`"), "{garbage}");
+        assert!(
+            garbage.contains("SOURCE_DATE_EPOCH is `yesterday`"),
+            "{garbage}"
+        );
         let future = issue_time(Some(OsStr::new("99999999999")), now).unwrap_err();
         assert!(future.contains("in the future"), "{future}");
     }

@@ -42,7 +42,9 @@ thread_local! {
 }
 
 fn past_deadline() -> bool {
-    DEADLINE.with(|d| d.get()).is_some_and(|d| Instant::now() >= d)
+    DEADLINE
+        .with(|d| d.get())
+        .is_some_and(|d| Instant::now() >= d)
 }
 
 /// One page to render: its output path, its template and its context.
@@ -199,7 +201,9 @@ pub fn render_all(tera: Arc<tera::Tera>, jobs: Vec<Job>, budget: Duration) -> Ve
     let mut left = n;
     while left > 0 {
         let now = Instant::now();
-        let in_flight = (0..n).filter(|&i| outcomes[i].is_none()).filter_map(|i| started[i]);
+        let in_flight = (0..n)
+            .filter(|&i| outcomes[i].is_none())
+            .filter_map(|i| started[i]);
         let next_limit = in_flight.map(|s| s + limit).min();
         if next_limit.is_some_and(|l| now >= l) {
             for i in 0..n {

@@ -149,10 +149,9 @@ pub fn render_site(
         .as_deref()
         .and_then(crate::site::identifiers::base_url_problem)
     {
-        diags.push(
-            Diagnostic::error("--base-url", problem)
-                .with_fix("give the address where the portal is published, e.g. `https://staging.example.be`"),
-        );
+        diags.push(Diagnostic::error("--base-url", problem).with_fix(
+            "give the address where the portal is published, e.g. `https://staging.example.be`",
+        ));
     }
     let base_url = base_url.trim_end_matches('/').to_string();
     let base_path = model::base_path(&base_url);
@@ -319,8 +318,10 @@ pub fn render_site(
         .collect();
 
     let budget_ms = site.config.site.render_budget_ms();
-    let meta: Vec<(String, &'static str)> =
-        jobs.iter().map(|j| (j.output.clone(), j.template)).collect();
+    let meta: Vec<(String, &'static str)> = jobs
+        .iter()
+        .map(|j| (j.output.clone(), j.template))
+        .collect();
     let outcomes = budget::render_all(
         std::sync::Arc::new(tera),
         jobs,
@@ -332,12 +333,9 @@ pub fn render_site(
             Some(budget::Outcome::Rendered(bytes)) => {
                 files.insert(path, bytes);
             }
-            Some(budget::Outcome::Failed(e)) => diags.push(templates::render_error(
-                &site.theme,
-                &e,
-                &path,
-                budget_ms,
-            )),
+            Some(budget::Outcome::Failed(e)) => {
+                diags.push(templates::render_error(&site.theme, &e, &path, budget_ms))
+            }
             Some(budget::Outcome::OverBudget) => diags.push(templates::over_budget(
                 &site.theme,
                 template,
@@ -444,7 +442,11 @@ fn static_collisions(site: &Site, plans: &[Plan], diags: &mut Diagnostics) {
         .map(|p| p.kind.output(p.lang))
         .chain(["sitemap.xml".to_string(), "robots.txt".to_string()])
         .collect();
-    for entry in walkdir::WalkDir::new(&dir).sort_by_file_name().into_iter().flatten() {
+    for entry in walkdir::WalkDir::new(&dir)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+    {
         let Ok(rel) = entry.path().strip_prefix(&dir) else {
             continue;
         };
@@ -455,7 +457,9 @@ fn static_collisions(site: &Site, plans: &[Plan], diags: &mut Diagnostics) {
                     std::path::Path::new("static").join(&rel),
                     format!("this file has the address of the page `{rel}` that portaal generates"),
                 )
-                .with_fix("rename or remove it; to change the page, write content/ or a theme template"),
+                .with_fix(
+                    "rename or remove it; to change the page, write content/ or a theme template",
+                ),
             );
         }
     }

@@ -47,9 +47,7 @@ pub fn compile(theme: &Theme) -> Result<tera::Tera, Diagnostics> {
     };
     if let Some(e) = second {
         for d in diagnostics_of(theme, &e) {
-            let about_broken = broken
-                .iter()
-                .any(|b| d.message.contains(&format!("`{b}`")));
+            let about_broken = broken.iter().any(|b| d.message.contains(&format!("`{b}`")));
             if !about_broken {
                 diags.push(d);
             }
@@ -96,11 +94,14 @@ fn diagnostics_of(theme: &Theme, e: &tera::Error) -> Vec<Diagnostic> {
     match e.kind() {
         K::SyntaxError(report) | K::RenderingError(report) => {
             let span = report.span();
-            let d = Diagnostic::error(template_path(theme, report.filename()), one_line(report.message()))
-                .at(Position {
-                    line: span.start_line,
-                    column: span.start_col + 1,
-                });
+            let d = Diagnostic::error(
+                template_path(theme, report.filename()),
+                one_line(report.message()),
+            )
+            .at(Position {
+                line: span.start_line,
+                column: span.start_col + 1,
+            });
             if report.message() == super::budget::EXCEEDED {
                 return vec![over_budget_here(d)];
             }
@@ -115,10 +116,7 @@ fn diagnostics_of(theme: &Theme, e: &tera::Error) -> Vec<Diagnostic> {
                 .chain(inheritance_chain.iter().map(String::as_str))
                 .collect::<Vec<_>>()
                 .join(" → ");
-            one(
-                at(tpl, next),
-                format!("circular `extends`: {chain}"),
-            )
+            one(at(tpl, next), format!("circular `extends`: {chain}"))
         }
         K::CircularInclude { tpl, include_chain } => {
             // The chain runs from the template checked to the repeated one;
@@ -208,7 +206,10 @@ fn parse_reports(theme: &Theme, message: &str) -> Vec<Diagnostic> {
         let Some(what) = line.strip_prefix("error: ") else {
             continue;
         };
-        let Some(locus) = lines.peek().and_then(|l| l.trim_start().strip_prefix("--> ")) else {
+        let Some(locus) = lines
+            .peek()
+            .and_then(|l| l.trim_start().strip_prefix("--> "))
+        else {
             continue;
         };
         let mut parts = locus.rsplitn(3, ':');

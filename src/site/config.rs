@@ -397,9 +397,9 @@ impl Parts {
     /// its absence is then no news.
     pub fn was_repaired<T>(&self, key: &str, at: &Spanned<T>) -> bool {
         let at = at.span();
-        self.repaired.iter().any(|r| {
-            r.key == key && r.within.start <= at.start && at.end <= r.within.end
-        })
+        self.repaired
+            .iter()
+            .any(|r| r.key == key && r.within.start <= at.start && at.end <= r.within.end)
     }
 
     /// Like [`Self::was_repaired`], for a section (which has one span).

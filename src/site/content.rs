@@ -130,8 +130,8 @@ fn read_file(
         return None;
     }
     let before = diags.error_count();
-    let (front, markdown) =
-        split_front_matter(&rel, &text, diags).unwrap_or_else(|| (FrontMatter::default(), String::new()));
+    let (front, markdown) = split_front_matter(&rel, &text, diags)
+        .unwrap_or_else(|| (FrontMatter::default(), String::new()));
     let first_line = text[..text.len() - markdown.len()].matches('\n').count() + 1;
     Some(ContentFile {
         lang,

@@ -222,7 +222,7 @@ impl<'a> Document<'a> {
                 });
             }
             suggested.extend(suggestion);
-            let Some(span) = e.span() else { return None };
+            let span = e.span()?;
             let path = match culprit {
                 Some(path) => remove_path(value.get_mut(), &path).then_some(path),
                 None => remove_at(value.get_mut(), &span),
@@ -392,7 +392,9 @@ fn remove_path(v: &mut DeValue<'_>, path: &str) -> bool {
     match target {
         DeValue::Table(t) => t.remove(last).is_some(),
         DeValue::Array(a) => {
-            let Ok(i) = last.parse::<usize>() else { return false };
+            let Ok(i) = last.parse::<usize>() else {
+                return false;
+            };
             if i >= a.len() {
                 return false;
             }
@@ -425,10 +427,7 @@ fn did_you_mean(message: &str) -> Option<String> {
 
 /// The key of a "missing key `k`" message.
 fn missing_key(message: &str) -> Option<&str> {
-    message
-        .strip_prefix("missing key `")?
-        .split('`')
-        .next()
+    message.strip_prefix("missing key `")?.split('`').next()
 }
 
 /// toml's messages end with a newline and sometimes carry a rendered snippet;

@@ -22,9 +22,8 @@ pub fn id_problem(what: &str, id: &str) -> Option<String> {
     let ok = id
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    (!ok).then(|| {
-        format!("{what} `{id}` should be lower-case letters a-z, digits and hyphens only")
-    })
+    (!ok)
+        .then(|| format!("{what} `{id}` should be lower-case letters a-z, digits and hyphens only"))
 }
 
 /// Why a portal's base URL cannot be used, if it cannot: it is printed into
@@ -43,10 +42,14 @@ pub fn base_url_problem(s: &str) -> Option<String> {
         ));
     }
     if u.query().is_some() {
-        return Some(format!("`{s}` has a query (`?…`); a base URL cannot have one"));
+        return Some(format!(
+            "`{s}` has a query (`?…`); a base URL cannot have one"
+        ));
     }
     if u.fragment().is_some() {
-        return Some(format!("`{s}` has a fragment (`#…`); a base URL cannot have one"));
+        return Some(format!(
+            "`{s}` has a fragment (`#…`); a base URL cannot have one"
+        ));
     }
     None
 }

@@ -106,10 +106,7 @@ impl Checker<'_> {
 pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
     let mut c = Checker {
         file,
-        languages: config
-            .site
-            .as_ref()
-            .map(|s| s.languages.get_ref().clone()),
+        languages: config.site.as_ref().map(|s| s.languages.get_ref().clone()),
         diags,
     };
     if let Some(site) = &config.site {
@@ -222,9 +219,13 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
             _ => {}
         }
         let retention = p.retention.get_ref();
-        let retention_repaired = ["purposes.retention", "purposes.retention.period", "purposes.retention.criteria"]
-            .iter()
-            .any(|k| config.was_repaired(k, &p.id));
+        let retention_repaired = [
+            "purposes.retention",
+            "purposes.retention.period",
+            "purposes.retention.criteria",
+        ]
+        .iter()
+        .any(|k| config.was_repaired(k, &p.id));
         if retention.period.is_none() && retention.criteria.is_none() && !retention_repaired {
             let d = c.error(
                 &p.retention,
@@ -292,7 +293,10 @@ fn check_site(c: &mut Checker<'_>, site: &super::config::SiteSection) {
     } else if let Some(problem) = base_url_problem(site.base_url.get_ref()) {
         let d = c.error(&site.base_url, format!("base_url {problem}"));
         d.code = "P023";
-        d.fix = Some("give the address where the portal is published, e.g. `https://privacy.example.be`".into());
+        d.fix = Some(
+            "give the address where the portal is published, e.g. `https://privacy.example.be`"
+                .into(),
+        );
     }
     if let Some(b) = &site.render_budget_ms {
         let max = crate::render::budget::MAX_MS;
@@ -339,5 +343,4 @@ fn check_site(c: &mut Checker<'_>, site: &super::config::SiteSection) {
         )
         .code = "P017";
     }
-
 }

@@ -282,9 +282,17 @@ fn ids_that_cannot_be_html_ids_are_errors() {
     let portal = Portal::fixture("minimal");
     portal
         .edit("portal.toml", "id = \"orders\"", "id = \"\"")
-        .edit("portal.toml", "id = \"security\"", "id = \"fraude voorkomen\"")
+        .edit(
+            "portal.toml",
+            "id = \"security\"",
+            "id = \"fraude voorkomen\"",
+        )
         .edit("portal.toml", "id = \"hoster\"", "id = \"hébergeur\"")
-        .edit("portal.toml", "recipients = [\"hoster\"]", "recipients = [\"hébergeur\"]");
+        .edit(
+            "portal.toml",
+            "recipients = [\"hoster\"]",
+            "recipients = [\"hébergeur\"]",
+        );
     insta::assert_snapshot!(errors_of(&portal));
 }
 
@@ -313,10 +321,15 @@ fn base_url_with_credentials_query_or_fragment_is_an_error() {
             ),
         );
         let err = errors_of(&portal);
-        assert!(err.starts_with("portal.toml:3:12: error[P023]: base_url `"), "{err}");
+        assert!(
+            err.starts_with("portal.toml:3:12: error[P023]: base_url `"),
+            "{err}"
+        );
         portal.write(
             "portal.toml",
-            &portal.read("portal.toml").replacen(url, "https://privacy.bakkerij.example", 1),
+            &portal
+                .read("portal.toml")
+                .replacen(url, "https://privacy.bakkerij.example", 1),
         );
     }
 
@@ -324,7 +337,9 @@ fn base_url_with_credentials_query_or_fragment_is_an_error() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.starts_with("--base-url: error: `https://user:pw@staging.example/` holds a user name or password"),
+        stderr.starts_with(
+            "--base-url: error: `https://user:pw@staging.example/` holds a user name or password"
+        ),
         "{stderr}"
     );
 }
@@ -343,8 +358,14 @@ fn form_max_length_is_bounded() {
 fn garbage_or_future_source_date_epoch_is_an_error() {
     let portal = Portal::fixture("minimal");
     for (value, expected) in [
-        ("yesterday", "$SOURCE_DATE_EPOCH: error: SOURCE_DATE_EPOCH is `yesterday`, which is not a whole number"),
-        ("99999999999", "$SOURCE_DATE_EPOCH: error: SOURCE_DATE_EPOCH is `99999999999`, which lies in the future"),
+        (
+            "yesterday",
+            "$SOURCE_DATE_EPOCH: error: SOURCE_DATE_EPOCH is `yesterday`, which is not a whole number",
+        ),
+        (
+            "99999999999",
+            "$SOURCE_DATE_EPOCH: error: SOURCE_DATE_EPOCH is `99999999999`, which lies in the future",
+        ),
     ] {
         let out = portal
             .portaal()
@@ -362,7 +383,11 @@ fn garbage_or_future_source_date_epoch_is_an_error() {
         .arg("build")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -383,9 +408,15 @@ fn invalid_utf8_names_the_file_and_byte() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, bytes).unwrap();
     };
-    write_bytes("content/nl/privacy.md", b"+++\ntitle = \"Privacy\"\n+++\nCaf\xe9 Test\n");
+    write_bytes(
+        "content/nl/privacy.md",
+        b"+++\ntitle = \"Privacy\"\n+++\nCaf\xe9 Test\n",
+    );
     write_bytes("forms/access.toml", b"id = \"access\"\n# \xff\n");
-    write_bytes("themes/default/i18n/fr.toml", b"[extra]\nbanner = \"\xc3\"\n");
+    write_bytes(
+        "themes/default/i18n/fr.toml",
+        b"[extra]\nbanner = \"\xc3\"\n",
+    );
     insta::assert_snapshot!(errors_of(&portal));
 
     let mut text = portal.read("portal.toml").into_bytes();
@@ -405,5 +436,8 @@ fn a_missing_portal_toml_is_named_once() {
     std::fs::create_dir(portal.path().join("s")).unwrap();
     let out = portal.run(&["build", "s"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.starts_with("s/portal.toml: error: cannot read"), "{stderr}");
+    assert!(
+        stderr.starts_with("s/portal.toml: error: cannot read"),
+        "{stderr}"
+    );
 }
