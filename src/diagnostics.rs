@@ -97,7 +97,13 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}", self.file.display())?;
+        // An environment variable (`$SOURCE_DATE_EPOCH`) or a command-line
+        // option (`--base-url`) is named alone, even when the caller put the
+        // site directory in front of it.
+        match self.file.file_name().and_then(|n| n.to_str()) {
+            Some(name) if name.starts_with('$') || name.starts_with("--") => write!(f, "{name}")?,
+            _ => write!(f, "{}", self.file.display())?,
+        }
         if let Some(p) = self.position {
             write!(f, ":{}:{}", p.line, p.column)?;
         }
@@ -128,6 +134,30 @@ impl SourceFile<'_> {
             None => d,
         }
     }
+}
+
+/// Text from bytes, or an error naming the first byte that is not UTF-8,
+/// with its line and column, so that the editor can find it.
+pub fn decode_utf8(bytes: Vec<u8>, shown: &Path) -> Result<String, Diagnostic> {
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let valid = std::str::from_utf8(&e.as_bytes()[..offset]).unwrap_or_default();
+        let byte = e.as_bytes()[offset];
+        Diagnostic::error(
+            shown,
+            format!("not valid UTF-8: byte {offset} (0x{byte:02x}) starts no UTF-8 character"),
+        )
+        .at(Position::of_offset(valid, offset))
+        .with_fix("save the file as UTF-8 (most editors offer this under \"Save with encoding\")")
+    })
+}
+
+/// Reads a text file from `disk`; problems are reported against `shown`,
+/// the path as the user knows it.
+pub fn read_utf8(disk: &Path, shown: &Path) -> Result<String, Diagnostic> {
+    let bytes =
+        std::fs::read(disk).map_err(|e| Diagnostic::error(shown, format!("cannot read: {e}")))?;
+    decode_utf8(bytes, shown)
 }
 
 /// All problems found in one site. The error type of loading and building.
@@ -194,6 +224,15 @@ impl std::error::Error for Diagnostics {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_utf8_names_its_byte_line_and_column() {
+        let d = decode_utf8(b"a = 1\nb = \"\xe9\"\n".to_vec(), Path::new("x.toml")).unwrap_err();
+        assert_eq!(
+            d.to_string().lines().next().unwrap(),
+            "x.toml:2:6: error: not valid UTF-8: byte 11 (0xe9) starts no UTF-8 character"
+        );
+    }
 
     #[test]
     fn positions_count_lines_and_characters() {

@@ -118,12 +118,12 @@ impl Theme {
     ) {
         let shown = origin.display_path();
         if let Some(name) = rel.strip_prefix("templates/") {
-            match String::from_utf8(bytes) {
+            match crate::diagnostics::decode_utf8(bytes, &shown) {
                 Ok(source) => {
                     self.templates
                         .insert(name.to_string(), Template { source, origin });
                 }
-                Err(_) => diags.push(Diagnostic::error(shown, "template is not valid UTF-8")),
+                Err(d) => diags.push(d),
             }
         } else if let Some(name) = rel.strip_prefix("static/") {
             self.statics.insert(name.to_string(), bytes);
@@ -144,9 +144,9 @@ impl Theme {
             if !languages.contains(&lang) {
                 return;
             }
-            let Ok(text) = String::from_utf8(bytes) else {
-                diags.push(Diagnostic::error(shown, "not valid UTF-8"));
-                return;
+            let text = match crate::diagnostics::decode_utf8(bytes, &shown) {
+                Ok(text) => text,
+                Err(d) => return diags.push(d),
             };
             let source = SourceFile {
                 path: &shown,

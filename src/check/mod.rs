@@ -113,7 +113,7 @@ fn finish(dir: &Path, id: Option<String>, mut diags: Diagnostics) -> SiteReport 
 /// reports a missing required field before any check of ours could run.
 fn code_of_build_problem(message: &str) -> &'static str {
     let Some(field) = message
-        .strip_prefix("missing field `")
+        .strip_prefix("missing key `")
         .and_then(|m| m.split('`').next())
     else {
         return codes::BUILD;
@@ -249,8 +249,8 @@ mod tests {
 
     #[test]
     fn missing_fields_get_checklist_codes() {
-        assert_eq!(code_of_build_problem("missing field `legal_basis`"), "P003");
-        assert_eq!(code_of_build_problem("missing field `duration`"), "P030");
-        assert_eq!(code_of_build_problem("unknown field `x`"), "P000");
+        assert_eq!(code_of_build_problem("missing key `legal_basis`"), "P003");
+        assert_eq!(code_of_build_problem("missing key `duration`"), "P030");
+        assert_eq!(code_of_build_problem("unknown key `x`"), "P000");
     }
 }

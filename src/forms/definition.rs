@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use crate::diagnostics::{Diagnostics, SourceFile};
 use crate::site::document::Document;
 use crate::site::lang::Lang;
 use crate::site::page_kind::Right;
@@ -90,7 +90,8 @@ pub struct Field {
     pub kind: FieldKind,
     #[serde(default)]
     pub required: bool,
-    pub max_length: Option<usize>,
+    /// At most [`MAX_FIELD_LENGTH`] characters.
+    pub max_length: Option<Spanned<u64>>,
     pub label: Spanned<Text>,
     pub help: Option<Spanned<Text>>,
     /// The HTML `autocomplete` token, e.g. `name`, `email`, `tel`.
@@ -106,7 +107,8 @@ impl Field {
 
     pub fn max_length(&self) -> usize {
         self.max_length
-            .unwrap_or_else(|| self.kind.default_max_length())
+            .as_ref()
+            .map_or_else(|| self.kind.default_max_length(), |n| *n.get_ref() as usize)
     }
 
     /// The `inputmode` hint for on-screen keyboards.
@@ -149,6 +151,11 @@ pub const RESERVED: [&str; 7] = ["_site", "_form", "_lang", "_kid", "_ts", "_sig
 
 /// The visually hidden field a person never fills in and a bot often does.
 pub const HONEYPOT: &str = "homepage";
+
+/// The largest `max_length` of a field, in characters: the endpoint takes
+/// posts of at most 64 KiB, and a value that cannot arrive should not be
+/// promised.
+pub const MAX_FIELD_LENGTH: u64 = 10_000;
 
 /// By default a rendered form is accepted for half a year: long enough for a
 /// cached page, short enough that a leaked signed form expires.
@@ -209,16 +216,8 @@ pub fn parse(file: SourceFile<'_>, languages: &[Lang], diags: &mut Diagnostics) 
         diags.push(file.error_at(Some(at), msg));
     };
     let id = raw.id.get_ref();
-    if id.is_empty()
-        || !id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
-        err(
-            diags,
-            raw.id.span().start,
-            format!("form id `{id}` should be lowercase letters, digits and `-`"),
-        );
+    if let Some(problem) = crate::site::identifiers::id_problem("form id", id) {
+        err(diags, raw.id.span().start, problem);
     }
     let check_text = |diags: &mut Diagnostics, what: &str, t: &Spanned<Text>| {
         let missing: Vec<String> = t
@@ -302,12 +301,17 @@ pub fn parse(file: SourceFile<'_>, languages: &[Lang], diags: &mut Diagnostics) 
                 &o.label,
             );
         }
-        if f.max_length == Some(0) {
-            err(
-                diags,
-                at,
-                format!("field `{name}`: max_length must be at least 1"),
-            );
+        if let Some(n) = &f.max_length {
+            if !(1..=MAX_FIELD_LENGTH).contains(n.get_ref()) {
+                err(
+                    diags,
+                    n.span().start,
+                    format!(
+                        "field `{name}`: max_length should be between 1 and {MAX_FIELD_LENGTH}, found {}",
+                        n.get_ref()
+                    ),
+                );
+            }
         }
     }
     if diags.0.len() > before {
@@ -351,7 +355,7 @@ pub fn load(site_dir: &Path, languages: &[Lang], diags: &mut Diagnostics) -> Vec
                 continue;
             }
             let shown = path.strip_prefix(site_dir).unwrap_or(&path).to_path_buf();
-            match std::fs::read_to_string(&path) {
+            match crate::diagnostics::read_utf8(&path, &shown) {
                 Ok(text) => {
                     let file = SourceFile {
                         path: &shown,
@@ -361,7 +365,7 @@ pub fn load(site_dir: &Path, languages: &[Lang], diags: &mut Diagnostics) -> Vec
                         forms.insert(f.id.clone(), f);
                     }
                 }
-                Err(e) => diags.push(Diagnostic::error(shown, format!("cannot read: {e}"))),
+                Err(d) => diags.push(d),
             }
         }
     }

@@ -21,6 +21,40 @@ pub const KEYS_ENV: &str = "PORTAAL_SIGNING_KEYS";
 /// `public/`, never inside it, and git-ignored.
 pub const KEY_FILE: &str = ".portaal/signing.keys";
 
+/// The reproducible-builds variable that fixes the issue time of forms.
+pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
+
+/// How far in the future an issue time may lie: the endpoint refuses forms
+/// issued later than its clock plus this skew.
+const FUTURE_SKEW_SECS: u64 = 300;
+
+/// The issue time signed into forms: `$SOURCE_DATE_EPOCH` when set, else
+/// the start of today (UTC), so that two builds of a day are identical.
+/// A value that is not a whole number of seconds, or lies in the future
+/// (every form signed with it would be refused), is an error naming the
+/// variable and the value; an empty one counts as unset.
+pub fn issue_time(value: Option<&std::ffi::OsStr>, now: u64) -> Result<u64, String> {
+    let today = now - now % 86_400;
+    let Some(value) = value else {
+        return Ok(today);
+    };
+    let text = value.to_string_lossy();
+    if text.trim().is_empty() {
+        return Ok(today);
+    }
+    let Ok(t) = text.trim().parse::<u64>() else {
+        return Err(format!(
+            "{SOURCE_DATE_EPOCH} is `{text}`, which is not a whole number of seconds since 1970-01-01 UTC"
+        ));
+    };
+    if t > now + FUTURE_SKEW_SECS {
+        return Err(format!(
+            "{SOURCE_DATE_EPOCH} is `{text}`, which lies in the future: the endpoint would refuse every form signed with it"
+        ));
+    }
+    Ok(t)
+}
+
 #[derive(Clone)]
 pub struct Key {
     pub id: String,
@@ -240,6 +274,25 @@ mod tests {
             "test",
         )
         .unwrap()
+    }
+
+    #[test]
+    fn source_date_epoch_is_checked() {
+        use std::ffi::OsStr;
+        let now = 1_767_225_600 + 3_600;
+        assert_eq!(issue_time(None, now), Ok(1_767_225_600));
+        assert_eq!(issue_time(Some(OsStr::new("")), now), Ok(1_767_225_600));
+        assert_eq!(
+            issue_time(Some(OsStr::new("1700000000")), now),
+            Ok(1_700_000_000)
+        );
+        let garbage = issue_time(Some(OsStr::new("yesterday")), now).unwrap_err();
+        assert!(
+            garbage.contains("SOURCE_DATE_EPOCH is `yesterday`"),
+            "{garbage}"
+        );
+        let future = issue_time(Some(OsStr::new("99999999999")), now).unwrap_err();
+        assert!(future.contains("in the future"), "{future}");
     }
 
     #[test]

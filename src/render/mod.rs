@@ -1,6 +1,7 @@
 //! From a loaded site to its output files: plan the pages, render them in
 //! parallel, check their links, and hand the files to the writer.
 
+pub mod budget;
 pub mod markdown;
 pub mod model;
 pub mod output;
@@ -143,6 +144,15 @@ pub fn render_site(
         .base_url
         .clone()
         .unwrap_or_else(|| site.config.site.base_url.get_ref().clone());
+    if let Some(problem) = options
+        .base_url
+        .as_deref()
+        .and_then(crate::site::identifiers::base_url_problem)
+    {
+        diags.push(Diagnostic::error("--base-url", problem).with_fix(
+            "give the address where the portal is published, e.g. `https://staging.example.be`",
+        ));
+    }
     let base_url = base_url.trim_end_matches('/').to_string();
     let base_path = model::base_path(&base_url);
     let languages = site.languages().to_vec();
@@ -152,7 +162,7 @@ pub fn render_site(
         .map_err(|d| diags.extend(d))
         .ok();
     let form_signing = match &options.forms {
-        Some(f) => Ok(Some((f.action.clone(), f.keys.clone(), issue_time()))),
+        Some(f) => issue_time().map(|t| Some((f.action.clone(), f.keys.clone(), t))),
         None => form_signing(site),
     }
     .map_err(|d| diags.extend(d))
@@ -171,6 +181,7 @@ pub fn render_site(
 
     let mut statics: BTreeMap<String, Vec<u8>> = site.theme.statics.clone();
     load_site_static(site, &mut statics, &mut diags);
+    static_collisions(site, &plans, &mut diags);
     let stylesheet = statics.get("style.css").map(|css| {
         let hash = Sha256::digest(css);
         format!(
@@ -217,7 +228,9 @@ pub fn render_site(
         }
     };
 
-    let rendered: Vec<Result<(String, Vec<u8>), Diagnostic>> = plans
+    // The contexts are built here, borrowing the site; the templates render
+    // from owned contexts, so that a runaway render can be abandoned.
+    let jobs: Vec<budget::Job> = plans
         .par_iter()
         .zip(rendered_md.par_iter())
         .map(|(plan, md)| {
@@ -296,20 +309,48 @@ pub fn render_site(
                 }
                 _ => ctx.insert_value("form", tera::Value::none()),
             }
-            tera.render(plan.kind.template(), &ctx)
-                .map(|html| (plan.kind.output(plan.lang), html.into_bytes()))
-                .map_err(|e| templates::to_diagnostic(&site.theme, &e))
+            budget::Job {
+                output: plan.kind.output(plan.lang),
+                template: plan.kind.template(),
+                context: ctx,
+            }
         })
         .collect();
 
+    let budget_ms = site.config.site.render_budget_ms();
+    let meta: Vec<(String, &'static str)> = jobs
+        .iter()
+        .map(|j| (j.output.clone(), j.template))
+        .collect();
+    let outcomes = budget::render_all(
+        std::sync::Arc::new(tera),
+        jobs,
+        std::time::Duration::from_millis(budget_ms),
+    );
     let mut files = Files::new();
-    for r in rendered {
-        match r {
-            Ok((path, bytes)) => {
+    for ((path, template), outcome) in meta.into_iter().zip(outcomes) {
+        match outcome {
+            Some(budget::Outcome::Rendered(bytes)) => {
                 files.insert(path, bytes);
             }
-            Err(d) => diags.push(d),
+            Some(budget::Outcome::Failed(e)) => {
+                diags.push(templates::render_error(&site.theme, &e, &path, budget_ms))
+            }
+            Some(budget::Outcome::OverBudget) => diags.push(templates::over_budget(
+                &site.theme,
+                template,
+                &path,
+                budget_ms,
+            )),
+            // Not started: the render was abandoned for another page.
+            None => {}
         }
+    }
+    if files.len() < plans.len() && !diags.has_errors() {
+        diags.push(Diagnostic::error(
+            crate::site::CONFIG_FILE,
+            "rendering stopped before every page was done",
+        ));
     }
     if diags.has_errors() {
         return Err(diags.sorted());
@@ -367,20 +408,61 @@ fn form_signing(
             "no signing key in ${KEYS_ENV} or {KEY_FILE}"
         )));
     };
-    Ok(Some((url.get_ref().clone(), keys, issue_time())))
+    Ok(Some((url.get_ref().clone(), keys, issue_time()?)))
 }
 
-/// The issue time signed into forms: `$SOURCE_DATE_EPOCH` when set, else
-/// the start of today (UTC), so that two builds of a day are identical.
-fn issue_time() -> u64 {
-    if let Some(t) = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-    {
-        return t;
+/// The issue time of forms (see [`crate::forms::sign::issue_time`]); a bad
+/// `$SOURCE_DATE_EPOCH` is reported against the variable itself.
+fn issue_time() -> Result<u64, Diagnostics> {
+    use crate::forms::sign::SOURCE_DATE_EPOCH;
+    let value = std::env::var_os(SOURCE_DATE_EPOCH);
+    crate::forms::sign::issue_time(value.as_deref(), crate::endpoint::ticket::now_secs()).map_err(
+        |message| {
+            let mut d = Diagnostics::default();
+            d.push(
+                Diagnostic::error(format!("${SOURCE_DATE_EPOCH}"), message).with_fix(format!(
+                    "set {SOURCE_DATE_EPOCH} to a past time in seconds (e.g. `git log -1 --format=%ct`), or unset it"
+                )),
+            );
+            d
+        },
+    )
+}
+
+/// A file in the site's `static/` folder with the output path of a page
+/// portaal generates would silently replace it (or be dropped): an error
+/// naming both.
+fn static_collisions(site: &Site, plans: &[Plan], diags: &mut Diagnostics) {
+    let dir = site.dir.join("static");
+    if !dir.is_dir() {
+        return;
     }
-    let now = crate::endpoint::ticket::now_secs();
-    now - now % 86_400
+    let generated: BTreeSet<String> = plans
+        .iter()
+        .map(|p| p.kind.output(p.lang))
+        .chain(["sitemap.xml".to_string(), "robots.txt".to_string()])
+        .collect();
+    for entry in walkdir::WalkDir::new(&dir)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+    {
+        let Ok(rel) = entry.path().strip_prefix(&dir) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if entry.file_type().is_file() && generated.contains(&rel) {
+            diags.push(
+                Diagnostic::error(
+                    std::path::Path::new("static").join(&rel),
+                    format!("this file has the address of the page `{rel}` that portaal generates"),
+                )
+                .with_fix(
+                    "rename or remove it; to change the page, write content/ or a theme template",
+                ),
+            );
+        }
+    }
 }
 
 /// The site's own `static/` folder, copied to the output root; it overrides
@@ -428,7 +510,7 @@ fn plan_pages<'a>(
         if let PageKind::Custom(slug) = &c.kind {
             let w = custom.entry(slug.clone()).or_insert(c.front.weight);
             *w = (*w).min(c.front.weight);
-            if c.front.title.is_none() {
+            if c.front.title.is_none() && !c.front_broken {
                 diags.push(
                     Diagnostic::error(&c.path, "the site's own pages need a title")
                         .with_fix("add `title = \"…\"` to the front matter between `+++` lines"),

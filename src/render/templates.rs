@@ -1,54 +1,258 @@
-//! The tera engine loaded with a site's theme.
+//! The tera engine loaded with a site's theme, and tera's errors turned into
+//! one-line diagnostics that point at the template file, line and column.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Position};
 use crate::theme::Theme;
 
-/// Compiles every template of `theme`. On failure, each template with a
-/// syntax error is reported, with its file, line and column.
+/// Compiles every template of `theme`. On failure, every problem is
+/// reported with its file, line and column: each template's syntax errors,
+/// and then what the templates without syntax errors get wrong together
+/// (unknown filters, functions, tests and templates, blocks outside their
+/// parent, circular `extends` and `include`).
 pub fn compile(theme: &Theme) -> Result<tera::Tera, Diagnostics> {
-    let mut tera = tera::Tera::new();
     let all = theme
         .templates
         .iter()
         .map(|(name, t)| (name.as_str(), t.source.as_str()));
-    match tera.add_raw_templates(all) {
-        Ok(()) => Ok(tera),
-        Err(first) => {
-            let mut diags = Diagnostics::default();
-            // Compile each template alone to find every syntax error, not
-            // just the first; missing parents are reported by the whole set.
-            for (name, t) in &theme.templates {
-                let mut alone = tera::Tera::new();
-                if let Err(e) = alone.add_raw_template(name, &t.source) {
-                    if matches!(e.kind(), tera::ErrorKind::SyntaxError(_)) {
-                        diags.push(to_diagnostic(theme, &e));
-                    }
-                }
+    let mut tera = engine();
+    let Err(first) = tera.add_raw_templates(all) else {
+        return Ok(tera);
+    };
+    let mut diags = Diagnostics::default();
+    let mut broken = BTreeSet::new();
+    for (name, t) in &theme.templates {
+        let mut alone = engine();
+        if let Err(e) = alone.add_raw_template(name, &t.source) {
+            if matches!(e.kind(), tera::ErrorKind::SyntaxError(_)) {
+                diags.push(to_diagnostic(theme, &e));
+                broken.insert(name.as_str());
             }
-            if diags.is_empty() {
-                diags.push(to_diagnostic(theme, &first));
-            }
-            Err(diags)
         }
     }
+    // The others, together: a template that extends or includes a broken
+    // one is not reported again for it.
+    let sound = theme
+        .templates
+        .iter()
+        .filter(|(name, _)| !broken.contains(name.as_str()))
+        .map(|(name, t)| (name.as_str(), t.source.as_str()));
+    let mut rest = engine();
+    let second = if broken.is_empty() {
+        Some(first)
+    } else {
+        rest.add_raw_templates(sound).err()
+    };
+    if let Some(e) = second {
+        for d in diagnostics_of(theme, &e) {
+            let about_broken = broken.iter().any(|b| d.message.contains(&format!("`{b}`")));
+            if !about_broken {
+                diags.push(d);
+            }
+        }
+    }
+    if diags.is_empty() {
+        diags.push(Diagnostic::error(
+            PathBuf::from("themes"),
+            "the theme's templates cannot be loaded together, for a reason tera did not say",
+        ));
+    }
+    Err(diags)
+}
+
+fn engine() -> tera::Tera {
+    let mut tera = tera::Tera::new();
+    super::budget::install(&mut tera);
+    tera
 }
 
 /// Turns a tera error into a diagnostic pointing at the template file.
 pub fn to_diagnostic(theme: &Theme, e: &tera::Error) -> Diagnostic {
+    diagnostics_of(theme, e)
+        .into_iter()
+        .next()
+        .expect("at least one diagnostic per error")
+}
+
+/// Every problem in one tera error: a failed `add_raw_templates` reports all
+/// unknown references of all templates in one message.
+fn diagnostics_of(theme: &Theme, e: &tera::Error) -> Vec<Diagnostic> {
+    use tera::ErrorKind as K;
+    let at = |name: &str, needle: Option<&str>| -> Diagnostic {
+        let d = Diagnostic::error(template_path(theme, name), String::new());
+        match needle.and_then(|n| quoted_offset(theme, name, n)) {
+            Some(p) => d.at(p),
+            None => d,
+        }
+    };
+    let one = |mut d: Diagnostic, message: String| {
+        d.message = message;
+        vec![d]
+    };
     match e.kind() {
-        tera::ErrorKind::SyntaxError(report) | tera::ErrorKind::RenderingError(report) => {
+        K::SyntaxError(report) | K::RenderingError(report) => {
             let span = report.span();
-            Diagnostic::error(template_path(theme, report.filename()), report.message()).at(
-                Position {
-                    line: span.start_line,
-                    column: span.start_col + 1,
-                },
+            let d = Diagnostic::error(
+                template_path(theme, report.filename()),
+                one_line(report.message()),
+            )
+            .at(Position {
+                line: span.start_line,
+                column: span.start_col + 1,
+            });
+            if report.message() == super::budget::EXCEEDED {
+                return vec![over_budget_here(d)];
+            }
+            vec![d]
+        }
+        K::CircularExtend {
+            tpl,
+            inheritance_chain,
+        } => {
+            let next = inheritance_chain.first().map(String::as_str);
+            let chain = std::iter::once(tpl.as_str())
+                .chain(inheritance_chain.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" → ");
+            one(at(tpl, next), format!("circular `extends`: {chain}"))
+        }
+        K::CircularInclude { tpl, include_chain } => {
+            // The chain runs from the template checked to the repeated one;
+            // point at the include that closes the circle.
+            let n = include_chain.len();
+            let (from, to) = if n >= 2 {
+                (include_chain[n - 2].as_str(), include_chain[n - 1].as_str())
+            } else {
+                (tpl.as_str(), tpl.as_str())
+            };
+            one(
+                at(from, Some(to)),
+                format!("circular `include`: {}", include_chain.join(" → ")),
             )
         }
-        other => Diagnostic::error(PathBuf::from("themes"), format!("template error: {other}")),
+        K::MissingParent { current, parent } => one(
+            at(current, Some(parent)),
+            format!("extends `{parent}`, which is not a template of this theme"),
+        ),
+        K::TemplateNotFound(name) => vec![Diagnostic::error(
+            template_path(theme, name),
+            format!("template `{name}` not found"),
+        )],
+        K::Msg(message) => {
+            let parsed = parse_reports(theme, message);
+            if parsed.is_empty() {
+                vec![Diagnostic::error(
+                    PathBuf::from("themes"),
+                    format!("template error: {}", one_line(message)),
+                )]
+            } else {
+                parsed
+            }
+        }
+        other => vec![Diagnostic::error(
+            PathBuf::from("themes"),
+            format!("template error: {}", one_line(&other.to_string())),
+        )],
     }
+}
+
+/// The diagnostic of a page stopped at a `range()` call by its budget.
+fn over_budget_here(mut d: Diagnostic) -> Diagnostic {
+    d.message = "this loop ran past the page's render budget".into();
+    d.with_fix(budget_fix())
+}
+
+/// A page's render error; one stopped by its budget says which page and
+/// what the budget was.
+pub fn render_error(theme: &Theme, e: &tera::Error, output: &str, budget_ms: u64) -> Diagnostic {
+    let mut d = to_diagnostic(theme, e);
+    if let tera::ErrorKind::RenderingError(report) = e.kind() {
+        if report.message() == super::budget::EXCEEDED {
+            d.message = format!(
+                "rendering `{output}` ran past the render budget of {budget_ms} ms in this loop"
+            );
+        }
+    }
+    d
+}
+
+/// The diagnostic of a page whose render was stopped or abandoned without
+/// a position (a loop that writes, or one that neither writes nor calls
+/// `range()`): it names the page's template.
+pub fn over_budget(theme: &Theme, template: &str, output: &str, budget_ms: u64) -> Diagnostic {
+    Diagnostic::error(
+        template_path(theme, template),
+        format!(
+            "rendering `{output}` took longer than the render budget of {budget_ms} ms: a loop in this template, or in one it extends or includes, runs too long"
+        ),
+    )
+    .with_fix(budget_fix())
+}
+
+/// What to do about a page over its render budget.
+pub fn budget_fix() -> String {
+    "make the loop smaller; if the page really needs the time, raise `render_budget_ms` in [site] of portal.toml".into()
+}
+
+/// tera reports problems found across templates (unknown filters, functions,
+/// tests, templates, blocks outside their parent) as one message of
+/// rendered reports, each `error: <message>` then ` --> <name>:<line>:<col>`.
+fn parse_reports(theme: &Theme, message: &str) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut lines = message.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(what) = line.strip_prefix("error: ") else {
+            continue;
+        };
+        let Some(locus) = lines
+            .peek()
+            .and_then(|l| l.trim_start().strip_prefix("--> "))
+        else {
+            continue;
+        };
+        let mut parts = locus.rsplitn(3, ':');
+        let (Some(col), Some(line_no), Some(name)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let (Ok(column), Ok(line)) = (col.parse(), line_no.parse()) else {
+            continue;
+        };
+        out.push(
+            Diagnostic::error(template_path(theme, name), lower_first(what))
+                .at(Position { line, column }),
+        );
+    }
+    out
+}
+
+/// tera's messages start with a capital; ours follow `error:` in lower case.
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if chars.clone().next().is_some_and(|n| n.is_lowercase()) => {
+            c.to_lowercase().chain(chars).collect()
+        }
+        _ => s.to_string(),
+    }
+}
+
+/// The first line of a message, without tera's source excerpt.
+fn one_line(s: &str) -> String {
+    let first = s.lines().next().unwrap_or_default().trim();
+    lower_first(first.strip_prefix("error: ").unwrap_or(first))
+}
+
+/// Where template `name` names `target` in quotes, e.g. in
+/// `{% extends "base.html" %}`.
+fn quoted_offset(theme: &Theme, name: &str, target: &str) -> Option<Position> {
+    let source = &theme.templates.get(name)?.source;
+    ['"', '\'', '`'].iter().find_map(|q| {
+        let offset = source.find(&format!("{q}{target}{q}"))?;
+        Some(Position::of_offset(source, offset))
+    })
 }
 
 fn template_path(theme: &Theme, name: &str) -> PathBuf {

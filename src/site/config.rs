@@ -28,6 +28,18 @@ pub struct SiteSection {
     /// Name of the theme folder under `themes/`; `default` is built in.
     #[serde(default = "default_theme")]
     pub theme: String,
+    /// How long one page may take to render, in milliseconds, before the
+    /// build fails naming its template (a runaway loop in a theme).
+    pub render_budget_ms: Option<Spanned<u64>>,
+}
+
+impl SiteSection {
+    /// The render budget of one page, in milliseconds.
+    pub fn render_budget_ms(&self) -> u64 {
+        self.render_budget_ms
+            .as_ref()
+            .map_or(crate::render::budget::DEFAULT_MS, |b| *b.get_ref())
+    }
 }
 
 fn default_theme() -> String {
@@ -344,6 +356,58 @@ pub struct Config {
     pub cookies: Vec<Cookie>,
 }
 
+/// `portal.toml` as far as it could be read: a required section with a
+/// mistake it cannot do without is `None`, so that the other sections are
+/// still checked in the same run.
+pub struct Parts {
+    pub site: Option<SiteSection>,
+    pub controller: Option<Controller>,
+    pub contacts: Option<Contacts>,
+    pub authority: Authority,
+    pub endpoint: Endpoint,
+    pub statement: Statement,
+    pub purposes: Vec<Purpose>,
+    pub recipients: Vec<Recipient>,
+    pub transfers: Vec<Transfer>,
+    pub cookies: Vec<Cookie>,
+    /// Keys whose wrong values were reported and taken out (see
+    /// [`super::document::Repair`]).
+    pub repaired: Vec<super::document::Repair>,
+}
+
+impl Parts {
+    /// The whole configuration, when every required section was read.
+    pub fn into_config(self) -> Option<Config> {
+        Some(Config {
+            site: self.site?,
+            controller: self.controller?,
+            contacts: self.contacts?,
+            authority: self.authority,
+            endpoint: self.endpoint,
+            statement: self.statement,
+            purposes: self.purposes,
+            recipients: self.recipients,
+            transfers: self.transfers,
+            cookies: self.cookies,
+        })
+    }
+
+    /// True when `key` (e.g. `purposes.legitimate_interest`) was taken out
+    /// of the section or entry that holds `at` because its value was wrong:
+    /// its absence is then no news.
+    pub fn was_repaired<T>(&self, key: &str, at: &Spanned<T>) -> bool {
+        let at = at.span();
+        self.repaired
+            .iter()
+            .any(|r| r.key == key && r.within.start <= at.start && at.end <= r.within.end)
+    }
+
+    /// Like [`Self::was_repaired`], for a section (which has one span).
+    pub fn section_repaired(&self, key: &str) -> bool {
+        self.repaired.iter().any(|r| r.key == key)
+    }
+}
+
 impl Config {
     /// The top-level keys of `portal.toml`.
     pub const KEYS: [&'static str; 10] = [
@@ -364,6 +428,15 @@ impl Config {
         file: crate::diagnostics::SourceFile<'_>,
         diags: &mut crate::diagnostics::Diagnostics,
     ) -> Option<Config> {
+        Self::parse_parts(file, diags)?.into_config()
+    }
+
+    /// Reads what can be read of `portal.toml`, collecting every problem;
+    /// `None` only when the file is not TOML at all.
+    pub fn parse_parts(
+        file: crate::diagnostics::SourceFile<'_>,
+        diags: &mut crate::diagnostics::Diagnostics,
+    ) -> Option<Parts> {
         let text = file.text;
         let mut doc = super::document::Document::parse(file, text, 0, diags);
         if doc.is_empty() && diags.has_errors() {
@@ -379,11 +452,12 @@ impl Config {
         let recipients = doc.array("recipients", diags);
         let transfers = doc.array("transfers", diags);
         let cookies = doc.array("cookies", diags);
+        let repaired = doc.repaired().to_vec();
         doc.reject_unknown(&Self::KEYS, diags);
-        Some(Config {
-            site: site?,
-            controller: controller?,
-            contacts: contacts?,
+        Some(Parts {
+            site,
+            controller,
+            contacts,
             authority,
             endpoint,
             statement,
@@ -391,6 +465,7 @@ impl Config {
             recipients,
             transfers,
             cookies,
+            repaired,
         })
     }
 }

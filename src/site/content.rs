@@ -32,6 +32,10 @@ pub struct ContentFile {
     pub markdown: String,
     /// The line of the file on which the Markdown starts (after front matter).
     pub first_line: usize,
+    /// The front matter had errors (reported): the page still counts as
+    /// present, so that its absence is not reported too, and checks that
+    /// read the front matter skip it.
+    pub front_broken: bool,
 }
 
 impl ContentFile {
@@ -107,10 +111,10 @@ fn read_file(
     lang: Lang,
     diags: &mut Diagnostics,
 ) -> Option<ContentFile> {
-    let text = match std::fs::read_to_string(site_dir.join(&rel)) {
+    let text = match crate::diagnostics::read_utf8(&site_dir.join(&rel), &rel) {
         Ok(t) => t,
-        Err(e) => {
-            diags.push(Diagnostic::error(&rel, format!("cannot read: {e}")));
+        Err(d) => {
+            diags.push(d);
             return None;
         }
     };
@@ -125,7 +129,9 @@ fn read_file(
         );
         return None;
     }
-    let (front, markdown) = split_front_matter(&rel, &text, diags)?;
+    let before = diags.error_count();
+    let (front, markdown) = split_front_matter(&rel, &text, diags)
+        .unwrap_or_else(|| (FrontMatter::default(), String::new()));
     let first_line = text[..text.len() - markdown.len()].matches('\n').count() + 1;
     Some(ContentFile {
         lang,
@@ -134,11 +140,12 @@ fn read_file(
         front,
         markdown,
         first_line,
+        front_broken: diags.error_count() > before,
     })
 }
 
 /// Splits `+++\n<toml>\n+++\n<markdown>`. A file without an opening `+++`
-/// is all Markdown.
+/// is all Markdown. `None` when the front matter is never closed.
 pub fn split_front_matter(
     path: &Path,
     text: &str,
@@ -166,10 +173,7 @@ pub fn split_front_matter(
     };
     let toml_text = &after_open[..close];
     let body = after_open[close + 3..].trim_start_matches(['\r', '\n']);
-    let before = diags.0.len();
+    // With errors in the front matter (reported), the body is still read.
     let front = Document::parse(file, toml_text, start, diags).into_value::<FrontMatter>(diags);
-    if diags.0.len() > before {
-        return None;
-    }
     Some((front.unwrap_or_default(), body.to_string()))
 }

@@ -12,6 +12,48 @@ pub fn is_valid_web_url(s: &str) -> bool {
     url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
 }
 
+/// Why `id` cannot serve as an identifier, if it cannot. Ids (of the site,
+/// purposes, recipients, forms) become HTML ids, URL parts and signed
+/// values, so they are kept to lower-case ASCII letters, digits and hyphens.
+pub fn id_problem(what: &str, id: &str) -> Option<String> {
+    if id.is_empty() {
+        return Some(format!("{what} is empty"));
+    }
+    let ok = id
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    (!ok)
+        .then(|| format!("{what} `{id}` should be lower-case letters a-z, digits and hyphens only"))
+}
+
+/// Why a portal's base URL cannot be used, if it cannot: it is printed into
+/// every page, every link and the sitemap, so it must be a plain absolute
+/// http(s) address, without a user name, password, query or fragment.
+pub fn base_url_problem(s: &str) -> Option<String> {
+    let Ok(u) = url::Url::parse(s) else {
+        return Some(format!("`{s}` is not an absolute http(s) URL"));
+    };
+    if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
+        return Some(format!("`{s}` is not an absolute http(s) URL"));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Some(format!(
+            "`{s}` holds a user name or password, which would be printed on every page"
+        ));
+    }
+    if u.query().is_some() {
+        return Some(format!(
+            "`{s}` has a query (`?…`); a base URL cannot have one"
+        ));
+    }
+    if u.fragment().is_some() {
+        return Some(format!(
+            "`{s}` has a fragment (`#…`); a base URL cannot have one"
+        ));
+    }
+    None
+}
+
 /// Why an enterprise number is not valid, if it is not.
 ///
 /// Belgian numbers (KBO/BCE) have ten digits, start with 0 or 1, and end with
@@ -68,6 +110,23 @@ mod tests {
     fn dutch_numbers_have_eight_digits() {
         assert_eq!(enterprise_number_problem("12345678", "NL"), None);
         assert!(enterprise_number_problem("1234567", "NL").is_some());
+    }
+
+    #[test]
+    fn ids_and_base_urls() {
+        assert_eq!(id_problem("purpose id", "orders-2"), None);
+        for bad in ["", "my orders", "café", "Orders", "a_b"] {
+            assert!(id_problem("purpose id", bad).is_some(), "{bad:?}");
+        }
+        assert_eq!(base_url_problem("https://privacy.example.be/portal/"), None);
+        for bad in [
+            "https://user:secret@privacy.example.be",
+            "https://privacy.example.be/?a=1",
+            "https://privacy.example.be/#top",
+            "privacy.example.be",
+        ] {
+            assert!(base_url_problem(bad).is_some(), "{bad:?}");
+        }
     }
 
     #[test]

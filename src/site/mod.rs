@@ -48,12 +48,20 @@ impl Site {
     /// link check) can add theirs to the same report.
     pub fn load_with_problems(dir: &Path) -> (Option<Site>, Diagnostics) {
         let mut diags = Diagnostics::default();
+        // Problems name the file relative to the site: the caller shows
+        // the site directory in front of it.
         let config_path = dir.join(CONFIG_FILE);
-        let text = match std::fs::read_to_string(&config_path) {
-            Ok(t) => t,
+        let text = match std::fs::read(&config_path) {
+            Ok(bytes) => match crate::diagnostics::decode_utf8(bytes, Path::new(CONFIG_FILE)) {
+                Ok(t) => t,
+                Err(d) => {
+                    diags.push(d);
+                    return (None, diags);
+                }
+            },
             Err(e) => {
                 diags.push(
-                    Diagnostic::error(&config_path, format!("cannot read: {e}"))
+                    Diagnostic::error(CONFIG_FILE, format!("cannot read: {e}"))
                         .with_fix("run `portaal init DIR` to create a new portal, or pass the directory that holds portal.toml"),
                 );
                 return (None, diags);
@@ -63,15 +71,23 @@ impl Site {
             path: Path::new(CONFIG_FILE),
             text: &text,
         };
-        let Some(mut config) = Config::parse(file, &mut diags) else {
+        let Some(mut parts) = Config::parse_parts(file, &mut diags) else {
             return (None, diags);
         };
-        authority::apply_preset(file, &mut config.authority, &mut diags);
-        validate::check(file, &config, &mut diags);
-        let languages = config.site.languages.get_ref().clone();
+        authority::apply_preset(file, &mut parts.authority, &mut diags);
+        validate::check(file, &parts, &mut diags);
+        // Content, theme and forms need only [site]: they are checked even
+        // when another section has a mistake, so that one run shows all.
+        let Some(site_section) = &parts.site else {
+            return (None, diags);
+        };
+        let languages = site_section.languages.get_ref().clone();
         let content = content::load(dir, &languages, &mut diags);
-        let theme = Theme::load(dir, &config.site.theme, &languages, &mut diags);
+        let theme = Theme::load(dir, &site_section.theme, &languages, &mut diags);
         let forms = crate::forms::load(dir, &languages, &mut diags);
+        let Some(config) = parts.into_config() else {
+            return (None, diags);
+        };
         let site = Site {
             dir: dir.to_path_buf(),
             config,

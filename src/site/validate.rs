@@ -5,15 +5,19 @@ use std::collections::BTreeSet;
 
 use toml::Spanned;
 
-use super::config::{Config, LegalBasis};
-use super::identifiers::{enterprise_number_problem, is_valid_email, is_valid_web_url};
+use super::config::{LegalBasis, Parts};
+use super::identifiers::{
+    base_url_problem, enterprise_number_problem, id_problem, is_valid_email, is_valid_web_url,
+};
 use super::lang::Lang;
 use super::text::Text;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
 
 struct Checker<'a> {
     file: SourceFile<'a>,
-    languages: Vec<Lang>,
+    /// `None` when [site] could not be read: translations are then not
+    /// checked, rather than reported missing in every language.
+    languages: Option<Vec<Lang>>,
     diags: &'a mut Diagnostics,
 }
 
@@ -25,9 +29,12 @@ impl Checker<'_> {
     }
 
     fn text(&mut self, what: &str, text: &Spanned<Text>) {
+        let Some(languages) = &self.languages else {
+            return;
+        };
         let missing: Vec<String> = text
             .get_ref()
-            .missing(&self.languages)
+            .missing(languages)
             .map(|l| l.to_string())
             .collect();
         if !missing.is_empty() {
@@ -75,6 +82,13 @@ impl Checker<'_> {
         }
     }
 
+    fn id(&mut self, what: &str, value: &Spanned<String>) {
+        if let Some(problem) = id_problem(what, value.get_ref()) {
+            self.error(value, problem).fix =
+                Some("ids become HTML ids and URL parts: use a-z, 0-9 and -, e.g. `orders`".into());
+        }
+    }
+
     fn country(&mut self, value: &Spanned<String>) {
         let c = value.get_ref();
         if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -88,89 +102,53 @@ impl Checker<'_> {
     }
 }
 
-/// Reports every semantic problem of `config` to `diags`.
-pub fn check(file: SourceFile<'_>, config: &Config, diags: &mut Diagnostics) {
-    let site = &config.site;
+/// Reports every semantic problem of what could be read of `portal.toml`.
+pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
     let mut c = Checker {
         file,
-        languages: site.languages.get_ref().clone(),
+        languages: config.site.as_ref().map(|s| s.languages.get_ref().clone()),
         diags,
     };
-
-    // [site]
-    let id = site.id.get_ref();
-    if id.is_empty()
-        || !id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
-        c.error(
-            &site.id,
-            format!("site id `{id}` should be lower-case letters, digits and hyphens"),
-        )
-        .fix =
-            Some("it names the portal in signed forms and tickets, e.g. `bakkerij-peeters`".into());
+    if let Some(site) = &config.site {
+        check_site(&mut c, site);
     }
-    c.url("base_url", &site.base_url);
-    if c.languages.is_empty() {
-        c.error(&site.languages, "the site declares no language")
-            .fix = Some(format!("list at least one of: {}", Lang::valid_codes()));
-    }
-    let unique: BTreeSet<Lang> = c.languages.iter().copied().collect();
-    if unique.len() != c.languages.len() {
-        c.error(&site.languages, "a language is listed twice");
-    }
-    let default = *site.default_language.get_ref();
-    if !c.languages.is_empty() && !c.languages.contains(&default) {
-        c.error(
-            &site.default_language,
-            format!("default language `{default}` is not among the site's languages"),
-        );
-    }
-    c.text("site title", &site.title);
-    if site.policy_version.get_ref().trim().is_empty() {
-        c.error(&site.policy_version, "policy_version is empty")
-            .code = "P017";
-    }
-    let updated = site.last_updated.get_ref();
-    if updated.date.is_none() || updated.time.is_some() {
-        c.error(
-            &site.last_updated,
-            "last_updated should be a date like 2026-03-01",
-        )
-        .code = "P017";
-    }
-
     // [controller]
-    let ctl = &config.controller;
-    c.opt_text("controller legal_form", &ctl.legal_form);
-    c.text("controller city", &ctl.address.city);
-    c.country(&ctl.address.country);
-    c.email("controller e-mail", &ctl.email);
-    if let Some(w) = &ctl.website {
-        c.url("controller website", w);
-    }
-    if let Some(n) = &ctl.enterprise_number {
-        if let Some(problem) = enterprise_number_problem(n.get_ref(), ctl.address.country.get_ref())
-        {
-            c.error(n, problem).code = "P021";
+    if let Some(ctl) = &config.controller {
+        c.opt_text("controller legal_form", &ctl.legal_form);
+        c.text("controller city", &ctl.address.city);
+        c.country(&ctl.address.country);
+        c.email("controller e-mail", &ctl.email);
+        if let Some(w) = &ctl.website {
+            c.url("controller website", w);
         }
-    }
-    if let Some(dpo) = &ctl.dpo {
-        c.email("DPO e-mail", &dpo.email);
+        if let Some(n) = &ctl.enterprise_number {
+            if let Some(problem) =
+                enterprise_number_problem(n.get_ref(), ctl.address.country.get_ref())
+            {
+                c.error(n, problem).code = "P021";
+            }
+        }
+        if let Some(dpo) = &ctl.dpo {
+            c.email("DPO e-mail", &dpo.email);
+        }
     }
 
     // [contacts]
-    match &config.contacts.requests {
-        Some(r) => c.email("requests address", r),
-        None => c.diags.push(
-            Diagnostic::error(file.path, "missing `requests` address in [contacts]")
-                .with_code("P010")
-                .with_fix("add `requests = \"info@…\"`: every request form sends its ticket there"),
-        ),
-    }
-    if let Some(r) = &config.contacts.complaints {
-        c.email("complaints address", r);
+    if let Some(contacts) = &config.contacts {
+        match &contacts.requests {
+            Some(r) => c.email("requests address", r),
+            None if config.section_repaired("contacts.requests") => {}
+            None => c.diags.push(
+                Diagnostic::error(file.path, "missing `requests` address in [contacts]")
+                    .with_code("P010")
+                    .with_fix(
+                        "add `requests = \"info@…\"`: every request form sends its ticket there",
+                    ),
+            ),
+        }
+        if let Some(r) = &contacts.complaints {
+            c.email("complaints address", r);
+        }
     }
 
     // [authority]
@@ -195,6 +173,7 @@ pub fn check(file: SourceFile<'_>, config: &Config, diags: &mut Diagnostics) {
     // [[recipients]]
     let mut recipient_ids = BTreeSet::new();
     for r in &config.recipients {
+        c.id("recipient id", &r.id);
         if !recipient_ids.insert(r.id.get_ref().as_str()) {
             c.error(
                 &r.id,
@@ -208,6 +187,7 @@ pub fn check(file: SourceFile<'_>, config: &Config, diags: &mut Diagnostics) {
     // [[purposes]]
     let mut purpose_ids = BTreeSet::new();
     for p in &config.purposes {
+        c.id("purpose id", &p.id);
         if !purpose_ids.insert(p.id.get_ref().as_str()) {
             c.error(
                 &p.id,
@@ -220,7 +200,9 @@ pub fn check(file: SourceFile<'_>, config: &Config, diags: &mut Diagnostics) {
             c.text("data category", cat);
         }
         match (&p.legal_basis, &p.legitimate_interest) {
-            (LegalBasis::LegitimateInterests, None) => {
+            (LegalBasis::LegitimateInterests, None)
+                if !config.was_repaired("purposes.legitimate_interest", &p.id) =>
+            {
                 let d = c.error(
                     &p.id,
                     format!(
@@ -237,7 +219,14 @@ pub fn check(file: SourceFile<'_>, config: &Config, diags: &mut Diagnostics) {
             _ => {}
         }
         let retention = p.retention.get_ref();
-        if retention.period.is_none() && retention.criteria.is_none() {
+        let retention_repaired = [
+            "purposes.retention",
+            "purposes.retention.period",
+            "purposes.retention.criteria",
+        ]
+        .iter()
+        .any(|k| config.was_repaired(k, &p.id));
+        if retention.period.is_none() && retention.criteria.is_none() && !retention_repaired {
             let d = c.error(
                 &p.retention,
                 format!("purpose `{}` states no retention period", p.id.get_ref()),
@@ -289,5 +278,69 @@ pub fn check(file: SourceFile<'_>, config: &Config, diags: &mut Diagnostics) {
             );
         }
         c.text("cookie purpose", &k.purpose);
+    }
+}
+
+/// The checks of [site].
+fn check_site(c: &mut Checker<'_>, site: &super::config::SiteSection) {
+    // [site]
+    if let Some(problem) = id_problem("site id", site.id.get_ref()) {
+        c.error(&site.id, problem).fix =
+            Some("it names the portal in signed forms and tickets, e.g. `bakkerij-peeters`".into());
+    }
+    if !is_valid_web_url(site.base_url.get_ref()) {
+        c.url("base_url", &site.base_url);
+    } else if let Some(problem) = base_url_problem(site.base_url.get_ref()) {
+        let d = c.error(&site.base_url, format!("base_url {problem}"));
+        d.code = "P023";
+        d.fix = Some(
+            "give the address where the portal is published, e.g. `https://privacy.example.be`"
+                .into(),
+        );
+    }
+    if let Some(b) = &site.render_budget_ms {
+        let max = crate::render::budget::MAX_MS;
+        if !(1..=max).contains(b.get_ref()) {
+            c.error(
+                b,
+                format!(
+                    "render_budget_ms should be between 1 and {max} (ten minutes), found {}",
+                    b.get_ref()
+                ),
+            )
+            .fix = Some(format!(
+                "leave it out for the default of {} ms per page",
+                crate::render::budget::DEFAULT_MS
+            ));
+        }
+    }
+    let languages = site.languages.get_ref().clone();
+    if languages.is_empty() {
+        c.error(&site.languages, "the site declares no language")
+            .fix = Some(format!("list at least one of: {}", Lang::valid_codes()));
+    }
+    let unique: BTreeSet<Lang> = languages.iter().copied().collect();
+    if unique.len() != languages.len() {
+        c.error(&site.languages, "a language is listed twice");
+    }
+    let default = *site.default_language.get_ref();
+    if !languages.is_empty() && !languages.contains(&default) {
+        c.error(
+            &site.default_language,
+            format!("default language `{default}` is not among the site's languages"),
+        );
+    }
+    c.text("site title", &site.title);
+    if site.policy_version.get_ref().trim().is_empty() {
+        c.error(&site.policy_version, "policy_version is empty")
+            .code = "P017";
+    }
+    let updated = site.last_updated.get_ref();
+    if updated.date.is_none() || updated.time.is_some() {
+        c.error(
+            &site.last_updated,
+            "last_updated should be a date like 2026-03-01",
+        )
+        .code = "P017";
     }
 }

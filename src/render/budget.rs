@@ -1,0 +1,281 @@
+//! A time budget for rendering one page, so that a runaway theme template
+//! (nested loops of 10^8 iterations and more) fails the build instead of
+//! hanging `build`, `check` and `serve`.
+//!
+//! tera 2 has no step counter, instruction hook or loop limit that a caller
+//! can set (its only bound is `range()`'s 100,000 elements, and loops nest).
+//! So the budget is enforced in three layers, from precise to blunt:
+//!
+//! 1. `range()` is replaced by a copy that first checks the page's deadline:
+//!    nested `range` loops call it once per outer iteration, so they stop
+//!    with the line and column of the call.
+//! 2. The page is rendered into a writer that checks the deadline while
+//!    output is written: a loop that writes stops, naming the page's template.
+//! 3. A loop that neither writes nor calls `range()` cannot be interrupted
+//!    from outside tera. Pages render on their own thread pool and the caller
+//!    waits with a deadline: an overrunning page is reported, and its thread
+//!    is abandoned, still running. `build` and `check` then exit, which ends
+//!    it; `serve` keeps serving the last good build while that thread keeps
+//!    one core busy until its loop ends or `serve` is restarted.
+
+use std::cell::Cell;
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+/// The default budget of one page: far above any real page (a few ms).
+pub const DEFAULT_MS: u64 = 10_000;
+
+/// The largest budget `[site] render_budget_ms` accepts: ten minutes.
+pub const MAX_MS: u64 = 600_000;
+
+/// The message of a render stopped by layer 1 or 2; recognised when the
+/// error comes back out of tera.
+pub const EXCEEDED: &str = "render budget exceeded";
+
+thread_local! {
+    /// The deadline of the page the current thread renders.
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+fn past_deadline() -> bool {
+    DEADLINE
+        .with(|d| d.get())
+        .is_some_and(|d| Instant::now() >= d)
+}
+
+/// One page to render: its output path, its template and its context.
+pub struct Job {
+    pub output: String,
+    pub template: &'static str,
+    pub context: tera::Context,
+}
+
+/// How rendering one page ended.
+pub enum Outcome {
+    Rendered(Vec<u8>),
+    Failed(tera::Error),
+    /// Stopped, or abandoned, after the budget ran out.
+    OverBudget,
+}
+
+/// Registers the deadline-checking `range()` (layer 1).
+pub fn install(tera: &mut tera::Tera) {
+    tera.register_function("range", range);
+}
+
+/// tera's `range(start=0, end, step_by=1)`, with the same bound on its
+/// length, checking the page's deadline first.
+fn range(kwargs: tera::Kwargs, _: &tera::State) -> tera::TeraResult<Vec<i128>> {
+    if past_deadline() {
+        return Err(tera::Error::message(EXCEEDED));
+    }
+    const MAX_LEN: i128 = 100_000;
+    let start = kwargs.get::<i128>("start")?.unwrap_or_default();
+    let end = kwargs.must_get::<i128>("end")?;
+    let step = kwargs.get::<i128>("step_by")?.unwrap_or(1);
+    if step == 0 {
+        return Err(tera::Error::message(
+            "Function `range` was called with a `step_by` argument of 0",
+        ));
+    }
+    if start > end && step > 0 {
+        return Err(tera::Error::message(
+            "Function `range` was called with a `start` argument greater than the `end` one",
+        ));
+    }
+    let overflow =
+        || tera::Error::message("Function `range` was called with arguments that overflow i128");
+    let (span, step_abs) = if step > 0 {
+        (end.checked_sub(start).ok_or_else(overflow)?, step)
+    } else {
+        (
+            start.checked_sub(end).ok_or_else(overflow)?.max(0),
+            step.checked_neg().ok_or_else(overflow)?,
+        )
+    };
+    let len = span.checked_add(step_abs - 1).ok_or_else(overflow)? / step_abs;
+    if len > MAX_LEN {
+        return Err(tera::Error::message(format!(
+            "Function `range` would produce {len} elements, which exceeds the limit of {MAX_LEN}"
+        )));
+    }
+    Ok((0..len).map(|i| start + i * step).collect())
+}
+
+/// An output buffer that refuses writes once the deadline passed (layer 2).
+struct BudgetWriter {
+    out: Vec<u8>,
+    deadline: Instant,
+    writes: u32,
+}
+
+impl Write for BudgetWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writes = self.writes.wrapping_add(1);
+        // Reading the clock costs more than a small write; every 64th will do.
+        if self.writes % 64 == 0 && Instant::now() >= self.deadline {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, EXCEEDED));
+        }
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn render_one(tera: &tera::Tera, job: &Job, budget: Duration) -> Outcome {
+    let deadline = Instant::now() + budget;
+    DEADLINE.with(|d| d.set(Some(deadline)));
+    let mut writer = BudgetWriter {
+        out: Vec::new(),
+        deadline,
+        writes: 0,
+    };
+    let result = tera.render_to(job.template, &job.context, &mut writer);
+    DEADLINE.with(|d| d.set(None));
+    match result {
+        Ok(()) => Outcome::Rendered(writer.out),
+        Err(e) if is_exceeded(&e) => Outcome::OverBudget,
+        Err(e) => Outcome::Failed(e),
+    }
+}
+
+/// True for the error of a render stopped by the writer (layer 2). A stop in
+/// `range()` (layer 1) comes back as a rendering error with its position,
+/// and is reported as such.
+fn is_exceeded(e: &tera::Error) -> bool {
+    matches!(e.kind(), tera::ErrorKind::Io(io::ErrorKind::TimedOut))
+}
+
+enum Event {
+    Started(usize, Instant),
+    Done(usize, Outcome),
+}
+
+/// Renders every job in parallel, each within `budget`. The outcomes come
+/// back in the order of `jobs`; `None` for a page never started because an
+/// earlier one was abandoned.
+pub fn render_all(tera: Arc<tera::Tera>, jobs: Vec<Job>, budget: Duration) -> Vec<Option<Outcome>> {
+    let n = jobs.len();
+    let (tx, rx) = mpsc::channel::<Event>();
+    let threads = rayon::current_num_threads();
+    let spawned = std::thread::Builder::new()
+        .name("portaal-render".into())
+        .spawn(move || {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("portaal-render-{i}"))
+                .build();
+            let work = |tx: mpsc::Sender<Event>| {
+                jobs.into_par_iter()
+                    .enumerate()
+                    .for_each_with(tx, |tx, (i, job)| {
+                        let _ = tx.send(Event::Started(i, Instant::now()));
+                        let outcome = render_one(&tera, &job, budget);
+                        let _ = tx.send(Event::Done(i, outcome));
+                    })
+            };
+            match pool {
+                Ok(pool) => pool.install(|| work(tx)),
+                Err(_) => work(tx),
+            }
+        });
+    let mut outcomes: Vec<Option<Outcome>> = (0..n).map(|_| None).collect();
+    if let Err(e) = spawned {
+        let message = format!("cannot start a thread to render pages: {e}");
+        for o in &mut outcomes {
+            *o = Some(Outcome::Failed(tera::Error::message(&message)));
+        }
+        return outcomes;
+    }
+    // Layers 1 and 2 stop a render at its deadline; the watchdog gives them
+    // time to do so before it gives up on the thread.
+    let limit = budget * 2 + Duration::from_secs(1);
+    let mut started: Vec<Option<Instant>> = vec![None; n];
+    let mut left = n;
+    while left > 0 {
+        let now = Instant::now();
+        let in_flight = (0..n)
+            .filter(|&i| outcomes[i].is_none())
+            .filter_map(|i| started[i]);
+        let next_limit = in_flight.map(|s| s + limit).min();
+        if next_limit.is_some_and(|l| now >= l) {
+            for i in 0..n {
+                if outcomes[i].is_none() && started[i].is_some_and(|s| now >= s + limit) {
+                    outcomes[i] = Some(Outcome::OverBudget);
+                }
+            }
+            break;
+        }
+        let wait = next_limit.map_or(limit, |l| l - now);
+        match rx.recv_timeout(wait) {
+            Ok(Event::Started(i, at)) => started[i] = Some(at),
+            Ok(Event::Done(i, outcome)) => {
+                outcomes[i] = Some(outcome);
+                left -= 1;
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    outcomes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(source: &str, budget: Duration) -> Outcome {
+        let mut tera = tera::Tera::new();
+        install(&mut tera);
+        tera.add_raw_template("t.html", source).unwrap();
+        let job = Job {
+            output: "t.html".into(),
+            template: "t.html",
+            context: tera::Context::new(),
+        };
+        render_all(Arc::new(tera), vec![job], budget)
+            .pop()
+            .flatten()
+            .expect("an outcome")
+    }
+
+    #[test]
+    fn range_behaves_like_teras() {
+        let Outcome::Rendered(out) = render(
+            "{% for i in range(end=3) %}{{ i }}{% endfor %}|\
+             {% for i in range(start=5, end=1, step_by=-2) %}{{ i }}{% endfor %}|\
+             {% for i in range(start=1, end=8, step_by=3) %}{{ i }}{% endfor %}",
+            Duration::from_secs(10),
+        ) else {
+            panic!("render failed")
+        };
+        assert_eq!(String::from_utf8(out).unwrap(), "012|53|147");
+    }
+
+    #[test]
+    fn a_silent_loop_is_abandoned_after_its_budget() {
+        let start = Instant::now();
+        let outcome = render(
+            "{% set r = range(end=100000) %}{% for i in r %}{% for j in r %}{% endfor %}{% endfor %}",
+            Duration::from_millis(100),
+        );
+        assert!(matches!(outcome, Outcome::OverBudget));
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_writing_loop_stops_at_its_budget() {
+        let outcome = render(
+            "{% set r = range(end=100000) %}{% for i in r %}{% for j in r %}x{% endfor %}{% endfor %}",
+            Duration::from_millis(100),
+        );
+        assert!(matches!(outcome, Outcome::OverBudget));
+    }
+}
