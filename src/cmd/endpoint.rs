@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::endpoint::Endpoint;
-use crate::endpoint::mailer::{Delivery, MailSettings, SmtpSettings};
+use crate::endpoint::mailer::{self, Delivery, MailSettings, SmtpSettings};
 use crate::endpoint::ratelimit::Rate;
 use crate::endpoint::registry::Registry;
 use crate::endpoint::server::Settings;
@@ -38,6 +38,10 @@ pub struct Args {
     /// The From address of ticket mails.
     #[arg(long, default_value = "portaal <portaal@localhost>")]
     pub from: String,
+    /// The name sent in EHLO to the relay (default: the --from domain when
+    /// it is fully qualified, else the host name).
+    #[arg(long, value_name = "NAME")]
+    pub helo: Option<String>,
     /// Seconds an SMTP exchange may take.
     #[arg(long, default_value_t = 30)]
     pub smtp_timeout: u64,
@@ -88,20 +92,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.sites.clone()
     };
     let registry = Registry::load(&sites, args.key_file.as_deref())?;
-    let delivery = match (&args.smtp, &args.outbox) {
-        (Some(url), None) => Delivery::smtp(&SmtpSettings {
-            url: url.clone(),
-            username: std::env::var("PORTAAL_SMTP_USER").ok(),
-            password: std::env::var("PORTAAL_SMTP_PASSWORD").ok(),
-            timeout: Duration::from_secs(args.smtp_timeout),
-        })?,
-        (_, Some(dir)) => Delivery::Outbox(dir.clone()),
-        (None, None) => Delivery::Outbox(args.spool.join("outbox")),
-    };
     let from = args
         .from
         .parse()
         .with_context(|| format!("--from `{}` is not a mailbox", args.from))?;
+    let from = mailer::sender(&from).map_err(|e| anyhow::anyhow!("--from {e}"))?;
+    let delivery = match (&args.smtp, &args.outbox) {
+        (Some(url), None) => Delivery::smtp_as(
+            &SmtpSettings {
+                url: url.clone(),
+                username: std::env::var("PORTAAL_SMTP_USER").ok(),
+                password: std::env::var("PORTAAL_SMTP_PASSWORD").ok(),
+                timeout: Duration::from_secs(args.smtp_timeout),
+            },
+            args.helo
+                .clone()
+                .or_else(|| mailer::default_helo(&from))
+                .as_deref(),
+        )?,
+        (_, Some(dir)) => Delivery::Outbox(dir.clone()),
+        (None, None) => Delivery::Outbox(args.spool.join("outbox")),
+    };
     let settings = Settings {
         listen: SocketAddr::new(args.listen, args.port),
         max_body: args.max_body,

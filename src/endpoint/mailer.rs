@@ -2,9 +2,17 @@
 //! removes it from the spool only once the mail server accepted it.
 //!
 //! A connection error or a 4xx answer is retried with growing pauses; a 5xx
-//! answer moves the ticket to `failed/` and is logged loudly. A crash between
-//! sending and removing means the ticket is sent again after a restart: its
-//! `Message-ID` is derived from the reference, so the copy is recognisable.
+//! answer, or a mail this relay can never take (a non-ASCII address on a
+//! relay without SMTPUTF8), moves the ticket to `failed/` and is logged
+//! loudly. A crash between sending and removing means the ticket is sent
+//! again after a restart: its `Message-ID` is derived from the reference,
+//! so the copy is recognisable.
+//!
+//! The acknowledgement to the requester is spooled when its ticket leaves
+//! the spool (`Spool::delivered`) and sent after that, with the same retries
+//! and the same `failed/`; a crash while sending it never sends the ticket
+//! again. Log lines never carry the requester's address: relay answers
+//! about an acknowledgement are cut to their status codes.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -12,12 +20,16 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use lettre::message::{Mailbox, header::ContentType};
+use email_encoding::headers::writer::EmailWriter;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::extension::ClientId;
 use lettre::{Address, Message, SmtpTransport, Transport};
 
+use super::address::{self, is_format_char, needs_smtputf8};
 use super::spool::{self, Spool};
-use super::ticket::{Ticket, iso_time, now_secs};
+use super::ticket::{Ack, Ticket, iso_time, now_secs};
 use crate::forms::strings::EndpointStrings;
 use crate::site::lang::Lang;
 
@@ -39,15 +51,81 @@ pub struct SmtpSettings {
 }
 
 impl Delivery {
+    /// SMTP with lettre's default EHLO name (the URL's path, else the
+    /// machine's host name).
     pub fn smtp(s: &SmtpSettings) -> anyhow::Result<Delivery> {
+        Self::smtp_as(s, None)
+    }
+
+    /// SMTP saying `EHLO helo`. A URL that can never connect is refused
+    /// here, at start, rather than retried for ever.
+    pub fn smtp_as(s: &SmtpSettings, helo: Option<&str>) -> anyhow::Result<Delivery> {
+        if let Ok(url) = url::Url::parse(&s.url) {
+            if let Some(url::Host::Ipv6(ip)) = url.host() {
+                anyhow::bail!(
+                    "--smtp {}: an IPv6 address in brackets cannot be used (the mail library looks \
+                     `[{ip}]` up as a host name); use a host name that resolves to it, e.g. \
+                     smtp://localhost:{}, or an IPv4 address",
+                    s.url,
+                    url.port().unwrap_or(25)
+                );
+            }
+        }
         let mut b = SmtpTransport::from_url(&s.url)
             .map_err(|e| anyhow::anyhow!("--smtp {}: {e}", s.url))?
             .timeout(Some(s.timeout));
+        if let Some(name) = helo {
+            b = b.hello_name(client_id(name)?);
+        }
         if let (Some(u), Some(p)) = (&s.username, &s.password) {
             b = b.credentials(Credentials::new(u.clone(), p.clone()));
         }
         Ok(Delivery::Smtp(b.build()))
     }
+}
+
+/// The EHLO name when `--helo` is not given: the `--from` domain when it is
+/// a dotted, public-looking name (relays with `reject_non_fqdn_helo_hostname`
+/// want a fully qualified one), else none (lettre sends the host name).
+pub fn default_helo(from: &Mailbox) -> Option<String> {
+    let domain = address::ascii_domain(from.email.domain())?;
+    let last = domain.rsplit('.').next().unwrap_or_default();
+    (domain.contains('.') && last != "localhost" && last != "invalid").then_some(domain)
+}
+
+/// `--helo NAME`: a host name (IDN allowed, sent as A-label) or an address
+/// literal such as `[192.0.2.1]`.
+fn client_id(name: &str) -> anyhow::Result<ClientId> {
+    if let Some(ip) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        let ip = ip.strip_prefix("IPv6:").unwrap_or(ip);
+        return match ip.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(v4)) => Ok(ClientId::Ipv4(v4)),
+            Ok(std::net::IpAddr::V6(v6)) => Ok(ClientId::Ipv6(v6)),
+            Err(_) => anyhow::bail!("--helo {name}: not an IP address in brackets"),
+        };
+    }
+    match address::ascii_domain(name) {
+        Some(d) if d.contains('.') => Ok(ClientId::Domain(d)),
+        _ => anyhow::bail!(
+            "--helo {name}: give a fully qualified host name such as mail.agency.be \
+             (or an address literal like [192.0.2.1])"
+        ),
+    }
+}
+
+/// `--from` as sent: the domain as A-label (a valid Message-ID and an
+/// ASCII envelope on any relay). A non-ASCII local part is refused: every
+/// ticket would then depend on the relay's SMTPUTF8.
+pub fn sender(from: &Mailbox) -> Result<Mailbox, String> {
+    let email = address::configured(&from.email.to_string())?;
+    if needs_smtputf8(&email) {
+        return Err(format!(
+            "`{}` has non-ASCII characters before the @; use an ASCII address so every relay \
+             takes the tickets",
+            from.email
+        ));
+    }
+    Ok(Mailbox::new(from.name.clone(), email))
 }
 
 #[derive(Clone)]
@@ -65,16 +143,18 @@ pub enum Outcome {
     Sent,
     /// Try again later: connection error, timeout, 4xx.
     Retry(String),
-    /// The server refused it for good (5xx).
+    /// The server refused it for good (5xx), or it can never be sent.
     Refused(String),
 }
 
-/// Drops every control character and caps the length: for the few visitor
-/// strings that reach a header (the `Reply-To` display name). lettre 0.11
-/// panics on CR or LF in a display name; the encoder does the rest.
+/// Drops every control and Unicode format character (bidi controls, zero
+/// width characters: they can make a name display as something else) and
+/// caps the length: for the strings that reach a header's display name.
+/// lettre 0.11 panics on CR or LF in a display name; the encoder does the
+/// rest.
 pub fn header_safe(s: &str, max_chars: usize) -> String {
     s.chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !c.is_control() && !is_format_char(*c))
         .take(max_chars)
         .collect::<String>()
         .trim()
@@ -95,16 +175,56 @@ fn right_name(slug: &str) -> &'static str {
     }
 }
 
-fn message_id(t: &Ticket, from: &Mailbox) -> String {
-    format!("<{}.{}@{}>", t.reference, t.site, from.email.domain())
+/// `<REF.site[.ack]@domain>`: fixed per mail, so a resend is recognisable.
+/// The domain is `--from`'s as A-label: lettre would RFC 2047-encode a
+/// non-ASCII one into an invalid Message-ID.
+fn message_id(reference: &str, site: &str, kind: &str, from: &Mailbox) -> String {
+    format!("<{reference}.{site}{kind}@{}>", from.email.domain())
+}
+
+/// `Auto-Submitted` (RFC 3834), so vacation responders stay quiet.
+fn auto_submitted(value: &str) -> HeaderValue {
+    HeaderValue::new(
+        HeaderName::new_from_ascii_str("Auto-Submitted"),
+        value.to_string(),
+    )
+}
+
+/// A one-mailbox header, folded before the `<address>` when the line would
+/// pass 78 characters (RFC 5322 2.1.1): lettre folds inside the encoded
+/// display name but not before the address.
+fn mailbox_header(name: &'static str, display: Option<&str>, addr: &Address) -> HeaderValue {
+    let header = HeaderName::new_from_ascii_str(name);
+    let display = display.filter(|d| !d.is_empty());
+    let Some(display) = display else {
+        return HeaderValue::dangerous_new_pre_encoded(header, addr.to_string(), addr.to_string());
+    };
+    let start = name.len() + 2;
+    let mut encoded = String::new();
+    {
+        let mut w = EmailWriter::new(&mut encoded, start, 0, false);
+        email_encoding::headers::quoted_string::encode(display, &mut w)
+            .expect("writing to a String cannot fail");
+    }
+    let last_line = match encoded.rsplit_once("\r\n") {
+        Some((_, last)) => last.len(),
+        None => start + encoded.len(),
+    };
+    let angle = format!("<{addr}>");
+    encoded.push_str(if last_line + 1 + angle.len() > 78 {
+        "\r\n "
+    } else {
+        " "
+    });
+    encoded.push_str(&angle);
+    HeaderValue::dangerous_new_pre_encoded(header, format!("{display} {angle}"), encoded)
 }
 
 /// The ticket as a mail to the firm. Every visitor string is either in the
 /// body or passed through `header_safe`; the subject holds none.
 pub fn ticket_message(t: &Ticket, from: &Mailbox) -> Result<Message, String> {
-    let to: Address =
-        t.to.parse()
-            .map_err(|e| format!("bad routed address: {e}"))?;
+    let from = sender(from)?;
+    let to = address::configured(&t.to).map_err(|e| format!("bad routed address: {e}"))?;
     let subject = format!(
         "[{}] {} – {}",
         t.reference,
@@ -133,56 +253,61 @@ pub fn ticket_message(t: &Ticket, from: &Mailbox) -> Result<Message, String> {
             body.push_str(&format!("{} ({}): {}\n", f.label, f.name, value));
         }
     }
-    body.push_str("\nReply to this mail to answer the requester.\n");
+    let requester = t.reply_to.as_deref().map(|a| (a, address::requester(a)));
     let mut b = Message::builder()
         .from(from.clone())
         .to(Mailbox::new(None, to))
         .subject(subject)
-        .message_id(Some(message_id(t, from)))
-        .date(std::time::UNIX_EPOCH + Duration::from_secs(t.received));
-    if let Some(addr) = t
-        .reply_to
-        .as_deref()
-        .and_then(|a| a.parse::<Address>().ok())
-    {
-        let name = t
-            .requester_name
-            .as_deref()
-            .map(|n| header_safe(n, 100))
-            .filter(|n| !n.is_empty());
-        b = b.reply_to(Mailbox::new(name, addr));
+        .message_id(Some(message_id(&t.reference, &t.site, "", &from)))
+        .date(std::time::UNIX_EPOCH + Duration::from_secs(t.received))
+        .raw_header(auto_submitted("auto-generated"));
+    match requester {
+        Some((_, Ok(addr))) if !needs_smtputf8(&addr) => {
+            let name = t.requester_name.as_deref().map(|n| header_safe(n, 100));
+            b = b.raw_header(mailbox_header("Reply-To", name.as_deref(), &addr));
+            body.push_str("\nReply to this mail to answer the requester.\n");
+        }
+        // A non-ASCII local part in a header needs SMTPUTF8, which this
+        // mail's envelope does not ask for: keep it in the body only.
+        Some((typed, _)) => body.push_str(&format!(
+            "\nThe requester's address, {typed}, is not in Reply-To: it has characters that not \
+             every mail server accepts in a header. Write to it yourself.\n"
+        )),
+        None => {}
     }
-    b.header(ContentType::TEXT_PLAIN)
-        .body(body)
+    b.singlepart(SinglePart::plain(body))
         .map_err(|e| e.to_string())
 }
 
-/// The fixed-text acknowledgement to the requester: reference and due
-/// date, nothing the visitor typed.
-pub fn ack_message(t: &Ticket, from: &Mailbox) -> Option<Message> {
-    let to: Address = t.reply_to.as_deref()?.parse().ok()?;
-    let lang: Lang = t.language.parse().unwrap_or(Lang::En);
+/// The fixed-text acknowledgement to the requester: the firm, the
+/// reference and the due date, nothing the visitor typed. Replies go to
+/// the firm's routed address, not to the agency's `--from`.
+pub fn ack_message(a: &Ack, from: &Mailbox) -> Result<Message, String> {
+    let from = sender(from)?;
+    let to = address::requester(&a.to)
+        .map_err(|_| "the requester's address is not one the endpoint mails to".to_string())?;
+    let firm_address =
+        address::configured(&a.reply_to).map_err(|e| format!("bad routed address: {e}"))?;
+    let lang: Lang = a.language.parse().unwrap_or(Lang::En);
     let s = EndpointStrings::get(lang);
-    let due = super::ticket::parse_date(&t.due)
+    let due = super::ticket::parse_date(&a.due)
         .map(|(y, m, d)| lang.format_date(y as u16, m as u8, d as u8))
-        .unwrap_or_else(|| t.due.clone());
+        .unwrap_or_else(|| a.due.clone());
+    let firm = header_safe(&a.firm, 200);
     let body = s
         .ack_body
-        .replace("{reference}", &t.reference)
-        .replace("{due}", &due);
+        .replace("{reference}", &a.reference)
+        .replace("{due}", &due)
+        .replace("{firm}", &firm);
     Message::builder()
         .from(from.clone())
         .to(Mailbox::new(None, to))
-        .subject(format!("[{}] {}", t.reference, s.ack_subject))
-        .message_id(Some(format!(
-            "<{}.{}.ack@{}>",
-            t.reference,
-            t.site,
-            from.email.domain()
-        )))
-        .header(ContentType::TEXT_PLAIN)
-        .body(body)
-        .ok()
+        .subject(format!("[{}] {} – {}", a.reference, s.ack_subject, firm))
+        .message_id(Some(message_id(&a.reference, &a.site, ".ack", &from)))
+        .raw_header(mailbox_header("Reply-To", Some(&firm), &firm_address))
+        .raw_header(auto_submitted("auto-replied"))
+        .singlepart(SinglePart::plain(body))
+        .map_err(|e| e.to_string())
 }
 
 fn send(delivery: &Delivery, name: &str, msg: &Message) -> Outcome {
@@ -190,10 +315,15 @@ fn send(delivery: &Delivery, name: &str, msg: &Message) -> Outcome {
         Delivery::Smtp(transport) => match transport.send(msg) {
             Ok(_) => Outcome::Sent,
             Err(e) if e.is_permanent() => Outcome::Refused(e.to_string()),
+            // lettre refuses before sending when the relay lacks SMTPUTF8
+            // (or 8BITMIME) for this mail: no retry can change that.
+            Err(e) if e.is_client() && e.to_string().contains("non-ascii") => Outcome::Refused(
+                format!("{e} (enable SMTPUTF8 on the relay, e.g. Postfix smtputf8_enable = yes)"),
+            ),
             Err(e) => Outcome::Retry(e.to_string()),
         },
         Delivery::Outbox(dir) => {
-            let r = std::fs::create_dir_all(dir).and_then(|_| {
+            let r = spool::private_dir(dir).and_then(|_| {
                 spool::write_durably(
                     &dir.join(format!(".{name}.tmp")),
                     &dir.join(format!("{name}.eml")),
@@ -206,6 +336,43 @@ fn send(delivery: &Delivery, name: &str, msg: &Message) -> Outcome {
             }
         }
     }
+}
+
+/// A relay's answer as it may be logged: without the requester's
+/// address (compared ASCII-case-insensitively), and for an answer about
+/// the acknowledgement (which is addressed to the requester) cut to its
+/// status codes, since relays quote recipients in many forms.
+fn loggable(reason: &str, requester: Option<&str>, codes_only: bool) -> String {
+    if codes_only {
+        if let Some((head, rest)) = reason.split_once("): ") {
+            if head.starts_with("permanent error (") || head.starts_with("transient error (") {
+                let enhanced = rest.split_whitespace().next().filter(|w| {
+                    let parts: Vec<&str> = w.split('.').collect();
+                    parts.len() == 3
+                        && parts
+                            .iter()
+                            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                });
+                return match enhanced {
+                    Some(code) => format!("{head}) {code}"),
+                    None => format!("{head})"),
+                };
+            }
+        }
+    }
+    let Some(addr) = requester.filter(|a| !a.is_empty()) else {
+        return reason.to_string();
+    };
+    let (hay, needle) = (reason.to_ascii_lowercase(), addr.to_ascii_lowercase());
+    let mut out = String::with_capacity(reason.len());
+    let mut last = 0;
+    for (i, _) in hay.match_indices(&needle) {
+        out.push_str(&reason[last..i]);
+        out.push_str("<requester's address>");
+        last = i + needle.len();
+    }
+    out.push_str(&reason[last..]);
+    out
 }
 
 struct Backoff {
@@ -325,33 +492,24 @@ fn name_of(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// One attempt at one ticket, with the spool updated to match.
+/// One attempt at one ticket or acknowledgement, with the spool updated
+/// to match.
 pub fn deliver(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
+    if Spool::is_ack(path) {
+        return deliver_ack(spool, s, path);
+    }
     let ticket = match Spool::read(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Outcome::Sent,
-        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-            // Not a ticket we wrote (or a damaged one): set it aside for a
-            // person rather than retrying it forever.
-            let dest = spool
-                .failed_dir()
-                .join(format!("{}.unreadable", name_of(path)));
-            eprintln!(
-                "portaal endpoint: ERROR {} is not a readable ticket ({e}); moved to {}",
-                path.display(),
-                dest.display()
-            );
-            let _ = std::fs::rename(path, &dest);
-            return Outcome::Refused(e.to_string());
-        }
-        Err(e) => return Outcome::Retry(format!("cannot read: {e}")),
+        Err(e) => return unreadable(spool, path, e),
     };
+    let requester = ticket.reply_to.as_deref();
     let refuse = |reason: String| {
         eprintln!(
-            "portaal endpoint: ERROR ticket {} for {} was REFUSED and moved to {}: {reason}",
+            "portaal endpoint: ERROR ticket {} for {} was REFUSED and moved to {}: {}",
             ticket.reference,
             ticket.to,
-            spool.failed_dir().display()
+            spool.failed_dir().display(),
+            loggable(&reason, requester, false)
         );
         if let Err(e) = spool.failed(path, &ticket, &reason, now_secs()) {
             eprintln!(
@@ -367,28 +525,94 @@ pub fn deliver(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
     };
     match send(&s.delivery, &ticket.reference, &msg) {
         Outcome::Sent => {
-            if ticket.acknowledge {
-                if let Some(ack) = ack_message(&ticket, &s.from) {
-                    let name = format!("{}-ack", ticket.reference);
-                    if let Outcome::Retry(e) | Outcome::Refused(e) = send(&s.delivery, &name, &ack)
-                    {
-                        eprintln!(
-                            "portaal endpoint: acknowledgement of {} not sent: {e}",
-                            ticket.reference
-                        );
-                    }
-                }
-            }
-            if let Err(e) = spool.delivered(path, &ticket, now_secs()) {
+            let ack = Ack::of(&ticket);
+            if let Err(e) = spool.delivered(path, &ticket, ack.as_ref(), now_secs()) {
                 eprintln!(
                     "portaal endpoint: ERROR {} was delivered but not removed from the spool: {e}",
                     ticket.reference
+                );
+                return Outcome::Sent;
+            }
+            if let Some(ack) = ack {
+                // Right away, now that the ticket has left the spool; a
+                // failure is retried from the spool like any mail.
+                let ack_path =
+                    spool
+                        .new_dir()
+                        .join(format!("{}{}", ack.reference, spool::ACK_SUFFIX));
+                if let Outcome::Retry(reason) = deliver_ack(spool, s, &ack_path) {
+                    eprintln!(
+                        "portaal endpoint: acknowledgement of {} not sent yet, will retry: {reason}",
+                        ticket.reference
+                    );
+                }
+            }
+            Outcome::Sent
+        }
+        Outcome::Refused(reason) => refuse(reason),
+        Outcome::Retry(reason) => Outcome::Retry(loggable(&reason, requester, false)),
+    }
+}
+
+/// One attempt at an acknowledgement. The `Retry` reason is loggable.
+fn deliver_ack(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
+    let ack = match Spool::read_ack(path) {
+        Ok(a) => a,
+        Err(e) => return unreadable(spool, path, e),
+    };
+    let refuse = |reason: String| {
+        eprintln!(
+            "portaal endpoint: ERROR acknowledgement of {} cannot be sent; moved to {}: {}",
+            ack.reference,
+            spool.failed_dir().display(),
+            loggable(&reason, Some(&ack.to), true)
+        );
+        if let Err(e) = spool.ack_failed(path, &ack, &reason, now_secs()) {
+            eprintln!(
+                "portaal endpoint: ERROR cannot move {}: {e}",
+                path.display()
+            );
+        }
+        Outcome::Refused(reason)
+    };
+    let msg = match ack_message(&ack, &s.from) {
+        Ok(m) => m,
+        Err(e) => return refuse(e),
+    };
+    match send(&s.delivery, &format!("{}-ack", ack.reference), &msg) {
+        Outcome::Sent => {
+            if let Err(e) = spool.acknowledged(path, &ack, now_secs()) {
+                eprintln!(
+                    "portaal endpoint: ERROR acknowledgement of {} was sent but not removed from the spool: {e}",
+                    ack.reference
                 );
             }
             Outcome::Sent
         }
         Outcome::Refused(reason) => refuse(reason),
-        retry => retry,
+        Outcome::Retry(reason) => Outcome::Retry(loggable(&reason, Some(&ack.to), true)),
+    }
+}
+
+/// A file in `new/` that cannot be read: gone (another attempt took it),
+/// not ours or damaged (set aside for a person rather than retried for
+/// ever), or a read error (retried).
+fn unreadable(spool: &Spool, path: &Path, e: std::io::Error) -> Outcome {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => Outcome::Sent,
+        std::io::ErrorKind::InvalidData => {
+            let dest = spool
+                .failed_dir()
+                .join(format!("{}.unreadable", name_of(path)));
+            eprintln!(
+                "portaal endpoint: ERROR {} is not a readable ticket ({e}); moved to {}",
+                path.display(),
+                dest.display()
+            );
+            let _ = std::fs::rename(path, &dest);
+            Outcome::Refused(e.to_string())
+        }
+        _ => Outcome::Retry(format!("cannot read: {e}")),
     }
 }
 
@@ -415,18 +639,35 @@ mod tests {
             }],
             reply_to: Some("ann@example.test".into()),
             requester_name: Some(name.into()),
-            acknowledge: false,
+            acknowledge: true,
         }
     }
 
+    fn from() -> Mailbox {
+        "portaal <portaal@agency.test>".parse().unwrap()
+    }
+
+    fn raw(msg: &Message) -> String {
+        String::from_utf8(msg.formatted()).unwrap()
+    }
+
     fn headers(msg: &Message) -> String {
-        let raw = String::from_utf8(msg.formatted()).unwrap();
-        raw.split("\r\n\r\n").next().unwrap().to_string()
+        raw(msg).split("\r\n\r\n").next().unwrap().to_string()
+    }
+
+    /// The unfolded, decoded value of header `name`, parsed by mailparse.
+    fn header(msg: &Message, name: &str) -> Option<String> {
+        let bytes = msg.formatted();
+        let parsed = mailparse::parse_mail(&bytes).unwrap();
+        parsed
+            .headers
+            .iter()
+            .find(|h| h.get_key().eq_ignore_ascii_case(name))
+            .map(|h| h.get_value())
     }
 
     #[test]
     fn visitor_text_never_adds_a_header() {
-        let from: Mailbox = "portaal <portaal@agency.test>".parse().unwrap();
         let long = "ä".repeat(10_000);
         for name in [
             "Ann\r\nBcc: evil@x.test",
@@ -436,7 +677,7 @@ mod tests {
             long.as_str(),
             "李小龍 Ωmega Zoë",
         ] {
-            let msg = ticket_message(&ticket(name, "line\r\nBcc: evil@x.test"), &from).unwrap();
+            let msg = ticket_message(&ticket(name, "line\r\nBcc: evil@x.test"), &from()).unwrap();
             let h = headers(&msg);
             for line in h.split("\r\n") {
                 assert!(
@@ -456,5 +697,184 @@ mod tests {
     fn header_safe_strips_controls_and_caps_length() {
         assert_eq!(header_safe("a\r\nb\0c\u{85}d", 10), "abcd");
         assert_eq!(header_safe(&"x".repeat(500), 100).len(), 100);
+    }
+
+    #[test]
+    fn no_mime_version_header_on_any_mail() {
+        let t = ticket("Ann", "Zoë");
+        let ack = Ack::of(&t).unwrap();
+        for msg in [
+            ticket_message(&t, &from()).unwrap(),
+            ack_message(&ack, &from()).unwrap(),
+        ] {
+            assert_eq!(header(&msg, "MIME-Version").as_deref(), Some("1.0"));
+            assert!(
+                header(&msg, "Content-Type")
+                    .unwrap()
+                    .starts_with("text/plain")
+            );
+        }
+    }
+
+    #[test]
+    fn non_ascii_requester_address_stays_out_of_ticket_headers() {
+        let mut t = ticket("Zoë", "x");
+        t.reply_to = Some("zoë@example.test".into());
+        let msg = ticket_message(&t, &from()).unwrap();
+        let h = headers(&msg);
+        assert!(h.is_ascii(), "8-bit header without SMTPUTF8: {h}");
+        assert!(header(&msg, "Reply-To").is_none(), "{h}");
+        let bytes = msg.formatted();
+        let parsed = mailparse::parse_mail(&bytes).unwrap();
+        let body = parsed.get_body().unwrap();
+        assert!(body.contains("zoë@example.test"), "{body}");
+        assert!(msg.envelope().to().iter().all(|a| a.to_string().is_ascii()));
+    }
+
+    #[test]
+    fn idn_domains_are_never_converted_to_a_labels() {
+        let mut t = ticket("Ann", "x");
+        t.reply_to = Some("user@bücher.test".into());
+        t.to = "privacy@bücher.test".into();
+        let msg = ticket_message(&t, &from()).unwrap();
+        let h = headers(&msg);
+        assert!(h.is_ascii(), "{h}");
+        assert!(h.contains("Reply-To: Ann <user@xn--bcher-kva.test>"), "{h}");
+        assert!(h.contains("To: privacy@xn--bcher-kva.test"), "{h}");
+        let ack = ack_message(&Ack::of(&t).unwrap(), &from()).unwrap();
+        let h = headers(&ack);
+        assert!(h.is_ascii(), "{h}");
+        assert!(h.contains("To: user@xn--bcher-kva.test"), "{h}");
+        assert!(ack.envelope().to().iter().all(|a| a.to_string().is_ascii()));
+    }
+
+    #[test]
+    fn idn_from_domain_gives_an_invalid_message_id() {
+        let from: Mailbox = "Privacyportaal Zoë Çelik <portaal@bücher.test>"
+            .parse()
+            .unwrap();
+        let t = ticket("Ann", "x");
+        let msg = ticket_message(&t, &from).unwrap();
+        assert_eq!(
+            header(&msg, "Message-ID").as_deref(),
+            Some("<K7QM-3XDA.acme@xn--bcher-kva.test>")
+        );
+        let ack = ack_message(&Ack::of(&t).unwrap(), &from).unwrap();
+        assert_eq!(
+            header(&ack, "Message-ID").as_deref(),
+            Some("<K7QM-3XDA.acme.ack@xn--bcher-kva.test>")
+        );
+        assert!(headers(&msg).is_ascii());
+        assert!(sender(&"x <zoë@agency.test>".parse().unwrap()).is_err());
+    }
+
+    #[test]
+    fn bidi_controls_pass_into_the_reply_to_display_name() {
+        let msg =
+            ticket_message(&ticket("Ann \u{202E}set.live@nna\u{202C}", "x"), &from()).unwrap();
+        let reply_to = header(&msg, "Reply-To").unwrap();
+        assert!(
+            !reply_to.chars().any(is_format_char),
+            "format character left in {reply_to:?}"
+        );
+        assert!(reply_to.contains("Ann set.live@nna"), "{reply_to}");
+    }
+
+    #[test]
+    fn reply_to_lines_of_92_characters_are_folded_at_78() {
+        let mut t = ticket("Zoë Çelik-Müller محمد 😀", "x");
+        t.reply_to = Some("zoe.celik@bezoeker.test".into());
+        t.firm = "Koffiebranderij Verhaegen–Çelik & Zoë BV".into();
+        let ack = ack_message(&Ack::of(&t).unwrap(), &from()).unwrap();
+        for msg in [ticket_message(&t, &from()).unwrap(), ack] {
+            let h = headers(&msg);
+            for line in h.split("\r\n") {
+                assert!(line.len() <= 78, "{} characters: {line}", line.len());
+            }
+            let bytes = msg.formatted();
+            let parsed = mailparse::parse_mail(&bytes).unwrap();
+            let reply_to = parsed
+                .headers
+                .iter()
+                .find(|h| h.get_key() == "Reply-To")
+                .unwrap();
+            let addrs = mailparse::addrparse_header(reply_to).unwrap();
+            assert_eq!(addrs.len(), 1, "{h}");
+        }
+        let msg = ticket_message(&t, &from()).unwrap();
+        assert_eq!(
+            header(&msg, "Reply-To").unwrap(),
+            "Zoë Çelik-Müller محمد 😀 <zoe.celik@bezoeker.test>"
+        );
+    }
+
+    #[test]
+    fn no_auto_submitted_headers_and_acks_reply_to_the_agency() {
+        let t = ticket("Ann", "Please send me everything");
+        let msg = ticket_message(&t, &from()).unwrap();
+        assert_eq!(
+            header(&msg, "Auto-Submitted").as_deref(),
+            Some("auto-generated")
+        );
+        let ack = ack_message(&Ack::of(&t).unwrap(), &from()).unwrap();
+        assert_eq!(
+            header(&ack, "Auto-Submitted").as_deref(),
+            Some("auto-replied")
+        );
+        assert_eq!(
+            header(&ack, "Reply-To").as_deref(),
+            Some("\"Acme BV\" <info@acme.test>")
+        );
+        assert!(header(&ack, "Subject").unwrap().contains("Acme BV"));
+        let bytes = ack.formatted();
+        let body = mailparse::parse_mail(&bytes).unwrap().get_body().unwrap();
+        assert!(
+            body.contains("Acme BV heeft uw aanvraag ontvangen"),
+            "{body}"
+        );
+        assert!(body.contains("K7QM-3XDA"), "{body}");
+        assert!(!body.contains("Please send me"), "{body}");
+    }
+
+    #[test]
+    fn bracketed_ipv6_relay_is_retried_forever() {
+        let settings = |url: &str| SmtpSettings {
+            url: url.into(),
+            username: None,
+            password: None,
+            timeout: Duration::from_secs(1),
+        };
+        let err = Delivery::smtp(&settings("smtp://[::1]:25")).err().unwrap();
+        assert!(err.to_string().contains("IPv6"), "{err}");
+        assert!(Delivery::smtp(&settings("smtp://localhost:25")).is_ok());
+    }
+
+    #[test]
+    fn ehlo_name_is_the_bare_hostname() {
+        assert_eq!(default_helo(&from()).as_deref(), Some("agency.test"));
+        let idn: Mailbox = "p <p@bücher.test>".parse().unwrap();
+        assert_eq!(default_helo(&idn).as_deref(), Some("xn--bcher-kva.test"));
+        let local: Mailbox = "p <p@localhost>".parse().unwrap();
+        assert_eq!(default_helo(&local), None);
+        assert!(client_id("vm").is_err());
+        assert!(client_id("mail.agency.be").is_ok());
+        assert!(client_id("[192.0.2.1]").is_ok());
+        assert!(client_id("[nonsense]").is_err());
+    }
+
+    #[test]
+    fn requester_address_never_reaches_the_log() {
+        let reason = "permanent error (550): 5.1.1 <Zoe@Example.test>: Recipient address rejected: User unknown";
+        assert_eq!(
+            loggable(reason, Some("zoe@example.test"), true),
+            "permanent error (550) 5.1.1"
+        );
+        let logged = loggable(reason, Some("zoe@example.test"), false);
+        assert!(!logged.to_lowercase().contains("zoe@"), "{logged}");
+        assert!(logged.contains("User unknown"), "{logged}");
+        assert_eq!(
+            loggable("Connection error: refused", Some("zoe@example.test"), true),
+            "Connection error: refused"
+        );
     }
 }
