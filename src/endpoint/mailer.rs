@@ -117,7 +117,7 @@ fn client_id(name: &str) -> anyhow::Result<ClientId> {
 /// ASCII envelope on any relay). A non-ASCII local part is refused: every
 /// ticket would then depend on the relay's SMTPUTF8.
 pub fn sender(from: &Mailbox) -> Result<Mailbox, String> {
-    let email = address::configured(&from.email.to_string())?;
+    let email = address::configured(from.email.as_ref())?;
     if needs_smtputf8(&email) {
         return Err(format!(
             "`{}` has non-ASCII characters before the @; use an ASCII address so every relay \
