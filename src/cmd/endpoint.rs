@@ -131,10 +131,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let mail = MailSettings {
         delivery: delivery.clone(),
-        from,
+        from: from.clone(),
         retry_base: Duration::from_millis(args.retry_base_ms.max(1)),
         retry_max: Duration::from_secs(args.retry_max.max(1)),
     };
+    let mut routes: Vec<String> = (registry.sites.values())
+        .flat_map(|s| [s.requests.clone(), s.complaints.clone()])
+        .flatten()
+        .collect();
+    routes.sort();
+    routes.dedup();
     let endpoint = Endpoint::start(registry, settings, &args.spool, mail)?;
     let mut ids: Vec<String> = sites.iter().map(|s| s.display().to_string()).collect();
     ids.sort();
@@ -155,6 +161,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "sending tickets via {}",
             args.smtp.as_deref().unwrap_or_default()
         ),
+    }
+    if let Some(url) = &args.smtp {
+        let helo = args.helo.clone().or_else(|| mailer::default_helo(&from));
+        let timeout = Duration::from_secs(args.smtp_timeout);
+        for line in mailer::check_routes(url, helo.as_deref(), timeout, &from, &routes) {
+            eprintln!("portaal endpoint: {line}");
+        }
     }
     endpoint.wait();
     Ok(())

@@ -128,6 +128,88 @@ pub fn sender(from: &Mailbox) -> Result<Mailbox, String> {
     Ok(Mailbox::new(from.name.clone(), email))
 }
 
+/// Asks a plain `smtp://` relay at start-up, in one session of `MAIL` /
+/// `RCPT` / `RSET` without sending anything, whether it takes each routed
+/// address, and returns a line for each one it will not take (refused,
+/// needs SMTPUTF8 it does not offer) or could not check. An address the
+/// relay accepts here may still bounce later: a relay that forwards to
+/// another domain accepts any address there unless it verifies recipients
+/// (Postfix: `reject_unverified_recipient`). `VRFY` is not used: most
+/// relays disable or fake it. TLS relays are not probed. Lines about an
+/// address that cannot work start with `ERROR`.
+pub fn check_routes(
+    url: &str,
+    helo: Option<&str>,
+    timeout: Duration,
+    from: &Mailbox,
+    routes: &[String],
+) -> Vec<String> {
+    use lettre::transport::smtp::client::SmtpConnection;
+    use lettre::transport::smtp::commands::{Mail, Rcpt, Rset};
+    use lettre::transport::smtp::extension::{Extension, MailParameter};
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Vec::new();
+    };
+    if parsed.scheme() != "smtp" || parsed.query_pairs().any(|(k, _)| k == "tls") {
+        return Vec::new();
+    }
+    let Some(host) = parsed.host_str() else {
+        return Vec::new();
+    };
+    let port = parsed.port().unwrap_or(25);
+    let id = match helo.map(client_id) {
+        Some(Ok(id)) => id,
+        _ => ClientId::default(),
+    };
+    let mut conn = match SmtpConnection::connect((host, port), Some(timeout), &id, None, None) {
+        Ok(c) => c,
+        Err(e) => {
+            return vec![format!(
+                "routed addresses not checked: the relay is not reachable now ({e}); tickets wait in the spool until it is"
+            )];
+        }
+    };
+    let utf8 = conn.server_info().supports_feature(Extension::SmtpUtfEight);
+    let mut out = Vec::new();
+    for route in routes {
+        let addr = match address::configured(route) {
+            Ok(a) => a,
+            Err(e) => {
+                out.push(format!("ERROR routed address {e}"));
+                continue;
+            }
+        };
+        let params = if needs_smtputf8(&addr) {
+            if !utf8 {
+                out.push(format!(
+                    "ERROR routed address {route} needs SMTPUTF8, which the relay does not offer: its tickets will land in failed/ (enable smtputf8_enable, or use an ASCII address)"
+                ));
+                continue;
+            }
+            vec![MailParameter::SmtpUtfEight]
+        } else {
+            Vec::new()
+        };
+        let answer = conn
+            .command(Mail::new(Some(from.email.clone()), params))
+            .and_then(|_| conn.command(Rcpt::new(addr, Vec::new())));
+        match answer {
+            Ok(_) => {}
+            Err(e) if e.is_permanent() => out.push(format!(
+                "ERROR routed address {route} is REFUSED by the relay ({e}): its tickets will land in failed/"
+            )),
+            Err(e) => out.push(format!(
+                "routed address {route} could not be checked ({e})"
+            )),
+        }
+        if conn.command(Rset).is_err() {
+            break;
+        }
+    }
+    let _ = conn.quit();
+    out
+}
+
 #[derive(Clone)]
 pub struct MailSettings {
     pub delivery: Delivery,

@@ -537,6 +537,13 @@ fn postfix_relay_tickets_and_acknowledgements_arrive_once_and_parse_strictly() {
         "{text}"
     );
     assert!(!mails.iter().any(|m| m.subject.contains(&refused)));
+    // ...and the endpoint said so at start-up, asking the relay (RCPT).
+    let log = ep.stderr();
+    assert!(
+        log.contains("ERROR routed address complaints@acme.test is REFUSED by the relay"),
+        "{log}"
+    );
+    assert!(!log.contains("routed address info@acme.test"), "{log}");
 
     let mut ids: Vec<&str> = mails.iter().map(|m| m.message_id.as_str()).collect();
     ids.sort();
