@@ -92,11 +92,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.sites.clone()
     };
     let registry = Registry::load(&sites, args.key_file.as_deref())?;
-    let from = args
-        .from
-        .parse()
-        .with_context(|| format!("--from `{}` is not a mailbox", args.from))?;
-    let from = mailer::sender(&from).map_err(|e| anyhow::anyhow!("--from {e}"))?;
+    let helo = (args.helo.clone()).or_else(|| {
+        let from = args.from.parse().ok()?;
+        mailer::default_helo(&from)
+    });
     let delivery = match (&args.smtp, &args.outbox) {
         (Some(url), None) => Delivery::smtp_as(
             &SmtpSettings {
@@ -105,14 +104,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 password: std::env::var("PORTAAL_SMTP_PASSWORD").ok(),
                 timeout: Duration::from_secs(args.smtp_timeout),
             },
-            args.helo
-                .clone()
-                .or_else(|| mailer::default_helo(&from))
-                .as_deref(),
+            helo.as_deref(),
         )?,
         (_, Some(dir)) => Delivery::Outbox(dir.clone()),
         (None, None) => Delivery::Outbox(args.spool.join("outbox")),
     };
+    let from = args
+        .from
+        .parse()
+        .with_context(|| format!("--from `{}` is not a mailbox", args.from))?;
+    let from = mailer::sender(&from).map_err(|e| anyhow::anyhow!("--from {e}"))?;
     let settings = Settings {
         listen: SocketAddr::new(args.listen, args.port),
         max_body: args.max_body,
@@ -163,7 +164,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ),
     }
     if let Some(url) = &args.smtp {
-        let helo = args.helo.clone().or_else(|| mailer::default_helo(&from));
         let timeout = Duration::from_secs(args.smtp_timeout);
         for line in mailer::check_routes(url, helo.as_deref(), timeout, &from, &routes) {
             eprintln!("portaal endpoint: {line}");

@@ -326,7 +326,8 @@ struct Endpoint {
 }
 
 impl Endpoint {
-    fn start(tmp: &Path, site: &Path, smtp: &str) -> Endpoint {
+    /// An endpoint on `smtp`, or in outbox mode for `None`.
+    fn start(tmp: &Path, site: &Path, smtp: Option<&str>) -> Endpoint {
         let port = free_port();
         let stderr = tmp.join("endpoint.err");
         let spool = tmp.join("spool");
@@ -337,8 +338,7 @@ impl Endpoint {
             .args(["--from", "Privacy portaal <portaal@agency.test>"])
             .arg("--spool")
             .arg(&spool)
-            .arg("--smtp")
-            .arg(smtp)
+            .args(smtp.map(|url| ["--smtp", url]).into_iter().flatten())
             .arg(site)
             .env_remove("PORTAAL_SIGNING_KEYS")
             .env_remove("PORTAAL_SMTP_URL")
@@ -361,6 +361,13 @@ impl Endpoint {
 
     /// Posts `form` in `lang` from `email`; returns the reference.
     fn post(&self, form: &str, lang: &str, name: &str, email: &str) -> String {
+        let reply = self.send(form, lang, name, email, false);
+        assert_eq!(reply.status, 303, "{reply:?}");
+        let location = reply.header("Location").expect("a Location");
+        location.split("ref=").nth(1).unwrap().to_string()
+    }
+
+    fn send(&self, form: &str, lang: &str, name: &str, email: &str, json: bool) -> http::Reply {
         let site = Site::load(&self.site).expect("fixture loads");
         let ring = KeyRing::find(&self.site, None).unwrap().unwrap();
         let key = ring.signing().unwrap();
@@ -393,10 +400,7 @@ impl Endpoint {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let reply = http::post_form(self.addr, &pairs, false);
-        assert_eq!(reply.status, 303, "{reply:?}");
-        let location = reply.header("Location").expect("a Location");
-        location.split("ref=").nth(1).unwrap().to_string()
+        http::post_form(self.addr, &pairs, json)
     }
 
     fn stderr(&self) -> String {
@@ -466,7 +470,7 @@ fn postfix_relay_tickets_and_acknowledgements_arrive_once_and_parse_strictly() {
         return;
     };
     let (tmp, site) = fixture_copy("endpoint-site");
-    let ep = Endpoint::start(tmp.path(), &site, &pf.url());
+    let ep = Endpoint::start(tmp.path(), &site, Some(&pf.url()));
     let nl = ep.post(
         "access",
         "nl",
@@ -567,7 +571,7 @@ fn postfix_without_smtputf8_non_ascii_requester_addresses() {
         return;
     };
     let (tmp, site) = fixture_copy("endpoint-site");
-    let ep = Endpoint::start(tmp.path(), &site, &pf.url());
+    let ep = Endpoint::start(tmp.path(), &site, Some(&pf.url()));
     let utf8 = ep.post("access", "nl", "Zoë", "zoë@example.test");
     let idn = ep.post("objection", "fr", "Ölaf", "olaf@bücher.test");
     // Ticket, ticket and the A-label acknowledgement; the one to zoë@
@@ -598,7 +602,7 @@ fn postfix_stopped_during_a_burst_every_mail_arrives_exactly_once() {
         return;
     };
     let (tmp, site) = fixture_copy("endpoint-site");
-    let ep = Endpoint::start(tmp.path(), &site, &pf.url());
+    let ep = Endpoint::start(tmp.path(), &site, Some(&pf.url()));
     let n = 40;
     let mut refs = Vec::new();
     for i in 0..n {
@@ -627,4 +631,36 @@ fn postfix_stopped_during_a_burst_every_mail_arrives_exactly_once() {
     assert!(ep.files("failed").is_empty(), "{:?}", ep.files("failed"));
     // The outage was seen and ridden out.
     assert!(ep.stderr().contains("not delivered yet"), "{}", ep.stderr());
+}
+
+/// Needs no Postfix: the form refuses what no acknowledgement could reach,
+/// in the visitor's language, and sends nothing.
+#[test]
+fn acknowledgements_silently_dropped_for_addresses_the_form_accepts() {
+    let (tmp, site) = fixture_copy("endpoint-site");
+    let ep = Endpoint::start(tmp.path(), &site, None);
+    for email in [
+        "user@[192.0.2.1]",
+        "user@[IPv6:2001:db8::1]",
+        "\"a,b\"@bezoeker.test",
+        "nosuchuser@localhost",
+        "ann@intranet",
+    ] {
+        let reply = ep.send("access", "fr", "Ann", email, true);
+        assert_eq!(reply.status, 422, "{email}: {reply:?}");
+        let json: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+        let error = &json["errors"][0];
+        assert_eq!(error["field"], "email", "{json}");
+        assert_eq!(error["problem"], "unusable_email", "{json}");
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("une adresse à laquelle nous pouvons répondre"),
+            "{json}"
+        );
+    }
+    let reply = ep.send("access", "nl", "Ann", "ann@bücher.test", true);
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert!(ep.files("failed").is_empty());
 }
