@@ -571,9 +571,14 @@ fn postfix_without_smtputf8_non_ascii_requester_addresses() {
         return;
     };
     let (tmp, site) = fixture_copy("endpoint-site");
+    // A UTF-8 [contacts] address can never pass this relay either.
+    let toml = std::fs::read_to_string(site.join("portal.toml")).unwrap();
+    let toml = toml.replace("complaints@acme.test", "klachtén@acme.test");
+    std::fs::write(site.join("portal.toml"), toml).unwrap();
     let ep = Endpoint::start(tmp.path(), &site, Some(&pf.url()));
     let utf8 = ep.post("access", "nl", "Zoë", "zoë@example.test");
     let idn = ep.post("objection", "fr", "Ölaf", "olaf@bücher.test");
+    let complaint = ep.post("complaint", "en", "Ann", "ann@example.test");
     // Ticket, ticket and the A-label acknowledgement; the one to zoë@
     // cannot be sent through this relay and is set aside, not retried.
     let mails = wait_mails(&pf, &ep, 3, Duration::from_secs(20));
@@ -587,11 +592,22 @@ fn postfix_without_smtputf8_non_ascii_requester_addresses() {
         || std::fs::read_to_string(&failed).ok(),
     );
     assert!(text.contains("SMTPUTF8"), "{text}");
+    // The complaint to klachtén@ is set aside at once, not retried for ever.
+    let failed = ep.spool.join("failed").join(format!("{complaint}.json"));
+    let text = wait_for("the unsendable ticket", Duration::from_secs(10), || {
+        std::fs::read_to_string(&failed).ok()
+    });
+    assert!(text.contains("SMTPUTF8"), "{text}");
     let log = ep.stderr();
     assert!(
         log.contains(&format!("ERROR acknowledgement of {utf8}")),
         "{log}"
     );
+    assert!(
+        log.contains("ERROR routed address klachtén@acme.test needs SMTPUTF8"),
+        "{log}"
+    );
+    assert!(!log.contains("not delivered yet"), "{log}");
     assert!(ep.files("new").is_empty(), "{:?}", ep.files("new"));
     assert_no_requester_address(&ep, &["zoë@example.test", "olaf@bücher.test"]);
 }
