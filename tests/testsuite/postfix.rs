@@ -164,9 +164,9 @@ smtpd_helo_restrictions = reject_non_fqdn_helo_hostname
     /// Stops the instance and waits until its master is gone.
     fn down(&self) {
         let _ = self.postfix("stop");
-        let pid_file = self.dir.path().join("queue/pid/master.pid");
+        // `postfix status` fails once the master no longer holds its lock.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while pid_file.exists() && Instant::now() < deadline {
+        while self.postfix("status").status.success() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
