@@ -776,6 +776,31 @@ mod tests {
     }
 
     #[test]
+    fn a_display_name_cannot_add_a_reply_to_address() {
+        for name in [
+            "Evil, <attacker@evil.test> \"x\" \\ y",
+            "a@b.test, c@d.test",
+            "\"Ann\" <attacker@evil.test>",
+            "Zoë, <attacker@evil.test>",
+        ] {
+            let msg = ticket_message(&ticket(name, "x"), &from()).unwrap();
+            let bytes = msg.formatted();
+            let parsed = mailparse::parse_mail(&bytes).unwrap();
+            let h = parsed
+                .headers
+                .iter()
+                .find(|h| h.get_key() == "Reply-To")
+                .unwrap();
+            let addrs = mailparse::addrparse_header(h).unwrap();
+            assert_eq!(addrs.len(), 1, "{name}: {addrs:?}");
+            match &addrs[0] {
+                mailparse::MailAddr::Single(info) => assert_eq!(info.addr, "ann@example.test"),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn header_safe_strips_controls_and_caps_length() {
         assert_eq!(header_safe("a\r\nb\0c\u{85}d", 10), "abcd");
         assert_eq!(header_safe(&"x".repeat(500), 100).len(), 100);
