@@ -8,6 +8,7 @@
 pub mod address;
 pub mod guard;
 pub mod mailer;
+pub mod message;
 pub mod ratelimit;
 pub mod registry;
 pub mod response;
