@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::endpoint::Endpoint;
-use crate::endpoint::mailer::{Delivery, MailSettings, SmtpSettings};
+use crate::endpoint::mailer::{self, Delivery, MailSettings, SmtpSettings};
 use crate::endpoint::ratelimit::Rate;
 use crate::endpoint::registry::Registry;
 use crate::endpoint::server::Settings;
@@ -38,6 +38,10 @@ pub struct Args {
     /// The From address of ticket mails.
     #[arg(long, default_value = "portaal <portaal@localhost>")]
     pub from: String,
+    /// The name sent in EHLO to the relay (default: the --from domain when
+    /// it is fully qualified, else the host name).
+    #[arg(long, value_name = "NAME")]
+    pub helo: Option<String>,
     /// Seconds an SMTP exchange may take.
     #[arg(long, default_value_t = 30)]
     pub smtp_timeout: u64,
@@ -88,13 +92,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.sites.clone()
     };
     let registry = Registry::load(&sites, args.key_file.as_deref())?;
+    let helo = (args.helo.clone()).or_else(|| {
+        let from = args.from.parse().ok()?;
+        mailer::default_helo(&from)
+    });
     let delivery = match (&args.smtp, &args.outbox) {
-        (Some(url), None) => Delivery::smtp(&SmtpSettings {
-            url: url.clone(),
-            username: std::env::var("PORTAAL_SMTP_USER").ok(),
-            password: std::env::var("PORTAAL_SMTP_PASSWORD").ok(),
-            timeout: Duration::from_secs(args.smtp_timeout),
-        })?,
+        (Some(url), None) => Delivery::smtp_as(
+            &SmtpSettings {
+                url: url.clone(),
+                username: std::env::var("PORTAAL_SMTP_USER").ok(),
+                password: std::env::var("PORTAAL_SMTP_PASSWORD").ok(),
+                timeout: Duration::from_secs(args.smtp_timeout),
+            },
+            helo.as_deref(),
+        )?,
         (_, Some(dir)) => Delivery::Outbox(dir.clone()),
         (None, None) => Delivery::Outbox(args.spool.join("outbox")),
     };
@@ -102,6 +113,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .from
         .parse()
         .with_context(|| format!("--from `{}` is not a mailbox", args.from))?;
+    let from = mailer::sender(&from).map_err(|e| anyhow::anyhow!("--from {e}"))?;
     let settings = Settings {
         listen: SocketAddr::new(args.listen, args.port),
         max_body: args.max_body,
@@ -120,10 +132,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let mail = MailSettings {
         delivery: delivery.clone(),
-        from,
+        from: from.clone(),
         retry_base: Duration::from_millis(args.retry_base_ms.max(1)),
         retry_max: Duration::from_secs(args.retry_max.max(1)),
     };
+    let mut routes: Vec<String> = (registry.sites.values())
+        .flat_map(|s| [s.requests.clone(), s.complaints.clone()])
+        .flatten()
+        .collect();
+    routes.sort();
+    routes.dedup();
     let endpoint = Endpoint::start(registry, settings, &args.spool, mail)?;
     let mut ids: Vec<String> = sites.iter().map(|s| s.display().to_string()).collect();
     ids.sort();
@@ -144,6 +162,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "sending tickets via {}",
             args.smtp.as_deref().unwrap_or_default()
         ),
+    }
+    if let Some(url) = &args.smtp {
+        let timeout = Duration::from_secs(args.smtp_timeout);
+        for line in mailer::check_routes(url, helo.as_deref(), timeout, &from, &routes) {
+            eprintln!("portaal endpoint: {line}");
+        }
     }
     endpoint.wait();
     Ok(())

@@ -2,9 +2,17 @@
 //! removes it from the spool only once the mail server accepted it.
 //!
 //! A connection error or a 4xx answer is retried with growing pauses; a 5xx
-//! answer moves the ticket to `failed/` and is logged loudly. A crash between
-//! sending and removing means the ticket is sent again after a restart: its
-//! `Message-ID` is derived from the reference, so the copy is recognisable.
+//! answer, or a mail this relay can never take (a non-ASCII address on a
+//! relay without SMTPUTF8), moves the ticket to `failed/` and is logged
+//! loudly. A crash between sending and removing means the ticket is sent
+//! again after a restart: its `Message-ID` is derived from the reference,
+//! so the copy is recognisable.
+//!
+//! The acknowledgement to the requester is spooled when its ticket leaves
+//! the spool (`Spool::delivered`) and sent after that, with the same retries
+//! and the same `failed/`; a crash while sending it never sends the ticket
+//! again. Log lines never carry the requester's address: relay answers
+//! about an acknowledgement are cut to their status codes.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -12,14 +20,15 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::{Address, Message, SmtpTransport, Transport};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{Message, SmtpTransport, Transport};
 
+use super::address::{self, needs_smtputf8};
+use super::message::{ack_message, ticket_message};
 use super::spool::{self, Spool};
-use super::ticket::{Ticket, iso_time, now_secs};
-use crate::forms::strings::EndpointStrings;
-use crate::site::lang::Lang;
+use super::ticket::{Ack, now_secs};
 
 /// Where mail goes.
 #[derive(Clone)]
@@ -39,15 +48,163 @@ pub struct SmtpSettings {
 }
 
 impl Delivery {
+    /// SMTP with lettre's default EHLO name (the URL's path, else the
+    /// machine's host name).
     pub fn smtp(s: &SmtpSettings) -> anyhow::Result<Delivery> {
+        Self::smtp_as(s, None)
+    }
+
+    /// SMTP saying `EHLO helo`. A URL that can never connect is refused
+    /// here, at start, rather than retried for ever.
+    pub fn smtp_as(s: &SmtpSettings, helo: Option<&str>) -> anyhow::Result<Delivery> {
+        if let Ok(url) = url::Url::parse(&s.url) {
+            if let Some(url::Host::Ipv6(ip)) = url.host() {
+                anyhow::bail!(
+                    "--smtp {}: an IPv6 address in brackets cannot be used (the mail library looks \
+                     `[{ip}]` up as a host name); use a host name that resolves to it, e.g. \
+                     smtp://localhost:{}, or an IPv4 address",
+                    s.url,
+                    url.port().unwrap_or(25)
+                );
+            }
+        }
         let mut b = SmtpTransport::from_url(&s.url)
             .map_err(|e| anyhow::anyhow!("--smtp {}: {e}", s.url))?
             .timeout(Some(s.timeout));
+        if let Some(name) = helo {
+            b = b.hello_name(client_id(name)?);
+        }
         if let (Some(u), Some(p)) = (&s.username, &s.password) {
             b = b.credentials(Credentials::new(u.clone(), p.clone()));
         }
         Ok(Delivery::Smtp(b.build()))
     }
+}
+
+/// The EHLO name when `--helo` is not given: the `--from` domain when it is
+/// a dotted, public-looking name (relays with `reject_non_fqdn_helo_hostname`
+/// want a fully qualified one), else none (lettre sends the host name).
+pub fn default_helo(from: &Mailbox) -> Option<String> {
+    let domain = address::ascii_domain(from.email.domain())?;
+    let last = domain.rsplit('.').next().unwrap_or_default();
+    (domain.contains('.') && last != "localhost" && last != "invalid").then_some(domain)
+}
+
+/// `--helo NAME`: a host name (IDN allowed, sent as A-label) or an address
+/// literal such as `[192.0.2.1]`.
+fn client_id(name: &str) -> anyhow::Result<ClientId> {
+    if let Some(ip) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        let ip = ip.strip_prefix("IPv6:").unwrap_or(ip);
+        return match ip.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(v4)) => Ok(ClientId::Ipv4(v4)),
+            Ok(std::net::IpAddr::V6(v6)) => Ok(ClientId::Ipv6(v6)),
+            Err(_) => anyhow::bail!("--helo {name}: not an IP address in brackets"),
+        };
+    }
+    match address::ascii_domain(name) {
+        Some(d) if d.contains('.') => Ok(ClientId::Domain(d)),
+        _ => anyhow::bail!(
+            "--helo {name}: give a fully qualified host name such as mail.agency.be \
+             (or an address literal like [192.0.2.1])"
+        ),
+    }
+}
+
+/// `--from` as sent: the domain as A-label (a valid Message-ID and an
+/// ASCII envelope on any relay). A non-ASCII local part is refused: every
+/// ticket would then depend on the relay's SMTPUTF8.
+pub fn sender(from: &Mailbox) -> Result<Mailbox, String> {
+    let email = address::configured(from.email.as_ref())?;
+    if needs_smtputf8(&email) {
+        return Err(format!(
+            "`{}` has non-ASCII characters before the @; use an ASCII address so every relay \
+             takes the tickets",
+            from.email
+        ));
+    }
+    Ok(Mailbox::new(from.name.clone(), email))
+}
+
+/// Asks a plain `smtp://` relay at start-up, in one session of `MAIL` /
+/// `RCPT` / `RSET` without sending anything, whether it takes each routed
+/// address, and returns a line for each one it will not take (refused,
+/// needs SMTPUTF8 it does not offer) or could not check. An address the
+/// relay accepts here may still bounce later: a relay that forwards to
+/// another domain accepts any address there unless it verifies recipients
+/// (Postfix: `reject_unverified_recipient`). `VRFY` is not used: most
+/// relays disable or fake it. TLS relays are not probed. Lines about an
+/// address that cannot work start with `ERROR`.
+pub fn check_routes(
+    url: &str,
+    helo: Option<&str>,
+    timeout: Duration,
+    from: &Mailbox,
+    routes: &[String],
+) -> Vec<String> {
+    use lettre::transport::smtp::client::SmtpConnection;
+    use lettre::transport::smtp::commands::{Mail, Rcpt, Rset};
+    use lettre::transport::smtp::extension::{Extension, MailParameter};
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Vec::new();
+    };
+    if parsed.scheme() != "smtp" || parsed.query_pairs().any(|(k, _)| k == "tls") {
+        return Vec::new();
+    }
+    let Some(host) = parsed.host_str() else {
+        return Vec::new();
+    };
+    let port = parsed.port().unwrap_or(25);
+    let id = match helo.map(client_id) {
+        Some(Ok(id)) => id,
+        _ => ClientId::default(),
+    };
+    let mut conn = match SmtpConnection::connect((host, port), Some(timeout), &id, None, None) {
+        Ok(c) => c,
+        Err(e) => {
+            return vec![format!(
+                "routed addresses not checked: the relay is not reachable now ({e}); tickets wait in the spool until it is"
+            )];
+        }
+    };
+    let utf8 = conn.server_info().supports_feature(Extension::SmtpUtfEight);
+    let mut out = Vec::new();
+    for route in routes {
+        let addr = match address::configured(route) {
+            Ok(a) => a,
+            Err(e) => {
+                out.push(format!("ERROR routed address {e}"));
+                continue;
+            }
+        };
+        let params = if needs_smtputf8(&addr) {
+            if !utf8 {
+                out.push(format!(
+                    "ERROR routed address {route} needs SMTPUTF8, which the relay does not offer: its tickets will land in failed/ (enable smtputf8_enable, or use an ASCII address)"
+                ));
+                continue;
+            }
+            vec![MailParameter::SmtpUtfEight]
+        } else {
+            Vec::new()
+        };
+        let answer = conn
+            .command(Mail::new(Some(from.email.clone()), params))
+            .and_then(|_| conn.command(Rcpt::new(addr, Vec::new())));
+        match answer {
+            Ok(_) => {}
+            Err(e) if e.is_permanent() => out.push(format!(
+                "ERROR routed address {route} is REFUSED by the relay ({e}): its tickets will land in failed/"
+            )),
+            Err(e) => out.push(format!(
+                "routed address {route} could not be checked ({e})"
+            )),
+        }
+        if conn.command(Rset).is_err() {
+            break;
+        }
+    }
+    let _ = conn.quit();
+    out
 }
 
 #[derive(Clone)]
@@ -65,124 +222,8 @@ pub enum Outcome {
     Sent,
     /// Try again later: connection error, timeout, 4xx.
     Retry(String),
-    /// The server refused it for good (5xx).
+    /// The server refused it for good (5xx), or it can never be sent.
     Refused(String),
-}
-
-/// Drops every control character and caps the length: for the few visitor
-/// strings that reach a header (the `Reply-To` display name). lettre 0.11
-/// panics on CR or LF in a display name; the encoder does the rest.
-pub fn header_safe(s: &str, max_chars: usize) -> String {
-    s.chars()
-        .filter(|c| !c.is_control())
-        .take(max_chars)
-        .collect::<String>()
-        .trim()
-        .to_string()
-}
-
-fn right_name(slug: &str) -> &'static str {
-    match slug {
-        "access" => "Access request (Art. 15)",
-        "rectification" => "Rectification request (Art. 16)",
-        "erasure" => "Erasure request (Art. 17)",
-        "restriction" => "Restriction request (Art. 18)",
-        "portability" => "Portability request (Art. 20)",
-        "objection" => "Objection (Art. 21)",
-        "withdraw-consent" => "Consent withdrawal (Art. 7(3))",
-        "complaint" => "Complaint (Art. 77)",
-        _ => "Request",
-    }
-}
-
-fn message_id(t: &Ticket, from: &Mailbox) -> String {
-    format!("<{}.{}@{}>", t.reference, t.site, from.email.domain())
-}
-
-/// The ticket as a mail to the firm. Every visitor string is either in the
-/// body or passed through `header_safe`; the subject holds none.
-pub fn ticket_message(t: &Ticket, from: &Mailbox) -> Result<Message, String> {
-    let to: Address =
-        t.to.parse()
-            .map_err(|e| format!("bad routed address: {e}"))?;
-    let subject = format!(
-        "[{}] {} – {}",
-        t.reference,
-        right_name(&t.right),
-        header_safe(&t.firm, 200)
-    );
-    let mut body = format!(
-        "Reference: {}\nRequest:   {}\nFirm:      {}\nSite:      {}\nForm:      {}\nLanguage:  {}\nReceived:  {}\nDue by:    {} (GDPR Art. 12(3): one month after receipt)\n\n",
-        t.reference,
-        right_name(&t.right),
-        t.firm,
-        t.site,
-        t.form,
-        t.language,
-        iso_time(t.received),
-        t.due
-    );
-    for f in &t.fields {
-        let value = f.value.replace('\r', "");
-        if value.contains('\n') {
-            body.push_str(&format!("{} ({}):\n", f.label, f.name));
-            for line in value.lines() {
-                body.push_str(&format!("  {line}\n"));
-            }
-        } else {
-            body.push_str(&format!("{} ({}): {}\n", f.label, f.name, value));
-        }
-    }
-    body.push_str("\nReply to this mail to answer the requester.\n");
-    let mut b = Message::builder()
-        .from(from.clone())
-        .to(Mailbox::new(None, to))
-        .subject(subject)
-        .message_id(Some(message_id(t, from)))
-        .date(std::time::UNIX_EPOCH + Duration::from_secs(t.received));
-    if let Some(addr) = t
-        .reply_to
-        .as_deref()
-        .and_then(|a| a.parse::<Address>().ok())
-    {
-        let name = t
-            .requester_name
-            .as_deref()
-            .map(|n| header_safe(n, 100))
-            .filter(|n| !n.is_empty());
-        b = b.reply_to(Mailbox::new(name, addr));
-    }
-    b.header(ContentType::TEXT_PLAIN)
-        .body(body)
-        .map_err(|e| e.to_string())
-}
-
-/// The fixed-text acknowledgement to the requester: reference and due
-/// date, nothing the visitor typed.
-pub fn ack_message(t: &Ticket, from: &Mailbox) -> Option<Message> {
-    let to: Address = t.reply_to.as_deref()?.parse().ok()?;
-    let lang: Lang = t.language.parse().unwrap_or(Lang::En);
-    let s = EndpointStrings::get(lang);
-    let due = super::ticket::parse_date(&t.due)
-        .map(|(y, m, d)| lang.format_date(y as u16, m as u8, d as u8))
-        .unwrap_or_else(|| t.due.clone());
-    let body = s
-        .ack_body
-        .replace("{reference}", &t.reference)
-        .replace("{due}", &due);
-    Message::builder()
-        .from(from.clone())
-        .to(Mailbox::new(None, to))
-        .subject(format!("[{}] {}", t.reference, s.ack_subject))
-        .message_id(Some(format!(
-            "<{}.{}.ack@{}>",
-            t.reference,
-            t.site,
-            from.email.domain()
-        )))
-        .header(ContentType::TEXT_PLAIN)
-        .body(body)
-        .ok()
 }
 
 fn send(delivery: &Delivery, name: &str, msg: &Message) -> Outcome {
@@ -190,10 +231,15 @@ fn send(delivery: &Delivery, name: &str, msg: &Message) -> Outcome {
         Delivery::Smtp(transport) => match transport.send(msg) {
             Ok(_) => Outcome::Sent,
             Err(e) if e.is_permanent() => Outcome::Refused(e.to_string()),
+            // lettre refuses before sending when the relay lacks SMTPUTF8
+            // (or 8BITMIME) for this mail: no retry can change that.
+            Err(e) if e.is_client() && e.to_string().contains("non-ascii") => Outcome::Refused(
+                format!("{e} (enable SMTPUTF8 on the relay, e.g. Postfix smtputf8_enable = yes)"),
+            ),
             Err(e) => Outcome::Retry(e.to_string()),
         },
         Delivery::Outbox(dir) => {
-            let r = std::fs::create_dir_all(dir).and_then(|_| {
+            let r = spool::private_dir(dir).and_then(|_| {
                 spool::write_durably(
                     &dir.join(format!(".{name}.tmp")),
                     &dir.join(format!("{name}.eml")),
@@ -206,6 +252,43 @@ fn send(delivery: &Delivery, name: &str, msg: &Message) -> Outcome {
             }
         }
     }
+}
+
+/// A relay's answer as it may be logged: without the requester's
+/// address (compared ASCII-case-insensitively), and for an answer about
+/// the acknowledgement (which is addressed to the requester) cut to its
+/// status codes, since relays quote recipients in many forms.
+fn loggable(reason: &str, requester: Option<&str>, codes_only: bool) -> String {
+    if codes_only {
+        if let Some((head, rest)) = reason.split_once("): ") {
+            if head.starts_with("permanent error (") || head.starts_with("transient error (") {
+                let enhanced = rest.split_whitespace().next().filter(|w| {
+                    let parts: Vec<&str> = w.split('.').collect();
+                    parts.len() == 3
+                        && parts
+                            .iter()
+                            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                });
+                return match enhanced {
+                    Some(code) => format!("{head}) {code}"),
+                    None => format!("{head})"),
+                };
+            }
+        }
+    }
+    let Some(addr) = requester.filter(|a| !a.is_empty()) else {
+        return reason.to_string();
+    };
+    let (hay, needle) = (reason.to_ascii_lowercase(), addr.to_ascii_lowercase());
+    let mut out = String::with_capacity(reason.len());
+    let mut last = 0;
+    for (i, _) in hay.match_indices(&needle) {
+        out.push_str(&reason[last..i]);
+        out.push_str("<requester's address>");
+        last = i + needle.len();
+    }
+    out.push_str(&reason[last..]);
+    out
 }
 
 struct Backoff {
@@ -325,33 +408,24 @@ fn name_of(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// One attempt at one ticket, with the spool updated to match.
+/// One attempt at one ticket or acknowledgement, with the spool updated
+/// to match.
 pub fn deliver(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
+    if Spool::is_ack(path) {
+        return deliver_ack(spool, s, path);
+    }
     let ticket = match Spool::read(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Outcome::Sent,
-        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-            // Not a ticket we wrote (or a damaged one): set it aside for a
-            // person rather than retrying it forever.
-            let dest = spool
-                .failed_dir()
-                .join(format!("{}.unreadable", name_of(path)));
-            eprintln!(
-                "portaal endpoint: ERROR {} is not a readable ticket ({e}); moved to {}",
-                path.display(),
-                dest.display()
-            );
-            let _ = std::fs::rename(path, &dest);
-            return Outcome::Refused(e.to_string());
-        }
-        Err(e) => return Outcome::Retry(format!("cannot read: {e}")),
+        Err(e) => return unreadable(spool, path, e),
     };
+    let requester = ticket.reply_to.as_deref();
     let refuse = |reason: String| {
         eprintln!(
-            "portaal endpoint: ERROR ticket {} for {} was REFUSED and moved to {}: {reason}",
+            "portaal endpoint: ERROR ticket {} for {} was REFUSED and moved to {}: {}",
             ticket.reference,
             ticket.to,
-            spool.failed_dir().display()
+            spool.failed_dir().display(),
+            loggable(&reason, requester, false)
         );
         if let Err(e) = spool.failed(path, &ticket, &reason, now_secs()) {
             eprintln!(
@@ -367,94 +441,141 @@ pub fn deliver(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
     };
     match send(&s.delivery, &ticket.reference, &msg) {
         Outcome::Sent => {
-            if ticket.acknowledge {
-                if let Some(ack) = ack_message(&ticket, &s.from) {
-                    let name = format!("{}-ack", ticket.reference);
-                    if let Outcome::Retry(e) | Outcome::Refused(e) = send(&s.delivery, &name, &ack)
-                    {
-                        eprintln!(
-                            "portaal endpoint: acknowledgement of {} not sent: {e}",
-                            ticket.reference
-                        );
-                    }
-                }
-            }
-            if let Err(e) = spool.delivered(path, &ticket, now_secs()) {
+            let ack = Ack::of(&ticket);
+            if let Err(e) = spool.delivered(path, &ticket, ack.as_ref(), now_secs()) {
                 eprintln!(
                     "portaal endpoint: ERROR {} was delivered but not removed from the spool: {e}",
                     ticket.reference
+                );
+                return Outcome::Sent;
+            }
+            if let Some(ack) = ack {
+                // Right away, now that the ticket has left the spool; a
+                // failure is retried from the spool like any mail.
+                let ack_path =
+                    spool
+                        .new_dir()
+                        .join(format!("{}{}", ack.reference, spool::ACK_SUFFIX));
+                if let Outcome::Retry(reason) = deliver_ack(spool, s, &ack_path) {
+                    eprintln!(
+                        "portaal endpoint: acknowledgement of {} not sent yet, will retry: {reason}",
+                        ticket.reference
+                    );
+                }
+            }
+            Outcome::Sent
+        }
+        Outcome::Refused(reason) => refuse(reason),
+        Outcome::Retry(reason) => Outcome::Retry(loggable(&reason, requester, false)),
+    }
+}
+
+/// One attempt at an acknowledgement. The `Retry` reason is loggable.
+fn deliver_ack(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
+    let ack = match Spool::read_ack(path) {
+        Ok(a) => a,
+        Err(e) => return unreadable(spool, path, e),
+    };
+    let refuse = |reason: String| {
+        eprintln!(
+            "portaal endpoint: ERROR acknowledgement of {} cannot be sent; moved to {}: {}",
+            ack.reference,
+            spool.failed_dir().display(),
+            loggable(&reason, Some(&ack.to), true)
+        );
+        if let Err(e) = spool.ack_failed(path, &ack, &reason, now_secs()) {
+            eprintln!(
+                "portaal endpoint: ERROR cannot move {}: {e}",
+                path.display()
+            );
+        }
+        Outcome::Refused(reason)
+    };
+    let msg = match ack_message(&ack, &s.from) {
+        Ok(m) => m,
+        Err(e) => return refuse(e),
+    };
+    match send(&s.delivery, &format!("{}-ack", ack.reference), &msg) {
+        Outcome::Sent => {
+            if let Err(e) = spool.acknowledged(path, &ack, now_secs()) {
+                eprintln!(
+                    "portaal endpoint: ERROR acknowledgement of {} was sent but not removed from the spool: {e}",
+                    ack.reference
                 );
             }
             Outcome::Sent
         }
         Outcome::Refused(reason) => refuse(reason),
-        retry => retry,
+        Outcome::Retry(reason) => Outcome::Retry(loggable(&reason, Some(&ack.to), true)),
+    }
+}
+
+/// A file in `new/` that cannot be read: gone (another attempt took it),
+/// not ours or damaged (set aside for a person rather than retried for
+/// ever), or a read error (retried).
+fn unreadable(spool: &Spool, path: &Path, e: std::io::Error) -> Outcome {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => Outcome::Sent,
+        std::io::ErrorKind::InvalidData => {
+            let dest = spool
+                .failed_dir()
+                .join(format!("{}.unreadable", name_of(path)));
+            eprintln!(
+                "portaal endpoint: ERROR {} is not a readable ticket ({e}); moved to {}",
+                path.display(),
+                dest.display()
+            );
+            let _ = std::fs::rename(path, &dest);
+            Outcome::Refused(e.to_string())
+        }
+        _ => Outcome::Retry(format!("cannot read: {e}")),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::endpoint::ticket::TicketField;
 
-    fn ticket(name: &str, value: &str) -> Ticket {
-        Ticket {
-            reference: "K7QM-3XDA".into(),
-            site: "acme".into(),
-            firm: "Acme BV".into(),
-            form: "access".into(),
-            right: "access".into(),
-            to: "info@acme.test".into(),
-            language: "nl".into(),
-            received: 1_780_000_000,
-            due: "2026-06-28".into(),
-            fields: vec![TicketField {
-                name: "details".into(),
-                label: "Details".into(),
-                value: value.into(),
-            }],
-            reply_to: Some("ann@example.test".into()),
-            requester_name: Some(name.into()),
-            acknowledge: false,
-        }
-    }
-
-    fn headers(msg: &Message) -> String {
-        let raw = String::from_utf8(msg.formatted()).unwrap();
-        raw.split("\r\n\r\n").next().unwrap().to_string()
+    #[test]
+    fn bracketed_ipv6_relay_is_retried_forever() {
+        let settings = |url: &str| SmtpSettings {
+            url: url.into(),
+            username: None,
+            password: None,
+            timeout: Duration::from_secs(1),
+        };
+        let err = Delivery::smtp(&settings("smtp://[::1]:25")).err().unwrap();
+        assert!(err.to_string().contains("IPv6"), "{err}");
+        assert!(Delivery::smtp(&settings("smtp://localhost:25")).is_ok());
     }
 
     #[test]
-    fn visitor_text_never_adds_a_header() {
-        let from: Mailbox = "portaal <portaal@agency.test>".parse().unwrap();
-        let long = "ä".repeat(10_000);
-        for name in [
-            "Ann\r\nBcc: evil@x.test",
-            "Ann\nBcc: evil@x.test",
-            "Ann\0Bcc: evil@x.test",
-            "Ann\rBcc: evil@x.test",
-            long.as_str(),
-            "李小龍 Ωmega Zoë",
-        ] {
-            let msg = ticket_message(&ticket(name, "line\r\nBcc: evil@x.test"), &from).unwrap();
-            let h = headers(&msg);
-            for line in h.split("\r\n") {
-                assert!(
-                    !line.to_ascii_lowercase().starts_with("bcc:"),
-                    "injected header in {h}"
-                );
-            }
-            assert!(
-                h.contains("Message-ID: <K7QM-3XDA.acme@agency.test>"),
-                "{h}"
-            );
-            assert!(h.contains("Reply-To:"), "{h}");
-        }
+    fn ehlo_name_is_the_bare_hostname() {
+        let agency: Mailbox = "portaal <portaal@agency.test>".parse().unwrap();
+        assert_eq!(default_helo(&agency).as_deref(), Some("agency.test"));
+        let idn: Mailbox = "p <p@bücher.test>".parse().unwrap();
+        assert_eq!(default_helo(&idn).as_deref(), Some("xn--bcher-kva.test"));
+        let local: Mailbox = "p <p@localhost>".parse().unwrap();
+        assert_eq!(default_helo(&local), None);
+        assert!(client_id("vm").is_err());
+        assert!(client_id("mail.agency.be").is_ok());
+        assert!(client_id("[192.0.2.1]").is_ok());
+        assert!(client_id("[nonsense]").is_err());
     }
 
     #[test]
-    fn header_safe_strips_controls_and_caps_length() {
-        assert_eq!(header_safe("a\r\nb\0c\u{85}d", 10), "abcd");
-        assert_eq!(header_safe(&"x".repeat(500), 100).len(), 100);
+    fn requester_address_never_reaches_the_log() {
+        let reason = "permanent error (550): 5.1.1 <Zoe@Example.test>: Recipient address rejected: User unknown";
+        assert_eq!(
+            loggable(reason, Some("zoe@example.test"), true),
+            "permanent error (550) 5.1.1"
+        );
+        let logged = loggable(reason, Some("zoe@example.test"), false);
+        assert!(!logged.to_lowercase().contains("zoe@"), "{logged}");
+        assert!(logged.contains("User unknown"), "{logged}");
+        assert_eq!(
+            loggable("Connection error: refused", Some("zoe@example.test"), true),
+            "Connection error: refused"
+        );
     }
 }

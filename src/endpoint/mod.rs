@@ -5,8 +5,10 @@
 //! (`spool`) and only then answered; the mail worker (`mailer`) sends it
 //! and removes it once the mail server took it.
 
+pub mod address;
 pub mod guard;
 pub mod mailer;
+pub mod message;
 pub mod ratelimit;
 pub mod registry;
 pub mod response;

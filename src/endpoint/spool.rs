@@ -7,9 +7,14 @@
 //! (group commit): one flush of the file system and one of the directory
 //! for the whole batch, and no post is answered before its batch is done.
 //!
-//! Layout: `new/<ref>.json` waiting, `failed/<ref>.json` refused for good,
-//! `delivered.log` one line per ticket without personal data, `outbox/` for
-//! the `.eml` files of outbox mode.
+//! Layout: `new/<ref>.json` waiting tickets, `new/<ref>.ack.json` waiting
+//! acknowledgements, `failed/` both kinds refused for good (with the
+//! reason), `delivered.log` one line per mail without personal data,
+//! `outbox/` for the `.eml` files of outbox mode.
+//!
+//! Tickets hold personal data: every directory is created `0700` and every
+//! file `0600`, whatever the process umask, and `open` tightens what an
+//! older version left readable.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -17,21 +22,33 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc;
 
-use super::ticket::Ticket;
+use super::ticket::{Ack, Ticket};
 
 #[derive(Debug, Clone)]
 pub struct Spool {
     pub dir: PathBuf,
 }
 
+/// The file name suffix of a waiting acknowledgement.
+pub const ACK_SUFFIX: &str = ".ack.json";
+
 impl Spool {
     pub fn open(dir: &Path) -> io::Result<Spool> {
+        private_dir(dir)?;
         for sub in ["tmp", "new", "failed"] {
-            fs::create_dir_all(dir.join(sub))?;
+            private_dir(&dir.join(sub))?;
+            for e in fs::read_dir(dir.join(sub))? {
+                let path = e?.path();
+                if sub == "tmp" {
+                    // Leftovers of a crash before rename were never acknowledged.
+                    let _ = fs::remove_file(path);
+                } else if path.is_file() {
+                    make_private(&path, 0o600)?;
+                }
+            }
         }
-        // Leftovers of a crash before rename were never acknowledged.
-        for e in fs::read_dir(dir.join("tmp"))? {
-            let _ = fs::remove_file(e?.path());
+        if dir.join("delivered.log").is_file() {
+            make_private(&dir.join("delivered.log"), 0o600)?;
         }
         Ok(Spool {
             dir: dir.to_path_buf(),
@@ -46,7 +63,8 @@ impl Spool {
         self.dir.join("failed")
     }
 
-    /// The tickets waiting for delivery, oldest name first.
+    /// The tickets and acknowledgements waiting for delivery, oldest name
+    /// first.
     pub fn pending(&self) -> io::Result<Vec<PathBuf>> {
         let mut out: Vec<PathBuf> = fs::read_dir(self.new_dir())?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -56,15 +74,50 @@ impl Spool {
         Ok(out)
     }
 
+    /// True for the path of a waiting acknowledgement.
+    pub fn is_ack(path: &Path) -> bool {
+        path.file_name()
+            .is_some_and(|n| n.to_string_lossy().ends_with(ACK_SUFFIX))
+    }
+
     pub fn read(path: &Path) -> io::Result<Ticket> {
         let bytes = fs::read(path)?;
         serde_json::from_slice(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 
+    pub fn read_ack(path: &Path) -> io::Result<Ack> {
+        let bytes = fs::read(path)?;
+        serde_json::from_slice(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
     /// Removes a delivered ticket, with its personal data, and keeps a line
-    /// that says only that it was delivered.
-    pub fn delivered(&self, path: &Path, ticket: &Ticket, delivered_at: u64) -> io::Result<()> {
-        self.log(ticket, delivered_at, "delivered")?;
+    /// that says only that it was delivered. Its acknowledgement, if any,
+    /// takes its place in `new/` in the same step: written and flushed
+    /// first, so a crash leaves either the ticket (sent again, same
+    /// Message-ID) or the acknowledgement, never neither.
+    pub fn delivered(
+        &self,
+        path: &Path,
+        ticket: &Ticket,
+        ack: Option<&Ack>,
+        delivered_at: u64,
+    ) -> io::Result<()> {
+        self.log(&Entry::of_ticket(ticket), delivered_at, "delivered")?;
+        if let Some(ack) = ack {
+            let name = format!("{}{ACK_SUFFIX}", ack.reference);
+            write_durably(
+                &self.dir.join("tmp").join(&name),
+                &self.new_dir().join(&name),
+                &serde_json::to_vec(ack).map_err(io::Error::other)?,
+            )?;
+        }
+        fs::remove_file(path)?;
+        sync_dir(&self.new_dir())
+    }
+
+    /// Removes a sent acknowledgement.
+    pub fn acknowledged(&self, path: &Path, ack: &Ack, at: u64) -> io::Result<()> {
+        self.log(&Entry::of_ack(ack), at, "acknowledged")?;
         fs::remove_file(path)?;
         sync_dir(&self.new_dir())
     }
@@ -72,42 +125,125 @@ impl Spool {
     /// Moves a ticket the mail server refused for good to `failed/`, with
     /// the reason, for a person to look at.
     pub fn failed(&self, path: &Path, ticket: &Ticket, reason: &str, at: u64) -> io::Result<()> {
-        let mut value = serde_json::to_value(ticket).map_err(io::Error::other)?;
+        let value = serde_json::to_value(ticket).map_err(io::Error::other)?;
+        self.set_aside(path, &format!("{}.json", ticket.reference), value, reason)?;
+        self.log(&Entry::of_ticket(ticket), at, "failed")
+    }
+
+    /// Moves an acknowledgement that can never be sent to `failed/`.
+    pub fn ack_failed(&self, path: &Path, ack: &Ack, reason: &str, at: u64) -> io::Result<()> {
+        let value = serde_json::to_value(ack).map_err(io::Error::other)?;
+        let name = format!("{}{ACK_SUFFIX}", ack.reference);
+        self.set_aside(path, &name, value, reason)?;
+        self.log(&Entry::of_ack(ack), at, "ack-failed")
+    }
+
+    fn set_aside(
+        &self,
+        path: &Path,
+        name: &str,
+        mut value: serde_json::Value,
+        reason: &str,
+    ) -> io::Result<()> {
         value["failure"] = serde_json::Value::String(reason.to_string());
-        let name = format!("{}.json", ticket.reference);
-        let dest = self.failed_dir().join(&name);
+        let dest = self.failed_dir().join(name);
         write_durably(
-            &self.dir.join("tmp").join(&name),
+            &self.dir.join("tmp").join(name),
             &dest,
             &serde_json::to_vec_pretty(&value).map_err(io::Error::other)?,
         )?;
         fs::remove_file(path)?;
-        sync_dir(&self.new_dir())?;
-        self.log(ticket, at, "failed")
+        sync_dir(&self.new_dir())
     }
 
-    fn log(&self, t: &Ticket, at: u64, status: &str) -> io::Result<()> {
-        let mut f = OpenOptions::new()
-            .create(true)
+    fn log(&self, e: &Entry, at: u64, status: &str) -> io::Result<()> {
+        let mut f = private_file()
             .append(true)
             .open(self.dir.join("delivered.log"))?;
         writeln!(
             f,
             "{} received={} done={} site={} form={} status={status}",
-            t.reference,
-            super::ticket::iso_time(t.received),
+            e.reference,
+            super::ticket::iso_time(e.received),
             super::ticket::iso_time(at),
-            t.site,
-            t.form
+            e.site,
+            e.form
         )?;
         f.sync_data()
     }
 }
 
+/// What a `delivered.log` line says: nothing personal.
+struct Entry<'a> {
+    reference: &'a str,
+    received: u64,
+    site: &'a str,
+    form: &'a str,
+}
+
+impl<'a> Entry<'a> {
+    fn of_ticket(t: &'a Ticket) -> Entry<'a> {
+        Entry {
+            reference: &t.reference,
+            received: t.received,
+            site: &t.site,
+            form: &t.form,
+        }
+    }
+
+    fn of_ack(a: &'a Ack) -> Entry<'a> {
+        Entry {
+            reference: &a.reference,
+            received: a.received,
+            site: &a.site,
+            form: &a.form,
+        }
+    }
+}
+
+/// Options that create a file readable by its owner only (`0600`).
+fn private_file() -> OpenOptions {
+    let mut o = OpenOptions::new();
+    o.create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o
+}
+
+/// Creates `dir` (and its parents) if needed and makes it `0700`.
+pub fn private_dir(dir: &Path) -> io::Result<()> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)?;
+    make_private(dir, 0o700)
+}
+
+/// Sets `mode` explicitly: creation modes are reduced by the umask, and
+/// an existing file keeps whatever it had.
+fn make_private(path: &Path, mode: u32) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
 /// Writes `bytes` to `tmp`, flushes it, renames it to `dest` and flushes
 /// the directory: after this returns, a crash cannot lose the file.
 pub fn write_durably(tmp: &Path, dest: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut f = File::create(tmp)?;
+    let mut f = private_file().write(true).truncate(true).open(tmp)?;
+    make_private(tmp, 0o600)?;
     f.write_all(bytes)?;
     f.sync_all()?;
     fs::rename(tmp, dest)?;
@@ -185,10 +321,11 @@ fn commit_batch(spool: &Spool, batch: &[Job]) -> Vec<io::Result<()>> {
                     "duplicate reference",
                 ));
             }
-            let mut f = OpenOptions::new()
+            let mut f = private_file()
                 .write(true)
                 .create_new(true)
                 .open(tmp_dir.join(&name))?;
+            make_private(&tmp_dir.join(&name), 0o600)?;
             f.write_all(&serde_json::to_vec(&job.ticket).map_err(io::Error::other)?)?;
             Ok(f)
         })();
@@ -249,4 +386,108 @@ fn flush_files(files: &[Option<File>]) -> io::Result<()> {
         f.sync_data()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoint::ticket::TicketField;
+
+    fn ticket() -> Ticket {
+        Ticket {
+            reference: "K7QM-3XDA".into(),
+            site: "acme".into(),
+            firm: "Acme BV".into(),
+            form: "access".into(),
+            right: "access".into(),
+            to: "info@acme.test".into(),
+            language: "nl".into(),
+            received: 1_780_000_000,
+            due: "2026-06-28".into(),
+            fields: vec![TicketField {
+                name: "details".into(),
+                label: "Details".into(),
+                value: "Please send me everything".into(),
+            }],
+            reply_to: Some("ann@example.test".into()),
+            requester_name: Some("Ann".into()),
+            acknowledge: true,
+        }
+    }
+
+    #[cfg(unix)]
+    fn mode(p: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn spool_files_are_world_readable() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("spool");
+        // An older version's spool, left readable by all.
+        fs::create_dir_all(dir.join("new")).unwrap();
+        fs::write(dir.join("new/OLD0-0000.json"), "{}").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir.join("new"), fs::Permissions::from_mode(0o755)).unwrap();
+        fs::set_permissions(
+            dir.join("new/OLD0-0000.json"),
+            fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        // SAFETY: umask only swaps the process's creation mask.
+        let old = unsafe { libc::umask(0) };
+        let spool = Spool::open(&dir).unwrap();
+        let rx = {
+            let c = Committer::start(spool.clone(), Arc::new(|| {}));
+            c.commit(ticket())
+        };
+        unsafe { libc::umask(old) };
+        rx.unwrap();
+        let path = spool.new_dir().join("K7QM-3XDA.json");
+        spool
+            .failed(&path, &ticket(), "550 no such user", 1_780_000_100)
+            .unwrap();
+        for d in ["", "tmp", "new", "failed"] {
+            assert_eq!(mode(&dir.join(d)), 0o700, "{d}/");
+        }
+        for f in [
+            "new/OLD0-0000.json",
+            "failed/K7QM-3XDA.json",
+            "delivered.log",
+        ] {
+            assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
+        }
+    }
+
+    #[test]
+    fn acknowledgement_is_sent_before_the_ticket_leaves_the_spool() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spool = Spool::open(tmp.path()).unwrap();
+        let c = Committer::start(spool.clone(), Arc::new(|| {}));
+        let t = ticket();
+        c.commit(t.clone()).unwrap();
+        let path = spool.new_dir().join("K7QM-3XDA.json");
+        let ack = Ack::of(&t).unwrap();
+        spool
+            .delivered(&path, &t, Some(&ack), 1_780_000_100)
+            .unwrap();
+        // The ticket is gone in the same step that spools its
+        // acknowledgement: a crash now can only resend the acknowledgement.
+        let pending = spool.pending().unwrap();
+        assert_eq!(pending, vec![spool.new_dir().join("K7QM-3XDA.ack.json")]);
+        assert!(Spool::is_ack(&pending[0]));
+        let stored = fs::read_to_string(&pending[0]).unwrap();
+        assert!(!stored.contains("Please send me"), "{stored}");
+        assert_eq!(Spool::read_ack(&pending[0]).unwrap(), ack);
+        spool
+            .acknowledged(&pending[0], &ack, 1_780_000_200)
+            .unwrap();
+        assert!(spool.pending().unwrap().is_empty());
+        let log = fs::read_to_string(tmp.path().join("delivered.log")).unwrap();
+        assert!(log.contains("status=delivered"), "{log}");
+        assert!(log.contains("status=acknowledged"), "{log}");
+        assert!(!log.contains("ann@"), "{log}");
+    }
 }

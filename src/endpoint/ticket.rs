@@ -38,6 +38,47 @@ pub struct Ticket {
     pub acknowledge: bool,
 }
 
+/// An acknowledgement waiting in the spool (`new/REF.ack.json`): written
+/// when its ticket is delivered, in the same step that removes the ticket,
+/// so a crash while sending it never sends the ticket again. It holds what
+/// the fixed-text mail needs and nothing the visitor wrote, except the
+/// address it goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    pub reference: String,
+    pub site: String,
+    pub form: String,
+    pub firm: String,
+    pub language: String,
+    pub received: u64,
+    pub due: String,
+    /// The requester's address (A-label domain): `To`.
+    pub to: String,
+    /// The routed address the ticket went to: the acknowledgement's
+    /// `Reply-To`, so a requester who answers reaches the firm.
+    pub reply_to: String,
+}
+
+impl Ack {
+    /// The acknowledgement a delivered ticket asks for, if any.
+    pub fn of(t: &Ticket) -> Option<Ack> {
+        if !t.acknowledge {
+            return None;
+        }
+        Some(Ack {
+            reference: t.reference.clone(),
+            site: t.site.clone(),
+            form: t.form.clone(),
+            firm: t.firm.clone(),
+            language: t.language.clone(),
+            received: t.received,
+            due: t.due.clone(),
+            to: t.reply_to.clone()?,
+            reply_to: t.to.clone(),
+        })
+    }
+}
+
 /// Crockford's base32 without the letters people confuse (I, L, O, U).
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

@@ -2,10 +2,10 @@
 //! that no visitor string can carry a control character into a mail.
 
 use std::collections::HashMap;
-use std::str::FromStr;
 
 use serde::Serialize;
 
+use super::address::{self, Refusal};
 use super::ticket::{TicketField, parse_date};
 use crate::forms::definition::{Field, FieldKind, FormDef, RESERVED};
 use crate::forms::strings::Problem;
@@ -40,12 +40,13 @@ pub fn clean(s: &str, multiline: bool) -> String {
         .to_string()
 }
 
-/// An address lettre accepts, without spaces or controls.
-pub fn is_email(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 254
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
-        && lettre::Address::from_str(s).is_ok()
+/// An address the endpoint can mail (see `address::requester` for the
+/// accepted forms); the problem to show otherwise.
+fn mailable_address(s: &str) -> Result<lettre::Address, Problem> {
+    address::requester(s).map_err(|r| match r {
+        Refusal::Syntax => Problem::NotAnEmail,
+        Refusal::Unusable => Problem::UnusableEmail,
+    })
 }
 
 fn is_phone(s: &str) -> bool {
@@ -111,8 +112,12 @@ pub fn check(
             errors.push(error(f, Problem::TooLong));
             continue;
         }
+        let mailable = match f.kind {
+            FieldKind::Email => Some(mailable_address(&value)),
+            _ => None,
+        };
         let problem = match f.kind {
-            FieldKind::Email if !is_email(&value) => Some(Problem::NotAnEmail),
+            FieldKind::Email => mailable.as_ref().and_then(|r| r.as_ref().err()).copied(),
             FieldKind::Date if parse_date(&value).is_none() => Some(Problem::NotADate),
             FieldKind::Tel if !is_phone(&value) => Some(Problem::NotAPhone),
             FieldKind::Select | FieldKind::Radio
@@ -130,8 +135,10 @@ pub fn check(
             FieldKind::Checkbox | FieldKind::Consent => "yes".to_string(),
             _ => value.clone(),
         };
-        if f.kind == FieldKind::Email && email.is_none() {
-            email = Some(value.clone());
+        // The address as mail headers carry it (A-label domain); the
+        // field keeps what the visitor typed.
+        if let (Some(Ok(a)), None) = (&mailable, &email) {
+            email = Some(a.to_string());
         }
         if f.name() == "name" {
             name = Some(value.clone());
@@ -170,9 +177,20 @@ mod tests {
 
     #[test]
     fn email_addresses() {
-        assert!(is_email("ann@example.be"));
-        assert!(!is_email("ann@example.be\r\nBcc: x@y"));
-        assert!(!is_email("not an address"));
-        assert!(!is_email("ann@"));
+        assert!(mailable_address("ann@example.be").is_ok());
+        assert_eq!(
+            mailable_address("ann@example.be\r\nBcc: x@y"),
+            Err(Problem::NotAnEmail)
+        );
+        assert_eq!(mailable_address("not an address"), Err(Problem::NotAnEmail));
+        assert_eq!(mailable_address("ann@"), Err(Problem::NotAnEmail));
+        assert_eq!(
+            mailable_address("ann@[192.0.2.1]"),
+            Err(Problem::UnusableEmail)
+        );
+        assert_eq!(
+            mailable_address("nosuchuser@localhost"),
+            Err(Problem::UnusableEmail)
+        );
     }
 }

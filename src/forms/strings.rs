@@ -53,6 +53,9 @@ pub enum Problem {
     Missing,
     TooLong,
     NotAnEmail,
+    /// A valid address of a form the endpoint does not mail to (address
+    /// literal, quoted local part, `localhost`…).
+    UnusableEmail,
     NotADate,
     NotAPhone,
     NotAnOption,
@@ -68,6 +71,9 @@ impl Problem {
             (Lang::Nl, Missing) => "is verplicht",
             (Lang::Nl, TooLong) => "is te lang",
             (Lang::Nl, NotAnEmail) => "is geen geldig e-mailadres",
+            (Lang::Nl, UnusableEmail) => {
+                "is geen e-mailadres waarop wij kunnen antwoorden; gebruik een gewoon adres zoals naam@voorbeeld.be"
+            }
             (Lang::Nl, NotADate) => "is geen geldige datum",
             (Lang::Nl, NotAPhone) => "is geen geldig telefoonnummer",
             (Lang::Nl, NotAnOption) => "is geen van de mogelijke keuzes",
@@ -76,6 +82,9 @@ impl Problem {
             (Lang::Fr, Missing) => "est obligatoire",
             (Lang::Fr, TooLong) => "est trop long",
             (Lang::Fr, NotAnEmail) => "n'est pas une adresse e-mail valide",
+            (Lang::Fr, UnusableEmail) => {
+                "n'est pas une adresse à laquelle nous pouvons répondre ; utilisez une adresse ordinaire comme nom@exemple.be"
+            }
             (Lang::Fr, NotADate) => "n'est pas une date valide",
             (Lang::Fr, NotAPhone) => "n'est pas un numéro de téléphone valide",
             (Lang::Fr, NotAnOption) => "n'est pas un des choix possibles",
@@ -84,6 +93,9 @@ impl Problem {
             (Lang::De, Missing) => "ist erforderlich",
             (Lang::De, TooLong) => "ist zu lang",
             (Lang::De, NotAnEmail) => "ist keine gültige E-Mail-Adresse",
+            (Lang::De, UnusableEmail) => {
+                "ist keine Adresse, an die wir antworten können; verwenden Sie eine gewöhnliche Adresse wie name@beispiel.de"
+            }
             (Lang::De, NotADate) => "ist kein gültiges Datum",
             (Lang::De, NotAPhone) => "ist keine gültige Telefonnummer",
             (Lang::De, NotAnOption) => "ist keine der möglichen Auswahlen",
@@ -92,6 +104,9 @@ impl Problem {
             (Lang::En, Missing) => "is required",
             (Lang::En, TooLong) => "is too long",
             (Lang::En, NotAnEmail) => "is not a valid e-mail address",
+            (Lang::En, UnusableEmail) => {
+                "is not an address we can answer; use an ordinary address such as name@example.com"
+            }
             (Lang::En, NotADate) => "is not a valid date",
             (Lang::En, NotAPhone) => "is not a valid phone number",
             (Lang::En, NotAnOption) => "is not one of the choices",
@@ -112,7 +127,8 @@ pub struct EndpointStrings {
     pub too_many: &'static str,
     pub unavailable: &'static str,
     pub ack_subject: &'static str,
-    /// `{reference}` and `{due}` are replaced; nothing else is inserted.
+    /// `{reference}`, `{due}` and `{firm}` (the controller's legal name
+    /// from portal.toml) are replaced; nothing the visitor typed is inserted.
     pub ack_body: &'static str,
 }
 
@@ -129,7 +145,7 @@ impl EndpointStrings {
                 too_many: "Te veel aanvragen. Probeer het over enkele minuten opnieuw.",
                 unavailable: "Uw aanvraag kon niet worden opgeslagen. Probeer het later opnieuw.",
                 ack_subject: "Wij hebben uw aanvraag ontvangen",
-                ack_body: "Wij hebben uw aanvraag ontvangen onder referentie {reference}.\nU krijgt uiterlijk op {due} een antwoord.\n",
+                ack_body: "{firm} heeft uw aanvraag ontvangen onder referentie {reference}.\nU krijgt uiterlijk op {due} een antwoord.\n\nAntwoorden op deze e-mail gaan naar {firm}. Vermeld altijd de referentie.\nDit is een automatisch bericht.\n",
             },
             Lang::Fr => EndpointStrings {
                 error_title: "Votre demande n'a pas été envoyée",
@@ -141,7 +157,7 @@ impl EndpointStrings {
                 too_many: "Trop de demandes. Réessayez dans quelques minutes.",
                 unavailable: "Votre demande n'a pas pu être enregistrée. Réessayez plus tard.",
                 ack_subject: "Nous avons bien reçu votre demande",
-                ack_body: "Nous avons bien reçu votre demande sous la référence {reference}.\nVous recevrez une réponse au plus tard le {due}.\n",
+                ack_body: "{firm} a bien reçu votre demande sous la référence {reference}.\nVous recevrez une réponse au plus tard le {due}.\n\nLes réponses à ce courriel sont adressées à {firm}. Mentionnez toujours la référence.\nCeci est un message automatique.\n",
             },
             Lang::De => EndpointStrings {
                 error_title: "Ihr Antrag wurde nicht gesendet",
@@ -153,7 +169,7 @@ impl EndpointStrings {
                 too_many: "Zu viele Anträge. Versuchen Sie es in einigen Minuten erneut.",
                 unavailable: "Ihr Antrag konnte nicht gespeichert werden. Versuchen Sie es später erneut.",
                 ack_subject: "Wir haben Ihren Antrag erhalten",
-                ack_body: "Wir haben Ihren Antrag unter der Referenz {reference} erhalten.\nSie erhalten spätestens am {due} eine Antwort.\n",
+                ack_body: "{firm} hat Ihren Antrag unter der Referenz {reference} erhalten.\nSie erhalten spätestens am {due} eine Antwort.\n\nAntworten auf diese E-Mail gehen an {firm}. Geben Sie immer die Referenz an.\nDies ist eine automatische Nachricht.\n",
             },
             Lang::En => EndpointStrings {
                 error_title: "Your request was not sent",
@@ -165,7 +181,7 @@ impl EndpointStrings {
                 too_many: "Too many requests. Please try again in a few minutes.",
                 unavailable: "Your request could not be stored. Please try again later.",
                 ack_subject: "We have received your request",
-                ack_body: "We have received your request under reference {reference}.\nYou will get an answer by {due} at the latest.\n",
+                ack_body: "{firm} has received your request under reference {reference}.\nYou will get an answer by {due} at the latest.\n\nReplies to this e-mail go to {firm}. Always mention the reference.\nThis is an automatic message.\n",
             },
         }
     }

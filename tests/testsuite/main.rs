@@ -8,5 +8,6 @@ mod endpoint;
 mod errors;
 mod example;
 mod forms;
+mod postfix;
 mod serve;
 mod support;
