@@ -5,6 +5,7 @@ pub mod markdown;
 pub mod model;
 pub mod output;
 mod sitemap;
+pub mod target;
 pub mod templates;
 
 use std::collections::{BTreeMap, BTreeSet};
