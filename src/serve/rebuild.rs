@@ -101,7 +101,7 @@ impl Rebuilder {
         if theme_changed {
             site.theme = Theme::load(
                 &self.site_dir,
-                &site.config.site.theme,
+                site.config.site.theme.get_ref(),
                 &languages,
                 &mut diags,
             );

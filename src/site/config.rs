@@ -27,11 +27,11 @@ pub struct SiteSection {
     pub last_updated: Spanned<Datetime>,
     /// Name of the theme folder under `themes/`; `default` is built in.
     #[serde(default = "default_theme")]
-    pub theme: String,
+    pub theme: Spanned<String>,
 }
 
-fn default_theme() -> String {
-    "default".to_string()
+fn default_theme() -> Spanned<String> {
+    Spanned::new(0..0, "default".to_string())
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -2,6 +2,7 @@
 
 pub mod authority;
 pub mod config;
+pub mod confine;
 pub mod content;
 pub mod document;
 pub mod duration;
@@ -70,7 +71,8 @@ impl Site {
         validate::check(file, &config, &mut diags);
         let languages = config.site.languages.get_ref().clone();
         let content = content::load(dir, &languages, &mut diags);
-        let theme = Theme::load(dir, &config.site.theme, &languages, &mut diags);
+        let theme_name = crate::theme::checked_name(file, &config.site.theme, &mut diags);
+        let theme = Theme::load(dir, theme_name, &languages, &mut diags);
         let forms = crate::forms::load(dir, &languages, &mut diags);
         let site = Site {
             dir: dir.to_path_buf(),
