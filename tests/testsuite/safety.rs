@@ -122,7 +122,11 @@ fn build_out_dot_refuses_to_delete_sites() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("current directory"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("current directory"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(tree(agency.path()), before);
 }
 
