@@ -195,25 +195,23 @@ fn plan_outputs(args: &Args) -> anyhow::Result<Vec<(PathBuf, Option<(PathBuf, Ta
         },
         _ => None,
     };
-    let mut by_id: BTreeMap<String, Vec<&Path>> = BTreeMap::new();
+    // Read in parallel: with hundreds of sites this is most of the planning.
+    let ids: Vec<Option<String>> = if several {
+        args.sites.par_iter().map(|d| read_site_id(d)).collect()
+    } else {
+        vec![None]
+    };
+    let mut by_id: BTreeMap<&str, Vec<&Path>> = BTreeMap::new();
     let mut planned = Vec::new();
-    for dir in &args.sites {
+    for (dir, id) in args.sites.iter().zip(&ids) {
+        if let Some(id) = id {
+            by_id.entry(id).or_default().push(dir);
+        }
         let out = match (&args.out, &folder) {
-            (_, Some(folder)) => match read_site_id(dir) {
-                Some(id) => {
-                    by_id.entry(id.clone()).or_default().push(dir);
-                    Some(folder.join(id))
-                }
-                None => None,
-            },
+            (_, Some(folder)) => id.as_ref().map(|id| folder.join(id)),
             (Some(out), None) => Some(out.clone()),
             (None, _) => Some(dir.join("public")),
         };
-        if folder.is_none()
-            && let Some(id) = read_site_id(dir)
-        {
-            by_id.entry(id).or_default().push(dir);
-        }
         let target = match out {
             Some(out) => match guard.check(&out, Some(dir)) {
                 Ok(t) => Some((out, t)),
