@@ -290,3 +290,20 @@ pub fn lookup<'a>(strings: &'a toml::Table, key: &str) -> Option<&'a str> {
     }
     table.get(last)?.as_str()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_plain_name;
+
+    #[test]
+    fn theme_names_are_plain_folder_names() {
+        for ok in ["default", "house", "huis-2", "my_theme", "v1.2", "thème"] {
+            assert!(is_plain_name(ok), "{ok}");
+        }
+        for bad in [
+            "", "/", "/etc", "..", "../..", ".hidden", "a/b", "a\\b", "a b", "nul\0",
+        ] {
+            assert!(!is_plain_name(bad), "{bad:?}");
+        }
+    }
+}

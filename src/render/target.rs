@@ -101,7 +101,7 @@ impl Guard {
         let path = resolve(out).map_err(|e| {
             refuse(
                 format!("cannot resolve the path: {e}"),
-                "pass a directory whose parent folders exist or can be created",
+                "pass a new folder below an existing one, e.g. --out out",
             )
         })?;
         let meta = std::fs::symlink_metadata(&path);
@@ -183,7 +183,7 @@ impl Guard {
         let path = resolve(out).map_err(|e| {
             refuse(
                 format!("cannot resolve the path: {e}"),
-                "pass a directory whose parent folders exist or can be created",
+                "pass a new folder below an existing one, e.g. --out out",
             )
         })?;
         match std::fs::symlink_metadata(&path) {
@@ -340,4 +340,47 @@ pub fn is_earlier_output(dir: &Path) -> bool {
     walkdir::WalkDir::new(dir)
         .into_iter()
         .all(|e| e.is_ok_and(|e| !e.path_is_symlink()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_keeps_missing_folders_and_refuses_dotdot_after_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().canonicalize().unwrap();
+        assert_eq!(
+            resolve(&tmp.path().join("a/b/out")).unwrap(),
+            real.join("a/b/out")
+        );
+        assert_eq!(
+            resolve(&tmp.path().join("x/..")).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        assert!(resolve(&tmp.path().join("x/../y")).is_err());
+        assert!(resolve(Path::new("/")).is_err());
+    }
+
+    #[test]
+    fn an_output_with_another_robots_txt_is_not_portaals() {
+        let tmp = tempfile::tempdir().unwrap();
+        for f in ["index.html", "404.html", "sitemap.xml"] {
+            std::fs::write(tmp.path().join(f), "x").unwrap();
+        }
+        std::fs::write(
+            tmp.path().join("robots.txt"),
+            "User-agent: *\nDisallow: /\n",
+        )
+        .unwrap();
+        assert!(!is_earlier_output(tmp.path()));
+        std::fs::write(
+            tmp.path().join("robots.txt"),
+            "User-agent: *\nAllow: /\n\nSitemap: https://a.example/sitemap.xml\n",
+        )
+        .unwrap();
+        assert!(is_earlier_output(tmp.path()));
+        std::fs::remove_file(tmp.path().join("404.html")).unwrap();
+        assert!(!is_earlier_output(tmp.path()));
+    }
 }
