@@ -107,14 +107,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 if !s.warnings.is_empty() {
                     eprintln!("{}", prefixed(&dir, &s.warnings));
                 }
-                print_line(format_args!(
+                let said = print_line(format_args!(
                     "built {}: {} in {} into {} ({} ms)",
                     s.site_id,
                     counted(s.pages, "page", "pages"),
                     counted(s.languages, "language", "languages"),
                     s.out.strip_prefix("./").unwrap_or(&s.out).display(),
                     s.millis
-                ))?;
+                ));
+                // Nobody reads the summary any more (`| head`); the other
+                // sites' failures still decide the exit code.
+                if let Err(e) = said
+                    && e.kind() != std::io::ErrorKind::BrokenPipe
+                {
+                    return Err(e.into());
+                }
                 if !s.forms {
                     eprintln!(
                         "note: {}: the rights pages have no request form, because portal.toml has no [endpoint] url\n  \
