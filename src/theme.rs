@@ -8,7 +8,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use toml::Spanned;
+
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use crate::site::confine::{Confinement, Kind};
 use crate::site::document::Document;
 use crate::site::lang::Lang;
 
@@ -66,8 +69,18 @@ impl Theme {
                 diags,
             );
         }
+        if !is_plain_name(name) {
+            // Site::load reports it with its position and passes "default".
+            diags.push(Diagnostic::error(
+                site_dir.join("portal.toml"),
+                format!("theme `{name}` is not a plain folder name"),
+            ));
+            theme.check_strings("default", languages, diags);
+            return theme;
+        }
         let dir = site_dir.join("themes").join(name);
-        if dir.is_dir() {
+        let confine = Confinement::new(site_dir);
+        if dir.is_dir() && confine.root_ok(&dir, diags) {
             for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
                 let entry = match entry {
                     Ok(e) => e,
@@ -76,8 +89,8 @@ impl Theme {
                         continue;
                     }
                 };
-                if !entry.file_type().is_file()
-                    || entry.file_name().to_string_lossy().starts_with('.')
+                if entry.file_name().to_string_lossy().starts_with('.')
+                    || confine.kind(&entry, diags) != Kind::File
                 {
                     continue;
                 }
@@ -93,7 +106,7 @@ impl Theme {
                     Err(e) => diags.push(Diagnostic::error(shown, format!("cannot read: {e}"))),
                 }
             }
-        } else if name != "default" {
+        } else if name != "default" && !dir.is_dir() {
             diags.push(
                 Diagnostic::error(
                     site_dir.join("portal.toml"),
@@ -200,6 +213,40 @@ impl Theme {
     }
 }
 
+/// Whether `name` can name a folder under `themes/`: not empty, no path
+/// separator, not starting with `.` (no `..`, no hidden folder).
+pub fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Checks `[site] theme` in portal.toml, with the value's position; the
+/// name to load (the built-in `default` when it is not a plain name).
+pub fn checked_name<'a>(
+    file: SourceFile<'_>,
+    name: &'a Spanned<String>,
+    diags: &mut Diagnostics,
+) -> &'a str {
+    let value = name.get_ref();
+    if is_plain_name(value) {
+        return value;
+    }
+    diags.push(
+        file.error_at(
+            Some(name.span().start),
+            format!("theme `{value}` is not a plain folder name"),
+        )
+        .with_fix(
+            "name a folder under themes/ of the site, e.g. `theme = \"house\"` for themes/house/ \
+             (letters, digits, `-`, `_`; no `/`, no leading `.`), or remove `theme` for the built-in one",
+        ),
+    );
+    "default"
+}
+
 /// Merges `over` into `base`: tables key by key, other values replaced.
 fn deep_merge(base: &mut toml::Table, over: toml::Table) {
     for (k, v) in over {
@@ -242,4 +289,21 @@ pub fn lookup<'a>(strings: &'a toml::Table, key: &str) -> Option<&'a str> {
         table = table.get(p)?.as_table()?;
     }
     table.get(last)?.as_str()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_plain_name;
+
+    #[test]
+    fn theme_names_are_plain_folder_names() {
+        for ok in ["default", "house", "huis-2", "my_theme", "v1.2", "thème"] {
+            assert!(is_plain_name(ok), "{ok}");
+        }
+        for bad in [
+            "", "/", "/etc", "..", "../..", ".hidden", "a/b", "a\\b", "a b", "nul\0",
+        ] {
+            assert!(!is_plain_name(bad), "{bad:?}");
+        }
+    }
 }

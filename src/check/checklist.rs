@@ -398,7 +398,7 @@ fn standard_texts(cx: &Context, diags: &mut Diagnostics) {
     }
     add("P020", "authority".into(), &["intro"]);
 
-    let theme = &config.site.theme;
+    let theme = config.site.theme.get_ref();
     for &lang in cx.languages() {
         let strings = cx.site.theme.strings.get(&lang);
         for code in ["P011", "P020"] {

@@ -1,13 +1,15 @@
 //! `portaal build`: render portals into static files.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
 use rayon::prelude::*;
 
-use super::Reported;
+use super::{Refused, Reported, print_line};
 use crate::diagnostics::Diagnostics;
+use crate::render::target::{Guard, Target};
 use crate::render::{self, BuildOptions, output};
 use crate::site::Site;
 
@@ -19,7 +21,9 @@ pub struct Args {
     pub sites: Vec<PathBuf>,
     /// Output directory. With one site: the output itself (default
     /// SITE/public). With several: a folder that gets one subfolder per
-    /// site id.
+    /// site id ([site] id). portaal only replaces an empty folder or an
+    /// output it wrote (marked by a .portaal-build file), never a site or
+    /// the current directory.
     #[arg(long, short)]
     pub out: Option<PathBuf>,
     /// Publish under this URL instead of `[site] base_url` (e.g. staging).
@@ -35,24 +39,39 @@ pub struct Summary {
     pub out: PathBuf,
     pub millis: u128,
     pub warnings: Diagnostics,
+    /// Whether the rights pages carry a request form (`[endpoint] url`).
+    pub forms: bool,
 }
 
 /// Loads, renders and writes one site. Problems come back all together.
-pub fn build_site(site_dir: &Path, out: &Path, options: &BuildOptions) -> Result<Summary, Failure> {
+/// `out` is the output as the user named it (for messages) and its checked
+/// target; without a target (the site id could not be read beforehand) the
+/// site is rendered, so that its problems are reported, but not written.
+pub fn build_site(
+    site_dir: &Path,
+    out: Option<&(PathBuf, Target)>,
+    options: &BuildOptions,
+) -> Result<Summary, Failure> {
     let start = Instant::now();
     let (site, problems) = Site::load_with_problems(site_dir);
     let site = site.ok_or_else(|| Failure::Site(problems.clone().sorted()))?;
     let built = render::render_site(&site, options, problems).map_err(Failure::Site)?;
-    output::replace_dir(out, &built.files)
-        .with_context(|| format!("cannot write the output to {}", out.display()))
+    let Some((shown, target)) = out else {
+        return Err(Failure::Io(anyhow::anyhow!(
+            "cannot read [site] id from portal.toml before building, so the output folder is unknown"
+        )));
+    };
+    output::replace_dir(target, &built.files)
+        .with_context(|| format!("cannot write the output to {}", shown.display()))
         .map_err(Failure::Io)?;
     Ok(Summary {
         site_id: site.id().to_string(),
         pages: built.pages,
         languages: site.languages().len(),
-        out: out.to_path_buf(),
+        out: shown.clone(),
         millis: start.elapsed().as_millis(),
         warnings: built.warnings,
+        forms: site.config.endpoint.url.is_some(),
     })
 }
 
@@ -66,30 +85,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         base_url: args.base_url.clone(),
         forms: None,
     };
-    if let Some(url) = &args.base_url {
-        anyhow::ensure!(
-            crate::site::identifiers::is_valid_web_url(url),
-            "--base-url `{url}` is not an absolute http(s) URL"
-        );
+    if let Some(url) = &args.base_url
+        && !crate::site::identifiers::is_valid_web_url(url)
+    {
+        return Err(Refused(format!(
+            "--base-url `{url}` is not an absolute http(s) URL; write it in full, e.g. https://staging.example.be/"
+        ))
+        .into());
     }
-    let several = args.sites.len() > 1;
-    let targets: Vec<(PathBuf, PathBuf)> = args
-        .sites
-        .iter()
-        .map(|dir| {
-            let out = match (&args.out, several) {
-                (Some(out), false) => out.clone(),
-                (Some(out), true) => out.join(site_folder_name(dir)),
-                (None, _) => dir.join("public"),
-            };
-            (dir.clone(), out)
-        })
-        .collect();
+    let targets = plan_outputs(&args)?;
     let results: Vec<(PathBuf, Result<Summary, Failure>)> = targets
         .par_iter()
-        .map(|(dir, out)| (dir.clone(), build_site(dir, out, &options)))
+        .map(|(dir, out)| (dir.clone(), build_site(dir, out.as_ref(), &options)))
         .collect();
 
+    let several = args.sites.len() > 1;
     let mut failed = 0;
     for (dir, result) in results {
         match result {
@@ -97,14 +107,28 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 if !s.warnings.is_empty() {
                     eprintln!("{}", prefixed(&dir, &s.warnings));
                 }
-                println!(
-                    "built {}: {} pages in {} languages into {} ({} ms)",
+                let said = print_line(format_args!(
+                    "built {}: {} in {} into {} ({} ms)",
                     s.site_id,
-                    s.pages,
-                    s.languages,
+                    counted(s.pages, "page", "pages"),
+                    counted(s.languages, "language", "languages"),
                     s.out.strip_prefix("./").unwrap_or(&s.out).display(),
                     s.millis
-                );
+                ));
+                // Nobody reads the summary any more (`| head`); the other
+                // sites' failures still decide the exit code.
+                if let Err(e) = said
+                    && e.kind() != std::io::ErrorKind::BrokenPipe
+                {
+                    return Err(e.into());
+                }
+                if !s.forms {
+                    eprintln!(
+                        "note: {}: the rights pages have no request form, because portal.toml has no [endpoint] url\n  \
+                         fix: add `[endpoint]` with `url = \"https://…\"` (the address of your portaal endpoint) to let visitors send requests",
+                        s.site_id
+                    );
+                }
             }
             Err(Failure::Site(diags)) => {
                 failed += 1;
@@ -157,10 +181,86 @@ fn shown_dir(dir: &Path) -> String {
     }
 }
 
-/// The folder name of a site's output when several build into one `--out`.
-fn site_folder_name(dir: &Path) -> String {
-    std::fs::canonicalize(dir)
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "site".into())
+/// "1 page", "2 pages".
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Each site with its checked output: `SITE/public`, `--out` itself for
+/// one site, or `--out/<site id>` for several. Every output is checked
+/// before anything is built; any refusal, or two sites with the same id,
+/// stops the run with nothing written.
+#[allow(clippy::type_complexity)]
+fn plan_outputs(args: &Args) -> anyhow::Result<Vec<(PathBuf, Option<(PathBuf, Target)>)>> {
+    let guard = Guard::new(&args.sites).context("cannot read the current directory")?;
+    let several = args.sites.len() > 1;
+    let mut refusals: Vec<String> = Vec::new();
+    let folder = match (&args.out, several) {
+        (Some(out), true) => match guard.check_folder(out) {
+            Ok(()) => Some(out.clone()),
+            Err(r) => return Err(Refused(r.to_string()).into()),
+        },
+        _ => None,
+    };
+    // Read in parallel: with hundreds of sites this is most of the planning.
+    let ids: Vec<Option<String>> = if several {
+        args.sites.par_iter().map(|d| read_site_id(d)).collect()
+    } else {
+        vec![None]
+    };
+    let mut by_id: BTreeMap<&str, Vec<&Path>> = BTreeMap::new();
+    let mut planned = Vec::new();
+    for (dir, id) in args.sites.iter().zip(&ids) {
+        if let Some(id) = id {
+            by_id.entry(id).or_default().push(dir);
+        }
+        let out = match (&args.out, &folder) {
+            (_, Some(folder)) => id.as_ref().map(|id| folder.join(id)),
+            (Some(out), None) => Some(out.clone()),
+            (None, _) => Some(dir.join("public")),
+        };
+        let target = match out {
+            Some(out) => match guard.check(&out, Some(dir)) {
+                Ok(t) => Some((out, t)),
+                Err(r) => {
+                    refusals.push(r.to_string());
+                    None
+                }
+            },
+            None => None,
+        };
+        planned.push((dir.clone(), target));
+    }
+    for (id, dirs) in &by_id {
+        if dirs.len() > 1 {
+            refusals.push(format!(
+                "{} sites have the id `{id}`: {}; each site of one run needs its own [site] id \
+                 (it names the site's output folder and is signed into its forms)\n  \
+                 fix: give each site its own `id` in [site] of its portal.toml, or build them in separate runs",
+                dirs.len(),
+                dirs.iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    if !refusals.is_empty() {
+        return Err(Refused(refusals.join("\nerror: ")).into());
+    }
+    Ok(planned)
+}
+
+/// `[site] id` from a site's portal.toml, read before the full load so that
+/// every output is known (and checked) before anything is written. `None`
+/// when it cannot be read or is not a plain id: the full load reports why.
+fn read_site_id(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join(crate::site::CONFIG_FILE)).ok()?;
+    let table: toml::Table = toml::from_str(&text).ok()?;
+    let id = table.get("site")?.get("id")?.as_str()?;
+    let plain = !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    plain.then(|| id.to_string())
 }

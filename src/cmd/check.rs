@@ -52,9 +52,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .par_iter()
         .map(|dir| check::check_site(dir, &options))
         .collect();
-    match args.format {
-        Format::Human => print!("{}", report::human(&reports)),
-        Format::Json => println!("{}", report::json(&reports)),
+    let text = match args.format {
+        Format::Human => report::human(&reports),
+        Format::Json => format!("{}\n", report::json(&reports)),
+    };
+    // Through the lock, so that a closed pipe is an error for `main` to end
+    // quietly, not a panic.
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()?;
     }
     let errors: usize = reports.iter().map(|r| r.count(Severity::Error)).sum();
     let warnings: usize = reports.iter().map(|r| r.count(Severity::Warning)).sum();

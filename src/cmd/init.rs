@@ -3,8 +3,9 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
+use super::{Refused, print_line};
 use crate::site::lang::Lang;
 
 #[derive(Debug, clap::Args)]
@@ -26,7 +27,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     if args.key_only {
         let (path, rotated) = crate::forms::sign::add_key(&args.dir)?;
-        println!(
+        print_line(format_args!(
             "{} signing key in {}; rebuild the portal and restart the endpoint",
             if rotated {
                 "added a new first"
@@ -34,22 +35,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 "created a"
             },
             path.display()
-        );
+        ))?;
         return Ok(());
     }
-    if args.languages.is_empty() {
-        bail!("--languages needs at least one of: {}", Lang::valid_codes());
-    }
-    let mut languages = args.languages.clone();
-    languages.dedup();
+    let languages = checked_languages(&args.languages)?;
     if args.dir.exists() && args.dir.read_dir()?.next().is_some() {
-        bail!(
-            "{} is not empty; portaal init only writes into a new or empty folder",
+        return Err(Refused(format!(
+            "{} is not empty; portaal init only writes into a new or empty folder\n  \
+             fix: pass a new folder name, e.g. `portaal init clients/new-firm`",
             args.dir.display()
-        );
+        ))
+        .into());
     }
     let id = match args.id {
-        Some(id) => id,
+        Some(id) => checked_id(&id)?,
         None => default_id(&args.dir),
     };
     std::fs::create_dir_all(args.dir.join("content"))
@@ -62,29 +61,78 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join("index.md"), index_md(*lang))?;
     }
-    println!(
-        "created portal `{id}` in {} ({}); fill in portal.toml, then run `portaal build {}`",
+    let shown = args.dir.to_string_lossy();
+    let quoted = shlex::try_quote(&shown).unwrap_or_else(|_| shown.clone());
+    print_line(format_args!(
+        "created portal `{id}` in {} ({}); fill in portal.toml, then run `portaal build {quoted}`",
         args.dir.display(),
         languages
             .iter()
             .map(|l| l.code())
             .collect::<Vec<_>>()
             .join(", "),
-        args.dir.display()
-    );
+    ))?;
     Ok(())
 }
 
+/// The languages as given, refused when empty or when one is listed twice
+/// (a doubled key would make the written portal.toml invalid).
+fn checked_languages(given: &[Lang]) -> anyhow::Result<Vec<Lang>> {
+    if given.is_empty() {
+        return Err(Refused(format!(
+            "--languages needs at least one of: {}",
+            Lang::valid_codes()
+        ))
+        .into());
+    }
+    let mut seen = Vec::new();
+    for lang in given {
+        if seen.contains(lang) {
+            return Err(Refused(format!(
+                "--languages lists `{lang}` twice\n  fix: name each language once, the default first, e.g. --languages nl,fr"
+            ))
+            .into());
+        }
+        seen.push(*lang);
+    }
+    Ok(seen)
+}
+
+/// Whether `id` is a site id: lower-case ASCII letters, digits and hyphens
+/// (it names the output folder and is signed into every form).
+fn is_site_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn checked_id(id: &str) -> anyhow::Result<String> {
+    if is_site_id(id) {
+        return Ok(id.to_string());
+    }
+    Err(Refused(format!(
+        "--id `{id}` is not a site id: use lower-case letters a-z, digits and hyphens, e.g. --id bakkerij-peeters"
+    ))
+    .into())
+}
+
+/// A site id from the folder name: transliterated to ASCII (`Ça & Co` →
+/// `ca-co`), lower-cased, every other run of characters one hyphen.
 fn default_id(dir: &std::path::Path) -> String {
     let name = dir
         .file_name()
-        .map(|n| n.to_string_lossy().to_lowercase())
+        .map(|n| deunicode::deunicode(&n.to_string_lossy()).to_lowercase())
         .unwrap_or_default();
-    let id: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    let id = id.trim_matches('-').to_string();
+    let mut id = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            id.push(c);
+        } else if !id.is_empty() && !id.ends_with('-') {
+            id.push('-');
+        }
+    }
+    let id = id.trim_end_matches('-').to_string();
     if id.is_empty() { "portal".into() } else { id }
 }
 
@@ -143,6 +191,13 @@ country = "BE"
 [contacts]
 requests = "info@example.be"
 complaints = "complaints@example.be"
+
+# Where the rights pages' request forms post: the address of your
+# `portaal endpoint`. Without an [endpoint] url the rights pages explain
+# each right but carry no form, and `portaal build` says so. Remove the
+# `#` of both lines and put your endpoint's address:
+# [endpoint]
+# url = "https://forms.agency.example/submit"
 
 # The Belgian Data Protection Authority, in every language, from portaal's
 # built-in facts; give name, address, website, … to override any of them.
@@ -231,4 +286,24 @@ fn index_md(lang: Lang) -> String {
         }
     };
     format!("{body}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_ids_are_transliterated_site_ids() {
+        for (name, id) in [
+            ("Ça & Co", "ca-co"),
+            ("Bakkerij Peeters", "bakkerij-peeters"),
+            ("--Über--", "uber"),
+            ("日本", "ri-ben"),
+            ("&&&", "portal"),
+        ] {
+            let got = default_id(std::path::Path::new(name));
+            assert_eq!(got, id, "{name}");
+            assert!(is_site_id(&got), "{got}");
+        }
+    }
 }

@@ -347,11 +347,17 @@ pub fn load(site_dir: &Path, languages: &[Lang], diags: &mut Diagnostics) -> Vec
         }
     }
     let dir = site_dir.join("forms");
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths {
-            if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+    let confine = crate::site::confine::Confinement::new(site_dir);
+    if dir.is_dir() && confine.root_ok(&dir, diags) {
+        let entries = walkdir::WalkDir::new(&dir)
+            .min_depth(1)
+            .max_depth(1)
+            .sort_by_file_name();
+        for entry in entries.into_iter().filter_map(Result::ok) {
+            let path = entry.path().to_path_buf();
+            if path.extension().and_then(|e| e.to_str()) != Some("toml")
+                || confine.kind(&entry, diags) != crate::site::confine::Kind::File
+            {
                 continue;
             }
             let shown = path.strip_prefix(site_dir).unwrap_or(&path).to_path_buf();

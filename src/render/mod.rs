@@ -6,6 +6,7 @@ pub mod markdown;
 pub mod model;
 pub mod output;
 mod sitemap;
+pub mod target;
 pub mod templates;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -469,12 +470,13 @@ fn static_collisions(site: &Site, plans: &[Plan], diags: &mut Diagnostics) {
 /// the theme's static files of the same name.
 fn load_site_static(site: &Site, statics: &mut BTreeMap<String, Vec<u8>>, diags: &mut Diagnostics) {
     let dir = site.dir.join("static");
-    if !dir.is_dir() {
+    let confine = crate::site::confine::Confinement::new(&site.dir);
+    if !dir.is_dir() || !confine.root_ok(&dir, diags) {
         return;
     }
     for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
         match entry {
-            Ok(e) if e.file_type().is_file() => {
+            Ok(e) if confine.kind(&e, diags) == crate::site::confine::Kind::File => {
                 let rel = e.path().strip_prefix(&dir).expect("walked from dir");
                 let rel = rel.to_string_lossy().replace('\\', "/");
                 match std::fs::read(e.path()) {

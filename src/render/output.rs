@@ -9,23 +9,29 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
+use super::target::{MARKER, MARKER_TEXT, Target};
+
 /// The files of one build, keyed by path relative to the output root.
 pub type Files = BTreeMap<String, Vec<u8>>;
 
-/// Replaces `out_dir` with exactly `files`.
-pub fn replace_dir(out_dir: &Path, files: &Files) -> io::Result<()> {
-    let parent = match out_dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::env::current_dir()?,
+/// Replaces the checked output `target` with exactly `files` and the
+/// marker file ([`super::target::MARKER`]).
+///
+/// The checks of [`super::target::Guard::check`] that can change between
+/// the check and the write are made again here: the output must still not
+/// be a link, and a non-empty output must still carry the marker (or be the
+/// earlier output the guard recognised).
+pub fn replace_dir(target: &Target, files: &Files) -> io::Result<()> {
+    let out_dir = target.path();
+    let (Some(parent), Some(name)) = (out_dir.parent(), out_dir.file_name()) else {
+        return Err(io::Error::other("the output has no parent folder"));
     };
-    fs::create_dir_all(&parent)?;
-    let name = out_dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "public".into());
+    let name = name.to_string_lossy().into_owned();
+    still_safe(target)?;
+    fs::create_dir_all(parent)?;
     let staging = tempfile::Builder::new()
         .prefix(&format!(".{name}.new-"))
-        .tempdir_in(&parent)?;
+        .tempdir_in(parent)?;
     for (rel, bytes) in files {
         let path = staging.path().join(rel);
         if let Some(dir) = path.parent() {
@@ -33,28 +39,52 @@ pub fn replace_dir(out_dir: &Path, files: &Files) -> io::Result<()> {
         }
         fs::write(&path, bytes)?;
     }
+    fs::write(staging.path().join(MARKER), MARKER_TEXT)?;
     make_world_readable(staging.path())?;
 
-    if out_dir.exists() {
+    if out_dir.symlink_metadata().is_ok() {
+        still_safe(target)?;
+        // The old output is moved into a fresh private folder, which is
+        // deleted (without following links) when `old` is dropped.
         let old = tempfile::Builder::new()
             .prefix(&format!(".{name}.old-"))
-            .tempdir_in(&parent)?;
-        let old_path = old.path().to_path_buf();
-        // Keep only the name: the old output is moved into its place.
-        old.close()?;
+            .tempdir_in(parent)?;
+        let old_path = old.path().join(&name);
         fs::rename(out_dir, &old_path)?;
         if let Err(e) = fs::rename(staging.path(), out_dir) {
             // Put the previous output back before giving up.
             let _ = fs::rename(&old_path, out_dir);
             return Err(e);
         }
-        fs::remove_dir_all(&old_path)?;
+        old.close()?;
     } else {
         fs::rename(staging.path(), out_dir)?;
     }
     // The staging directory is now the output; don't let TempDir delete it.
     let _ = staging.keep();
     Ok(())
+}
+
+/// Re-checks what may have changed since the guard looked.
+fn still_safe(target: &Target) -> io::Result<()> {
+    let out_dir = target.path();
+    let Ok(meta) = out_dir.symlink_metadata() else {
+        return Ok(());
+    };
+    if meta.file_type().is_symlink() || !meta.is_dir() {
+        return Err(io::Error::other(format!(
+            "{} became a link or a file since it was checked; nothing was replaced",
+            out_dir.display()
+        )));
+    }
+    let empty = fs::read_dir(out_dir)?.next().is_none();
+    if empty || out_dir.join(MARKER).is_file() || target.is_earlier_output() {
+        return Ok(());
+    }
+    Err(io::Error::other(format!(
+        "{} has no `{MARKER}` file, so it is not an output of portaal; nothing was replaced",
+        out_dir.display()
+    )))
 }
 
 /// tempfile creates directories readable by the owner only; a web server
@@ -77,7 +107,8 @@ mod tests {
     #[test]
     fn replaces_everything_and_leaves_no_stale_file() {
         let tmp = tempfile::tempdir().unwrap();
-        let out = tmp.path().join("public");
+        let guard = super::super::target::Guard::new(&[]).unwrap();
+        let out = guard.check(&tmp.path().join("public"), None).unwrap();
         let mut files = Files::new();
         files.insert("a/index.html".into(), b"one".to_vec());
         files.insert("stale.html".into(), b"old".to_vec());
@@ -85,7 +116,9 @@ mod tests {
         files.remove("stale.html");
         files.insert("a/index.html".into(), b"two".to_vec());
         replace_dir(&out, &files).unwrap();
+        let out = out.path();
         assert_eq!(fs::read(out.join("a/index.html")).unwrap(), b"two");
+        assert!(out.join(MARKER).is_file());
         assert!(!out.join("stale.html").exists());
         let leftovers: Vec<_> = fs::read_dir(tmp.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "only public/ remains");

@@ -13,6 +13,7 @@ use super::watch::Change;
 use crate::cmd::build::prefixed;
 use crate::diagnostics::Diagnostics;
 use crate::render::output::{self, Files};
+use crate::render::target::Target;
 use crate::render::{self, BuildOptions};
 use crate::site::{Site, content};
 use crate::theme::Theme;
@@ -20,13 +21,13 @@ use crate::theme::Theme;
 pub struct Rebuilder {
     site_dir: PathBuf,
     options: BuildOptions,
-    out: Option<PathBuf>,
+    out: Option<Target>,
     site: Option<Site>,
     forms: PreviewForms,
 }
 
 impl Rebuilder {
-    pub fn new(site_dir: PathBuf, base_url: String, out: Option<PathBuf>) -> anyhow::Result<Self> {
+    pub fn new(site_dir: PathBuf, base_url: String, out: Option<Target>) -> anyhow::Result<Self> {
         Ok(Rebuilder {
             site_dir,
             options: BuildOptions {
@@ -57,7 +58,7 @@ impl Rebuilder {
         })?;
         if let Some(out) = &self.out {
             output::replace_dir(out, &built.files)
-                .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+                .map_err(|e| format!("cannot write {}: {e}", out.path().display()))?;
         }
         Ok(built.files)
     }
@@ -100,7 +101,7 @@ impl Rebuilder {
         if theme_changed {
             site.theme = Theme::load(
                 &self.site_dir,
-                &site.config.site.theme,
+                site.config.site.theme.get_ref(),
                 &languages,
                 &mut diags,
             );

@@ -78,6 +78,14 @@ pub fn classify(site_dir: &Path, ignored: &[PathBuf], path: &Path) -> Option<Cha
     }
 }
 
+/// One rebuild's worth of changes, and the files that caused them
+/// (relative to the site), so that the terminal can say what was rebuilt.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub changes: BTreeSet<Change>,
+    pub files: BTreeSet<PathBuf>,
+}
+
 /// Waits for the first relevant event, then gathers more until `quiet` has
 /// passed without one (or `max` since the first). Returns `None` when the
 /// watcher is gone.
@@ -87,8 +95,8 @@ pub fn next_batch(
     ignored: &[PathBuf],
     quiet: Duration,
     max: Duration,
-) -> Option<BTreeSet<Change>> {
-    let mut changes = BTreeSet::new();
+) -> Option<Batch> {
+    let mut batch = Batch::default();
     let mut started: Option<Instant> = None;
     loop {
         let timeout = match started {
@@ -104,7 +112,9 @@ pub fn next_batch(
                 // files in it have their own events.
                 for path in event.paths.iter().filter(|p| !p.is_dir()) {
                     if let Some(change) = classify(site_dir, ignored, path) {
-                        changes.insert(change);
+                        batch.changes.insert(change);
+                        let rel = path.strip_prefix(site_dir).unwrap_or(path);
+                        batch.files.insert(rel.to_path_buf());
                         started.get_or_insert_with(Instant::now);
                     }
                 }
@@ -112,13 +122,13 @@ pub fn next_batch(
             Ok(Err(e)) => eprintln!("warning: file watcher: {e}"),
             Err(RecvTimeoutError::Timeout) => {
                 if started.is_some() {
-                    return Some(changes);
+                    return Some(batch);
                 }
             }
             Err(RecvTimeoutError::Disconnected) => return None,
         }
         if started.is_some_and(|t| t.elapsed() >= max) {
-            return Some(changes);
+            return Some(batch);
         }
     }
 }

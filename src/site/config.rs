@@ -27,7 +27,7 @@ pub struct SiteSection {
     pub last_updated: Spanned<Datetime>,
     /// Name of the theme folder under `themes/`; `default` is built in.
     #[serde(default = "default_theme")]
-    pub theme: String,
+    pub theme: Spanned<String>,
     /// How long one page may take to render, in milliseconds, before the
     /// build fails naming its template (a runaway loop in a theme).
     pub render_budget_ms: Option<Spanned<u64>>,
@@ -42,8 +42,8 @@ impl SiteSection {
     }
 }
 
-fn default_theme() -> String {
-    "default".to_string()
+fn default_theme() -> Spanned<String> {
+    Spanned::new(0..0, "default".to_string())
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::confine::{Confinement, Kind};
 use super::document::Document;
 use super::lang::Lang;
 use super::page_kind::PageKind;
@@ -51,7 +52,8 @@ impl ContentFile {
 /// place and languages the site does not declare.
 pub fn load(site_dir: &Path, languages: &[Lang], diags: &mut Diagnostics) -> Vec<ContentFile> {
     let root = site_dir.join("content");
-    if !root.is_dir() {
+    let confine = Confinement::new(site_dir);
+    if !root.is_dir() || !confine.root_ok(&root, diags) {
         return Vec::new();
     }
     let mut files = Vec::new();
@@ -76,8 +78,10 @@ pub fn load(site_dir: &Path, languages: &[Lang], diags: &mut Diagnostics) -> Vec
         if name.starts_with('.') {
             continue;
         }
+        let kind = confine.kind(&entry, diags);
         match entry.depth() {
-            1 if entry.file_type().is_dir() => match name.parse::<Lang>() {
+            _ if kind == Kind::Skip => {}
+            1 if kind == Kind::Dir => match name.parse::<Lang>() {
                 Ok(lang) if !languages.contains(&lang) => diags.push(
                     Diagnostic::error(&rel, format!("content in language `{lang}`, which the site does not declare"))
                         .with_fix(format!("add \"{lang}\" to `languages` in [site] of portal.toml, or remove this folder")),
@@ -85,7 +89,7 @@ pub fn load(site_dir: &Path, languages: &[Lang], diags: &mut Diagnostics) -> Vec
                 Ok(_) => {}
                 Err(e) => diags.push(Diagnostic::error(&rel, e.to_string())),
             },
-            2 if entry.file_type().is_file() && name.ends_with(".md") => {
+            2 if kind == Kind::File && name.ends_with(".md") => {
                 let Some(lang) = rel.iter().nth(1).and_then(|l| l.to_str()?.parse().ok()) else {
                     continue; // reported with its folder
                 };

@@ -2,6 +2,7 @@
 
 pub mod authority;
 pub mod config;
+pub mod confine;
 pub mod content;
 pub mod document;
 pub mod duration;
@@ -83,7 +84,8 @@ impl Site {
         };
         let languages = site_section.languages.get_ref().clone();
         let content = content::load(dir, &languages, &mut diags);
-        let theme = Theme::load(dir, &site_section.theme, &languages, &mut diags);
+        let theme_name = crate::theme::checked_name(file, &site_section.theme, &mut diags);
+        let theme = Theme::load(dir, theme_name, &languages, &mut diags);
         let forms = crate::forms::load(dir, &languages, &mut diags);
         let Some(config) = parts.into_config() else {
             return (None, diags);

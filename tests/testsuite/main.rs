@@ -9,5 +9,6 @@ mod errors;
 mod example;
 mod forms;
 mod postfix;
+mod safety;
 mod serve;
 mod support;

@@ -196,17 +196,33 @@ fn the_preview_is_exactly_the_build() {
     portal.edit("content/fr/privacy.md", "pas des profils", "pas de profils");
     assert_eq!(next_event(&events), "reload");
 
-    let out = portal.run(&["build", "--out", "built", "--base-url", &preview.url]);
+    // The only output inside a site is its public/: build beside it.
+    let tmp = tempfile::tempdir().unwrap();
+    let built_dir = tmp.path().join("built");
+    let out = portal
+        .portaal()
+        .args(["build", "--base-url", &preview.url, "--out"])
+        .arg(&built_dir)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let files = portal.files("built");
+    let files: Vec<String> = walkdir::WalkDir::new(&built_dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file() && e.file_name() != ".portaal-build")
+        .map(|e| {
+            let rel = e.path().strip_prefix(&built_dir).unwrap();
+            rel.to_string_lossy().into_owned()
+        })
+        .collect();
     assert!(files.len() > 20);
     let tag = "<script src=\"/_portaal/livereload.js\"></script>";
     for f in files {
-        let built = std::fs::read(portal.path().join("built").join(&f)).unwrap();
+        let built = std::fs::read(built_dir.join(&f)).unwrap();
         let path = format!("/{}", f.strip_suffix("index.html").unwrap_or(&f));
         let served = preview.get_bytes(&path);
         if f.ends_with(".html") {
