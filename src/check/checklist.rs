@@ -206,6 +206,36 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
         );
     }
 
+    // The preset should be the authority competent for the firm: usually
+    // that of its own country, and in Germany that of its Land (§ 40 BDSG).
+    if let Some(preset) = &auth.preset {
+        let code = preset.get_ref().to_ascii_uppercase();
+        let home = config.controller.address.country.get_ref();
+        let preset_country = crate::site::authority::Preset::country(&code);
+        let known = crate::site::authority::presets().contains_key(&code);
+        if known && preset_country != home {
+            diags.push(
+                cx.at(
+                    Severity::Warning,
+                    "P035",
+                    preset,
+                    format!("the authority preset `{code}` is for another country than the controller's (`{home}`)"),
+                )
+                .with_fix("name the authority of the country where the firm has its main establishment; keep this preset only if that authority is competent"),
+            );
+        } else if code == "DE" && home == "DE" {
+            diags.push(
+                cx.at(
+                    Severity::Warning,
+                    "P035",
+                    preset,
+                    "the BfDI (preset `DE`) supervises only federal bodies and telecommunications and postal firms; other private firms answer to the authority of their Land",
+                )
+                .with_fix("use the preset of the firm's Land, e.g. `preset = \"DE-BY\"` (BY, BW, BE, … by ISO 3166-2 code); keep `DE` only for a telecommunications or postal firm"),
+            );
+        }
+    }
+
     // Art. 13(2)(e): must people give the data?
     if statement.provision_requirement.is_none() {
         let open: Vec<&str> = config

@@ -145,6 +145,11 @@ pub const CODES: &[Code] = &[
         Warning,
         "a cookie's category disagrees with the Open Cookie Database",
     ),
+    code(
+        "P035",
+        Warning,
+        "the authority preset is probably not the firm's competent authority",
+    ),
 ];
 
 /// The entry for `code`, if it exists.

@@ -1,6 +1,7 @@
 //! From a loaded site to its output files: plan the pages, render them in
 //! parallel, check their links, and hand the files to the writer.
 
+pub mod citation;
 pub mod markdown;
 pub mod model;
 pub mod output;

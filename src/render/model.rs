@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::citation::Citation;
 use crate::site::Site;
 use crate::site::config::{
     Config, CookieCategory, LegalBasis, Party, ProvisionRequirement, RecipientKind, Safeguard,
@@ -82,7 +83,12 @@ pub struct PurposeView {
     pub name: String,
     pub description: Option<String>,
     pub legal_basis: LegalBasis,
+    /// The point of Art. 6(1) in the code's notation, e.g. `6(1)(a)`.
     pub legal_basis_article: &'static str,
+    /// The same, cited as the page's language does (see `citation`).
+    pub legal_basis_ref: String,
+    /// People may object without giving a reason (Art. 21(2)).
+    pub direct_marketing: bool,
     pub legitimate_interest: Option<String>,
     pub data_categories: Vec<String>,
     pub retention_period: Option<String>,
@@ -143,7 +149,18 @@ pub struct CookieGroup {
 pub struct RightView {
     pub key: &'static str,
     pub article: &'static str,
+    /// The article cited as the page's language does.
+    pub article_ref: String,
     pub url: String,
+}
+
+/// What the request forms promise the visitor.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointView {
+    /// The forms post somewhere (`[endpoint] url`).
+    pub forms: bool,
+    /// The requester gets an acknowledgement by e-mail.
+    pub acknowledge: bool,
 }
 
 /// Everything about the firm, in one language.
@@ -159,6 +176,7 @@ pub struct LangView {
     pub transfers: Vec<TransferView>,
     pub cookie_groups: Vec<CookieGroup>,
     pub rights: Vec<RightView>,
+    pub endpoint: EndpointView,
 }
 
 fn text(t: &toml::Spanned<Text>, lang: Lang) -> String {
@@ -204,6 +222,7 @@ impl LangView {
             other => other.in_lang(lang),
         };
         let session_word = string("session");
+        let cite = |compact: &str| Citation::parse(compact).render(&string);
         let default_provision = config
             .statement
             .provision_requirement
@@ -257,16 +276,8 @@ impl LangView {
                 address: opt_text(&config.authority.address, lang),
                 phone: config.authority.phone.clone(),
                 email: config.authority.email.as_ref().map(|e| e.get_ref().clone()),
-                website: config
-                    .authority
-                    .website
-                    .as_ref()
-                    .map(|e| e.get_ref().clone()),
-                complaint_url: config
-                    .authority
-                    .complaint_url
-                    .as_ref()
-                    .map(|e| e.get_ref().clone()),
+                website: opt_text(&config.authority.website, lang),
+                complaint_url: opt_text(&config.authority.complaint_url, lang),
             },
             statement: StatementView {
                 automated_decisions_none: config.statement.no_automated_decisions(),
@@ -290,6 +301,8 @@ impl LangView {
                         description: opt_text(&p.description, lang),
                         legal_basis: p.legal_basis,
                         legal_basis_article: p.legal_basis.article(),
+                        legal_basis_ref: cite(p.legal_basis.article()),
+                        direct_marketing: p.direct_marketing,
                         legitimate_interest: opt_text(&p.legitimate_interest, lang),
                         data_categories: p.data_categories.iter().map(category).collect(),
                         retention_period: retention
@@ -364,9 +377,14 @@ impl LangView {
                 .map(|r| RightView {
                     key: r.key(),
                     article: r.article(),
+                    article_ref: cite(r.article()),
                     url: format!("{base_path}{lang}/{}/", r.slug()),
                 })
                 .collect(),
+            endpoint: EndpointView {
+                forms: config.endpoint.url.is_some(),
+                acknowledge: config.endpoint.acknowledge,
+            },
         }
     }
 }

@@ -84,8 +84,9 @@ pub struct Authority {
     pub address: Option<Spanned<Text>>,
     pub phone: Option<String>,
     pub email: Option<Spanned<String>>,
-    pub website: Option<Spanned<String>>,
-    pub complaint_url: Option<Spanned<String>>,
+    /// A URL, or one per language: an authority often has a site per language.
+    pub website: Option<Spanned<Text>>,
+    pub complaint_url: Option<Spanned<Text>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -221,6 +222,10 @@ pub struct Purpose {
     pub provision_requirement: Option<Spanned<ProvisionRequirement>>,
     /// Where the data come from when not from the person (Art. 14(2)(f)).
     pub source: Option<Spanned<Text>>,
+    /// The purpose is direct marketing: people may object without giving a
+    /// reason, and the statement must say so separately (Art. 21(2)-(4)).
+    #[serde(default)]
+    pub direct_marketing: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]

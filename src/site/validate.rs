@@ -181,7 +181,14 @@ pub fn check(file: SourceFile<'_>, config: &Config, diags: &mut Diagnostics) {
         c.email("authority e-mail", e);
     }
     for u in [&auth.website, &auth.complaint_url].into_iter().flatten() {
-        c.url("authority URL", u);
+        c.text("authority URL", u);
+        let values: Vec<String> = match u.get_ref() {
+            Text::Same(v) => vec![v.clone()],
+            Text::PerLang(map) => map.values().cloned().collect(),
+        };
+        for v in values {
+            c.url("authority URL", &Spanned::new(u.span(), v));
+        }
     }
 
     // [statement]
