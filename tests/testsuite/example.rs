@@ -205,13 +205,14 @@ fn direct_marketing_gets_its_own_notice_and_public_tasks_an_objection_note() {
     let at_notice = section.find(&theme_string("en", "purposes.direct_marketing_heading"));
     let at_table = section.find(&theme_string("en", "purposes.caption"));
     assert!(at_notice < at_table, "notice first");
-    // The objection note names the public-task purpose, and says that
-    // such an objection needs grounds, unlike direct marketing.
+    // With no legitimate-interest purpose left, the public task alone
+    // brings the objection note, which asks for grounds, unlike direct
+    // marketing.
     let body = visible_text(&html);
-    let intro = theme_string("en", "purposes.object_intro");
-    let after = &body[body.find(&intro).expect("objection intro")..];
-    assert!(after.contains("Preventing fraud and misuse"), "{after}");
-    assert!(after.contains("particular situation"));
+    assert!(!body.contains(&theme_string("en", "purposes.interests_heading")));
+    let note = theme_string("en", "purposes.object_note");
+    assert!(body.contains(note.split("{link}").next().unwrap()), "{body}");
+    assert!(note.contains("particular situation"));
 }
 
 #[test]
