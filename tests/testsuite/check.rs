@@ -236,6 +236,44 @@ fn an_authority_preset_fills_the_built_pages_in_each_language() {
     );
 }
 
+/// A private firm in Germany answers to its Land's authority (§ 40 BDSG):
+/// the federal preset draws P035, the Land preset checks clean and fills
+/// the pages with the Land authority in each language.
+#[test]
+fn a_german_firm_gets_its_land_authority() {
+    let portal = Portal::fixture("check/clean");
+    portal
+        .edit("portal.toml", "enterprise_number = \"0123.456.749\"\n", "")
+        .edit("portal.toml", "country = \"BE\"", "country = \"DE\"")
+        .edit("portal.toml", "preset = \"BE\"", "preset = \"DE\"");
+    let (json, status) = check_json(&portal, &[]);
+    assert_eq!(codes_of(&json), ["P035"], "{json:#}");
+    assert_eq!(status, Some(0), "a warning");
+    let message = json["sites"][0]["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("Land"), "{message}");
+
+    portal.edit("portal.toml", "preset = \"DE\"", "preset = \"DE-BY\"");
+    let (json, _) = check_json(&portal, &[]);
+    assert!(codes_of(&json).is_empty(), "{json:#}");
+    portal.build();
+    let nl = portal.read("public/nl/complaint/index.html");
+    assert!(nl.contains("Bayerisches Landesamt für Datenschutzaufsicht (BayLDA)"));
+    assert!(nl.contains("toezichthouder voor gegevensbescherming in Beieren"));
+    assert!(nl.contains("Promenade 18, 91522 Ansbach, Duitsland"));
+    assert!(nl.contains("https://www.lda.bayern.de"));
+}
+
+/// A preset of another country than the firm's is worth a second look.
+#[test]
+fn a_preset_of_another_country_is_a_warning() {
+    let portal = Portal::fixture("check/clean");
+    portal.edit("portal.toml", "preset = \"BE\"", "preset = \"de-nw\"");
+    let (json, _) = check_json(&portal, &[]);
+    assert_eq!(codes_of(&json), ["P035"], "{json:#}");
+    let message = json["sites"][0]["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("`DE-NW`") && message.contains("`BE`"), "{message}");
+}
+
 #[test]
 fn docs_list_every_code() {
     let docs = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
