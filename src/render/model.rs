@@ -222,7 +222,7 @@ impl LangView {
             other => other.in_lang(lang),
         };
         let session_word = string("session");
-        let cite = |compact: &str| Citation::parse(compact).render(&string);
+        let cite = |compact: &str| Citation::parse(compact).render(string);
         let default_provision = config
             .statement
             .provision_requirement

@@ -184,7 +184,10 @@ mod tests {
                 assert!(is_valid_web_url(web.get(lang).unwrap()), "{code} website");
                 if let Some(u) = &p.complaint_url {
                     let u = every_language(u);
-                    assert!(is_valid_web_url(u.get(lang).unwrap()), "{code} complaint_url");
+                    assert!(
+                        is_valid_web_url(u.get(lang).unwrap()),
+                        "{code} complaint_url"
+                    );
                 }
             }
             assert!(p.source.starts_with("https://"), "{code} source");
@@ -234,9 +237,7 @@ mod tests {
             assert_eq!(Preset::country(&code), "DE");
             let p = &presets()[&code];
             assert!(
-                p.facts
-                    .values()
-                    .all(|f| f.status == FactStatus::Unverified),
+                p.facts.values().all(|f| f.status == FactStatus::Unverified),
                 "{code}"
             );
         }

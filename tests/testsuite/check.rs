@@ -271,7 +271,10 @@ fn a_preset_of_another_country_is_a_warning() {
     let (json, _) = check_json(&portal, &[]);
     assert_eq!(codes_of(&json), ["P035"], "{json:#}");
     let message = json["sites"][0]["findings"][0]["message"].as_str().unwrap();
-    assert!(message.contains("`DE-NW`") && message.contains("`BE`"), "{message}");
+    assert!(
+        message.contains("`DE-NW`") && message.contains("`BE`"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -56,7 +56,9 @@ fn visible_text(html: &Html) -> String {
     body.descendants()
         .filter_map(|n| {
             let t = n.value().as_text()?;
-            let parent = n.parent().and_then(|p| p.value().as_element().map(|e| e.name()));
+            let parent = n
+                .parent()
+                .and_then(|p| p.value().as_element().map(|e| e.name()));
             (!matches!(parent, Some("script" | "style"))).then(|| t.to_string())
         })
         .collect()
@@ -100,12 +102,19 @@ fn english_citation(text: &str) -> Option<String> {
         .find(|&i| {
             chars[i] == '(' && chars[i - 1].is_ascii_digit() && chars[i + 1].is_ascii_digit()
         })
-        .map(|i| chars[i.saturating_sub(4)..(i + 6).min(chars.len())].iter().collect())
+        .map(|i| {
+            chars[i.saturating_sub(4)..(i + 6).min(chars.len())]
+                .iter()
+                .collect()
+        })
 }
 
 #[test]
 fn nl_fr_de_pages_cite_articles_as_their_lawyers_do() {
-    assert_eq!(english_citation("Article 6(1)(a) GDPR").as_deref(), Some("le 6(1)(a)"));
+    assert_eq!(
+        english_citation("Article 6(1)(a) GDPR").as_deref(),
+        Some("le 6(1)(a)")
+    );
     assert_eq!(english_citation("Art. 6 Abs. 1 lit. a DSGVO"), None);
     let portal = built_example();
     for lang in ["nl", "fr", "de"] {
@@ -117,7 +126,10 @@ fn nl_fr_de_pages_cite_articles_as_their_lawyers_do() {
     let nl = visible_text(&portal.html("public/nl/privacy/index.html"));
     assert!(nl.contains("Artikel 6, lid 1, onder a, AVG"), "{nl}");
     let fr = visible_text(&portal.html("public/fr/privacy/index.html"));
-    assert!(fr.contains("Article 6, paragraphe 1, point a), du RGPD"), "{fr}");
+    assert!(
+        fr.contains("Article 6, paragraphe 1, point a), du RGPD"),
+        "{fr}"
+    );
     let de = visible_text(&portal.html("public/de/withdraw-consent/index.html"));
     assert!(de.contains("Art. 7 Abs. 3 DSGVO"), "{de}");
 }
@@ -180,7 +192,10 @@ fn thanks_page_promises_a_mail_only_when_one_is_sent() {
             .attr("content")
             .unwrap()
             .to_string();
-        assert!(!description.contains("e-mail") && !description.contains("E-Mail"), "{lang}: {description}");
+        assert!(
+            !description.contains("e-mail") && !description.contains("E-Mail"),
+            "{lang}: {description}"
+        );
     }
 }
 
@@ -197,7 +212,10 @@ fn direct_marketing_gets_its_own_notice_and_public_tasks_an_objection_note() {
     let html = portal.html("public/en/privacy/index.html");
     let notice = select(&html, "#purposes aside#direct-marketing");
     assert_eq!(notice.len(), 1, "one direct-marketing notice");
-    let listed: Vec<String> = select(&html, "#direct-marketing li").iter().map(text).collect();
+    let listed: Vec<String> = select(&html, "#direct-marketing li")
+        .iter()
+        .map(text)
+        .collect();
     assert_eq!(listed, ["Newsletter"]);
     assert!(text(&notice[0]).contains("without giving a reason"));
     // The notice comes before the purposes table, apart from it.
@@ -211,7 +229,10 @@ fn direct_marketing_gets_its_own_notice_and_public_tasks_an_objection_note() {
     let body = visible_text(&html);
     assert!(!body.contains(&theme_string("en", "purposes.interests_heading")));
     let note = theme_string("en", "purposes.object_note");
-    assert!(body.contains(note.split("{link}").next().unwrap()), "{body}");
+    assert!(
+        body.contains(note.split("{link}").next().unwrap()),
+        "{body}"
+    );
     assert!(note.contains("particular situation"));
 }
 
@@ -227,9 +248,15 @@ fn objection_form_asks_a_reason_only_for_other_processing() {
             .collect();
         assert_eq!(choices, ["direct_marketing", "other"], "{lang}");
         let details = select(&html, "textarea[name=details]");
-        assert!(details[0].value().attr("required").is_none(), "{lang}: reason optional");
+        assert!(
+            details[0].value().attr("required").is_none(),
+            "{lang}: reason optional"
+        );
         // Representatives can file: no "my own data" box to tick.
-        assert!(select(&html, "input[type=checkbox][required]").is_empty(), "{lang}");
+        assert!(
+            select(&html, "input[type=checkbox][required]").is_empty(),
+            "{lang}"
+        );
         assert_eq!(select(&html, "input[name=acting_for]").len(), 2, "{lang}");
     }
     let complaint = portal.html("public/en/complaint/index.html");
@@ -240,5 +267,9 @@ fn objection_form_asks_a_reason_only_for_other_processing() {
         .iter()
         .filter_map(|e| e.value().attr("name"))
         .collect();
-    assert_eq!(required, ["email"], "withdrawal asks no more than consent did");
+    assert_eq!(
+        required,
+        ["email"],
+        "withdrawal asks no more than consent did"
+    );
 }
