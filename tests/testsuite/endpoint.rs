@@ -106,6 +106,9 @@ impl Post {
         if form == "objection" {
             fields.push(("objection_to".into(), "other".into()));
         }
+        if form == "portability" {
+            fields.push(("send_to".into(), "me".into()));
+        }
         Post {
             site_id: "acme".into(),
             form: form.into(),
