@@ -422,9 +422,23 @@ fn standard_texts(cx: &Context, diags: &mut Diagnostics) {
     for s in safeguards {
         add("P020", format!("safeguard.{s}"), &["name", "explanation"]);
     }
+    // Art. 21(4): the right to object, explicitly and apart.
+    if config.purposes.iter().any(|p| p.direct_marketing) {
+        add(
+            "P020",
+            "purposes".into(),
+            &["direct_marketing_heading", "direct_marketing_note"],
+        );
+    }
+    if bases.contains(&LegalBasis::LegitimateInterests) || bases.contains(&LegalBasis::PublicTask) {
+        add("P020", "purposes".into(), &["object_note"]);
+    }
     add("P020", "privacy".into(), &["providing_data"]);
     if config.statement.no_automated_decisions() {
         add("P020", "privacy".into(), &["automated_decisions_none"]);
+    } else if config.statement.automated_decisions.is_some() {
+        // Art. 22(3): what a person can ask when such decisions are taken.
+        add("P020", "privacy".into(), &["automated_rights"]);
     }
     add("P020", "authority".into(), &["intro"]);
 

@@ -277,6 +277,26 @@ fn a_preset_of_another_country_is_a_warning() {
     );
 }
 
+/// The direct-marketing notice and the objection note are standard texts
+/// the statement relies on once a purpose needs them (Art. 21(4)).
+#[test]
+fn blanking_the_right_to_object_texts_is_p020() {
+    let portal = Portal::example();
+    portal.write(
+        "themes/default/i18n/en.toml",
+        "[purposes]\ndirect_marketing_note = \"\"\nobject_note = \" \"\n",
+    );
+    let (json, status) = check_json(&portal, &[]);
+    assert_eq!(codes_of(&json), ["P020"], "{json:#}");
+    assert_eq!(status, Some(1));
+    let message = json["sites"][0]["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("purposes.direct_marketing_note")
+            && message.contains("purposes.object_note"),
+        "{message}"
+    );
+}
+
 #[test]
 fn docs_list_every_code() {
     let docs = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
