@@ -46,7 +46,9 @@ pub const COMMON_DATA_CATEGORIES: [&str; 12] = [
     "health",
 ];
 
-fn is_eea(country: &str) -> bool {
+/// Whether data in `country` stay inside the EEA (also used by the build,
+/// which must never say "no transfers" next to a recipient outside it).
+pub fn is_eea(country: &str) -> bool {
     EEA.contains(&country)
 }
 

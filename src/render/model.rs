@@ -119,6 +119,8 @@ pub struct RecipientView {
     pub kind: RecipientKind,
     pub service: String,
     pub country: String,
+    /// The data leave the EEA (Chapter V GDPR).
+    pub outside_eea: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -338,6 +340,7 @@ impl LangView {
                     kind: r.kind,
                     service: text(&r.service, lang),
                     country: r.country.get_ref().clone(),
+                    outside_eea: !crate::check::checklist::is_eea(r.country.get_ref()),
                 })
                 .collect(),
             transfers: config

@@ -273,3 +273,31 @@ fn objection_form_asks_a_reason_only_for_other_processing() {
         "withdrawal asks no more than consent did"
     );
 }
+
+/// A recipient outside the EEA with no transfer entry is a P007 for
+/// `portaal check`; the built statement must not claim the opposite.
+#[test]
+fn no_transfers_claim_next_to_a_recipient_outside_the_eea() {
+    let portal = Portal::example();
+    let toml = portal.read("portal.toml");
+    let start = toml.find("[[transfers]]").unwrap();
+    let end = toml
+        .find("# ----------------------------------------------------------------- cookies")
+        .unwrap();
+    portal.write(
+        "portal.toml",
+        &format!("{}{}", &toml[..start], &toml[end..]),
+    );
+    portal.build();
+    let none = theme_string("en", "transfers.none");
+    let page = visible_text(&portal.html("public/en/privacy/index.html"));
+    assert!(
+        !page.contains(&none),
+        "claims no transfers next to a US recipient"
+    );
+    // Without the US recipient the sentence is true, and shown.
+    portal.edit("portal.toml", "country = \"US\"", "country = \"IE\"");
+    portal.build();
+    let page = visible_text(&portal.html("public/en/privacy/index.html"));
+    assert!(page.contains(&none));
+}
