@@ -181,6 +181,18 @@ pub struct LangView {
     pub endpoint: EndpointView,
 }
 
+/// Whether `[statement]`'s default requirement can be said of a purpose on
+/// `basis`: "we need them for our contract" is false for fraud prevention on
+/// legitimate interests, "the law requires them" for a newsletter. A purpose
+/// may still state its own requirement whatever its basis.
+fn fits_basis(requirement: ProvisionRequirement, basis: LegalBasis) -> bool {
+    match requirement {
+        ProvisionRequirement::Contractual => basis == LegalBasis::Contract,
+        ProvisionRequirement::Legal => basis == LegalBasis::LegalObligation,
+        ProvisionRequirement::Voluntary => basis == LegalBasis::Consent,
+    }
+}
+
 fn text(t: &toml::Spanned<Text>, lang: Lang) -> String {
     t.get_ref().in_lang(lang)
 }
@@ -326,7 +338,7 @@ impl LangView {
                             .provision_requirement
                             .as_ref()
                             .map(|r| *r.get_ref())
-                            .or(default_provision),
+                            .or(default_provision.filter(|d| fits_basis(*d, p.legal_basis))),
                         source: opt_text(&p.source, lang),
                     }
                 })

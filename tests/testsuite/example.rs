@@ -301,3 +301,24 @@ fn no_transfers_claim_next_to_a_recipient_outside_the_eea() {
     let page = visible_text(&portal.html("public/en/privacy/index.html"));
     assert!(page.contains(&none));
 }
+
+/// `[statement] provision_requirement = "contractual"` is not said of the
+/// fraud-prevention purpose, which rests on legitimate interests.
+#[test]
+fn the_default_provision_requirement_is_said_only_where_the_basis_fits() {
+    let portal = built_example();
+    let html = portal.html("public/en/privacy/index.html");
+    let listed: Vec<String> = select(&html, "#providing li").iter().map(text).collect();
+    let contractual = theme_string("en", "provision.contractual");
+    assert!(
+        listed
+            .iter()
+            .any(|l| l.starts_with("Processing and delivering your order")
+                && l.ends_with(&contractual)),
+        "{listed:?}"
+    );
+    assert!(
+        !listed.iter().any(|l| l.starts_with("Preventing fraud")),
+        "{listed:?}"
+    );
+}
