@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use super::Context;
 use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
-use crate::site::config::{LegalBasis, Statement};
+use crate::site::config::{CookieCategory, LegalBasis, Statement};
 use crate::site::lang::Lang;
 use crate::site::page_kind::Right;
 use crate::site::text::Text;
@@ -279,6 +279,27 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                 "add `[statement]` with `automated_decisions = \"{}\"`, or explain them in each language",
                 Statement::NONE
             )),
+        );
+    }
+
+    // Art. 7(3): cookies placed with consent need a way to withdraw it that
+    // is as easy as giving it; the cookie page links to the site's settings.
+    let consent_cookie = config
+        .cookies
+        .iter()
+        .find(|c| c.category != CookieCategory::StrictlyNecessary);
+    if let (Some(cookie), None) = (consent_cookie, &statement.cookie_settings_url) {
+        diags.push(
+            cx.at(
+                Severity::Warning,
+                "P036",
+                &cookie.name,
+                format!(
+                    "cookie `{}` needs consent, but the statement gives no link where visitors change or withdraw it",
+                    cookie.name.get_ref()
+                ),
+            )
+            .with_fix("add `cookie_settings_url = \"https://…\"` to [statement]: the page of the firm's website that reopens its cookie choices"),
         );
     }
 

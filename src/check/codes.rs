@@ -150,6 +150,11 @@ pub const CODES: &[Code] = &[
         Warning,
         "the authority preset is probably not the firm's competent authority",
     ),
+    code(
+        "P036",
+        Warning,
+        "cookies need consent but there is no link to change or withdraw it",
+    ),
 ];
 
 /// The entry for `code`, if it exists.

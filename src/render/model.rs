@@ -110,6 +110,8 @@ pub struct StatementView {
     pub automated_decisions: Option<String>,
     pub provision_requirement: Option<ProvisionRequirement>,
     pub dpo_required: bool,
+    /// Where visitors change their cookie consent on the firm's website.
+    pub cookie_settings_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -303,6 +305,7 @@ impl LangView {
                     .map(|t| text(t, lang)),
                 provision_requirement: default_provision,
                 dpo_required: config.statement.dpo_required,
+                cookie_settings_url: opt_text(&config.statement.cookie_settings_url, lang),
             },
             purposes: config
                 .purposes

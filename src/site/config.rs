@@ -187,6 +187,10 @@ pub struct Statement {
     /// must then give the DPO's contact.
     #[serde(default)]
     pub dpo_required: bool,
+    /// Where visitors change or withdraw their cookie consent on the firm's
+    /// website (a URL, or one per language): withdrawing must be as easy as
+    /// giving consent (Art. 7(3)), so the cookie page links to it.
+    pub cookie_settings_url: Option<Spanned<Text>>,
 }
 
 impl Statement {
