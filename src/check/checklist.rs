@@ -179,6 +179,21 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                     "name the safeguard actually used, usually `standard_contractual_clauses`",
                 ),
             );
+        } else if t.safeguard == crate::site::config::Safeguard::AdequacyDecision
+            && country == "US"
+            && !t.dpf_certified
+        {
+            diags.push(
+                cx.at(
+                    Severity::Warning,
+                    "P008",
+                    &t.country,
+                    "the US adequacy decision covers only organisations certified under the EU-US Data Privacy Framework",
+                )
+                .with_fix(
+                    "check the recipient on the Data Privacy Framework list and add `dpf_certified = true`; otherwise name the safeguard actually used, usually `standard_contractual_clauses`",
+                ),
+            );
         }
     }
 

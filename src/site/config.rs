@@ -283,6 +283,10 @@ pub struct Transfer {
     pub safeguard: Safeguard,
     /// Where a copy of the safeguard can be obtained, or more detail.
     pub details: Option<Spanned<Text>>,
+    /// The US recipient is certified under the EU-US Data Privacy
+    /// Framework: the only case the US adequacy decision covers.
+    #[serde(default)]
+    pub dpf_certified: bool,
 }
 
 #[derive(

@@ -297,6 +297,26 @@ fn blanking_the_right_to_object_texts_is_p020() {
     );
 }
 
+/// The US adequacy decision covers only Data Privacy Framework members.
+#[test]
+fn us_adequacy_needs_dpf_certification() {
+    let portal = Portal::fixture("check/P008");
+    let toml = portal.read("portal.toml");
+    portal.write(
+        "portal.toml",
+        &toml.replace("country = \"IN\"", "country = \"US\""),
+    );
+    let (json, _) = check_json(&portal, &[]);
+    assert!(codes_of(&json).contains(&"P008".to_string()), "{json:#}");
+    portal.edit(
+        "portal.toml",
+        "safeguard = \"adequacy_decision\"",
+        "safeguard = \"adequacy_decision\"\ndpf_certified = true",
+    );
+    let (json, _) = check_json(&portal, &[]);
+    assert!(!codes_of(&json).contains(&"P008".to_string()), "{json:#}");
+}
+
 #[test]
 fn docs_list_every_code() {
     let docs = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
