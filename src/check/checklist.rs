@@ -30,6 +30,9 @@ const ADEQUATE: [&str; 15] = [
     "AD", "AR", "CA", "CH", "FO", "GB", "GG", "IL", "IM", "JE", "JP", "KR", "NZ", "US", "UY",
 ];
 
+/// Built-in data-category keys that are special categories (Art. 9(1)).
+const SPECIAL_CATEGORIES: [&str; 1] = ["health"];
+
 /// Data-category keys for which the default theme has a standard text.
 pub const COMMON_DATA_CATEGORIES: [&str; 12] = [
     "identity",
@@ -319,6 +322,25 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
     }
 
     for p in &config.purposes {
+        // Art. 9: special-category data need one of the exceptions of 9(2).
+        let special = p.data_categories.iter().find(
+            |c| matches!(c.get_ref(), Text::Same(k) if SPECIAL_CATEGORIES.contains(&k.as_str())),
+        );
+        if let (Some(category), None) = (special, &p.special_category_condition) {
+            diags.push(
+                cx.at(
+                    Severity::Error,
+                    "P037",
+                    category,
+                    format!(
+                        "purpose `{}` uses special-category data (Art. 9) but names no exception of Art. 9(2)",
+                        p.id.get_ref()
+                    ),
+                )
+                .with_fix("add `special_category_condition = \"explicit_consent\"` (or employment_social_security, vital_interests, not_for_profit_body, made_public, legal_claims, substantial_public_interest, health_care, public_health, archiving_research)"),
+            );
+        }
+
         // Art. 14(2)(f) and 14(1)(d): where data come from, and which.
         if let Some(source) = &p.source {
             let empty: Vec<String> = cx
@@ -459,6 +481,12 @@ fn standard_texts(cx: &Context, diags: &mut Diagnostics) {
         config.transfers.iter().map(|t| t.safeguard.key()).collect();
     for s in safeguards {
         add("P020", format!("safeguard.{s}"), &["name", "explanation"]);
+    }
+    for p in &config.purposes {
+        if let Some(c) = &p.special_category_condition {
+            add("P020", "special_condition".into(), &[c.get_ref().key()]);
+            add("P020", "purposes".into(), &["special_condition"]);
+        }
     }
     // Art. 21(4): the right to object, explicitly and apart.
     if config.purposes.iter().any(|p| p.direct_marketing) {

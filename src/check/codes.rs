@@ -155,6 +155,11 @@ pub const CODES: &[Code] = &[
         Warning,
         "cookies need consent but there is no link to change or withdraw it",
     ),
+    code(
+        "P037",
+        Error,
+        "special-category data without an exception of Art. 9(2)",
+    ),
 ];
 
 /// The entry for `code`, if it exists.

@@ -9,6 +9,7 @@ use super::citation::Citation;
 use crate::site::Site;
 use crate::site::config::{
     Config, CookieCategory, LegalBasis, Party, ProvisionRequirement, RecipientKind, Safeguard,
+    SpecialCondition,
 };
 use crate::site::lang::Lang;
 use crate::site::page_kind::Right;
@@ -89,6 +90,9 @@ pub struct PurposeView {
     pub legal_basis_ref: String,
     /// People may object without giving a reason (Art. 21(2)).
     pub direct_marketing: bool,
+    /// The Art. 9(2) exception for special-category data, and its citation.
+    pub special_condition: Option<SpecialCondition>,
+    pub special_condition_ref: Option<String>,
     pub legitimate_interest: Option<String>,
     pub data_categories: Vec<String>,
     pub retention_period: Option<String>,
@@ -320,6 +324,14 @@ impl LangView {
                         legal_basis_article: p.legal_basis.article(),
                         legal_basis_ref: cite(p.legal_basis.article()),
                         direct_marketing: p.direct_marketing,
+                        special_condition: p
+                            .special_category_condition
+                            .as_ref()
+                            .map(|c| *c.get_ref()),
+                        special_condition_ref: p
+                            .special_category_condition
+                            .as_ref()
+                            .map(|c| cite(c.get_ref().article())),
                         legitimate_interest: opt_text(&p.legitimate_interest, lang),
                         data_categories: p.data_categories.iter().map(category).collect(),
                         retention_period: retention

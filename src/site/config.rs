@@ -230,6 +230,58 @@ pub struct Purpose {
     /// reason, and the statement must say so separately (Art. 21(2)-(4)).
     #[serde(default)]
     pub direct_marketing: bool,
+    /// The Art. 9(2) exception that allows special-category data (health).
+    pub special_category_condition: Option<Spanned<SpecialCondition>>,
+}
+
+/// The exceptions of GDPR Art. 9(2) to the ban on special-category data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpecialCondition {
+    ExplicitConsent,
+    EmploymentSocialSecurity,
+    VitalInterests,
+    NotForProfitBody,
+    MadePublic,
+    LegalClaims,
+    SubstantialPublicInterest,
+    HealthCare,
+    PublicHealth,
+    ArchivingResearch,
+}
+
+impl SpecialCondition {
+    /// The key in theme strings (`special_condition.<key>`).
+    pub fn key(self) -> &'static str {
+        match self {
+            SpecialCondition::ExplicitConsent => "explicit_consent",
+            SpecialCondition::EmploymentSocialSecurity => "employment_social_security",
+            SpecialCondition::VitalInterests => "vital_interests",
+            SpecialCondition::NotForProfitBody => "not_for_profit_body",
+            SpecialCondition::MadePublic => "made_public",
+            SpecialCondition::LegalClaims => "legal_claims",
+            SpecialCondition::SubstantialPublicInterest => "substantial_public_interest",
+            SpecialCondition::HealthCare => "health_care",
+            SpecialCondition::PublicHealth => "public_health",
+            SpecialCondition::ArchivingResearch => "archiving_research",
+        }
+    }
+
+    /// The point of Art. 9(2), e.g. "9(2)(a)".
+    pub fn article(self) -> &'static str {
+        match self {
+            SpecialCondition::ExplicitConsent => "9(2)(a)",
+            SpecialCondition::EmploymentSocialSecurity => "9(2)(b)",
+            SpecialCondition::VitalInterests => "9(2)(c)",
+            SpecialCondition::NotForProfitBody => "9(2)(d)",
+            SpecialCondition::MadePublic => "9(2)(e)",
+            SpecialCondition::LegalClaims => "9(2)(f)",
+            SpecialCondition::SubstantialPublicInterest => "9(2)(g)",
+            SpecialCondition::HealthCare => "9(2)(h)",
+            SpecialCondition::PublicHealth => "9(2)(i)",
+            SpecialCondition::ArchivingResearch => "9(2)(j)",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]

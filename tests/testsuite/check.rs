@@ -317,6 +317,26 @@ fn us_adequacy_needs_dpf_certification() {
     assert!(!codes_of(&json).contains(&"P008".to_string()), "{json:#}");
 }
 
+/// Health data name their Art. 9(2) exception, which the statement shows
+/// next to the legal basis, cited as each language does.
+#[test]
+fn special_category_data_show_their_exception() {
+    let portal = Portal::fixture("check/P037");
+    portal.edit(
+        "portal.toml",
+        "legal_basis = \"contract\"\n",
+        "legal_basis = \"contract\"\nspecial_category_condition = \"health_care\"\n",
+    );
+    let (json, _) = check_json(&portal, &[]);
+    assert!(codes_of(&json).is_empty(), "{json:#}");
+    portal.build();
+    let nl = portal.read("public/nl/privacy/index.html");
+    assert!(nl.contains("Preventieve of arbeidsgeneeskunde"), "{nl}");
+    assert!(nl.contains("Artikel 9, lid 2, onder h, AVG"));
+    let fr = portal.read("public/fr/privacy/index.html");
+    assert!(fr.contains("Article 9, paragraphe 2, point h), du RGPD"));
+}
+
 #[test]
 fn docs_list_every_code() {
     let docs = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
