@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use super::Context;
 use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
-use crate::site::config::{LegalBasis, Statement};
+use crate::site::config::{CookieCategory, LegalBasis, Statement};
 use crate::site::lang::Lang;
 use crate::site::page_kind::Right;
 use crate::site::text::Text;
@@ -30,6 +30,9 @@ const ADEQUATE: [&str; 15] = [
     "AD", "AR", "CA", "CH", "FO", "GB", "GG", "IL", "IM", "JE", "JP", "KR", "NZ", "US", "UY",
 ];
 
+/// Built-in data-category keys that are special categories (Art. 9(1)).
+const SPECIAL_CATEGORIES: [&str; 1] = ["health"];
+
 /// Data-category keys for which the default theme has a standard text.
 pub const COMMON_DATA_CATEGORIES: [&str; 12] = [
     "identity",
@@ -46,7 +49,9 @@ pub const COMMON_DATA_CATEGORIES: [&str; 12] = [
     "health",
 ];
 
-fn is_eea(country: &str) -> bool {
+/// Whether data in `country` stay inside the EEA (also used by the build,
+/// which must never say "no transfers" next to a recipient outside it).
+pub fn is_eea(country: &str) -> bool {
     EEA.contains(&country)
 }
 
@@ -177,6 +182,21 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                     "name the safeguard actually used, usually `standard_contractual_clauses`",
                 ),
             );
+        } else if t.safeguard == crate::site::config::Safeguard::AdequacyDecision
+            && country == "US"
+            && !t.dpf_certified
+        {
+            diags.push(
+                cx.at(
+                    Severity::Warning,
+                    "P008",
+                    &t.country,
+                    "the US adequacy decision covers only organisations certified under the EU-US Data Privacy Framework",
+                )
+                .with_fix(
+                    "check the recipient on the Data Privacy Framework list and add `dpf_certified = true`; otherwise name the safeguard actually used, usually `standard_contractual_clauses`",
+                ),
+            );
         }
     }
 
@@ -204,6 +224,36 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                     crate::site::authority::valid_codes()
                 )),
         );
+    }
+
+    // The preset should be the authority competent for the firm: usually
+    // that of its own country, and in Germany that of its Land (§ 40 BDSG).
+    if let Some(preset) = &auth.preset {
+        let code = preset.get_ref().to_ascii_uppercase();
+        let home = config.controller.address.country.get_ref();
+        let preset_country = crate::site::authority::Preset::country(&code);
+        let known = crate::site::authority::presets().contains_key(&code);
+        if known && preset_country != home {
+            diags.push(
+                cx.at(
+                    Severity::Warning,
+                    "P035",
+                    preset,
+                    format!("the authority preset `{code}` is for another country than the controller's (`{home}`)"),
+                )
+                .with_fix("name the authority of the country where the firm has its main establishment; keep this preset only if that authority is competent"),
+            );
+        } else if code == "DE" && home == "DE" {
+            diags.push(
+                cx.at(
+                    Severity::Warning,
+                    "P035",
+                    preset,
+                    "the BfDI (preset `DE`) supervises only federal bodies and telecommunications and postal firms; other private firms answer to the authority of their Land",
+                )
+                .with_fix("use the preset of the firm's Land, e.g. `preset = \"DE-BY\"` (BY, BW, BE, … by ISO 3166-2 code); keep `DE` only for a telecommunications or postal firm"),
+            );
+        }
     }
 
     // Art. 13(2)(e): must people give the data?
@@ -250,7 +300,47 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
         );
     }
 
+    // Art. 7(3): cookies placed with consent need a way to withdraw it that
+    // is as easy as giving it; the cookie page links to the site's settings.
+    let consent_cookie = config
+        .cookies
+        .iter()
+        .find(|c| c.category != CookieCategory::StrictlyNecessary);
+    if let (Some(cookie), None) = (consent_cookie, &statement.cookie_settings_url) {
+        diags.push(
+            cx.at(
+                Severity::Warning,
+                "P036",
+                &cookie.name,
+                format!(
+                    "cookie `{}` needs consent, but the statement gives no link where visitors change or withdraw it",
+                    cookie.name.get_ref()
+                ),
+            )
+            .with_fix("add `cookie_settings_url = \"https://…\"` to [statement]: the page of the firm's website that reopens its cookie choices"),
+        );
+    }
+
     for p in &config.purposes {
+        // Art. 9: special-category data need one of the exceptions of 9(2).
+        let special = p.data_categories.iter().find(
+            |c| matches!(c.get_ref(), Text::Same(k) if SPECIAL_CATEGORIES.contains(&k.as_str())),
+        );
+        if let (Some(category), None) = (special, &p.special_category_condition) {
+            diags.push(
+                cx.at(
+                    Severity::Error,
+                    "P037",
+                    category,
+                    format!(
+                        "purpose `{}` uses special-category data (Art. 9) but names no exception of Art. 9(2)",
+                        p.id.get_ref()
+                    ),
+                )
+                .with_fix("add `special_category_condition = \"explicit_consent\"` (or employment_social_security, vital_interests, not_for_profit_body, made_public, legal_claims, substantial_public_interest, health_care, public_health, archiving_research)"),
+            );
+        }
+
         // Art. 14(2)(f) and 14(1)(d): where data come from, and which.
         if let Some(source) = &p.source {
             let empty: Vec<String> = cx
@@ -392,9 +482,29 @@ fn standard_texts(cx: &Context, diags: &mut Diagnostics) {
     for s in safeguards {
         add("P020", format!("safeguard.{s}"), &["name", "explanation"]);
     }
+    for p in &config.purposes {
+        if let Some(c) = &p.special_category_condition {
+            add("P020", "special_condition".into(), &[c.get_ref().key()]);
+            add("P020", "purposes".into(), &["special_condition"]);
+        }
+    }
+    // Art. 21(4): the right to object, explicitly and apart.
+    if config.purposes.iter().any(|p| p.direct_marketing) {
+        add(
+            "P020",
+            "purposes".into(),
+            &["direct_marketing_heading", "direct_marketing_note"],
+        );
+    }
+    if bases.contains(&LegalBasis::LegitimateInterests) || bases.contains(&LegalBasis::PublicTask) {
+        add("P020", "purposes".into(), &["object_note"]);
+    }
     add("P020", "privacy".into(), &["providing_data"]);
     if config.statement.no_automated_decisions() {
         add("P020", "privacy".into(), &["automated_decisions_none"]);
+    } else if config.statement.automated_decisions.is_some() {
+        // Art. 22(3): what a person can ask when such decisions are taken.
+        add("P020", "privacy".into(), &["automated_rights"]);
     }
     add("P020", "authority".into(), &["intro"]);
 

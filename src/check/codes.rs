@@ -145,6 +145,21 @@ pub const CODES: &[Code] = &[
         Warning,
         "a cookie's category disagrees with the Open Cookie Database",
     ),
+    code(
+        "P035",
+        Warning,
+        "the authority preset is probably not the firm's competent authority",
+    ),
+    code(
+        "P036",
+        Warning,
+        "cookies need consent but there is no link to change or withdraw it",
+    ),
+    code(
+        "P037",
+        Error,
+        "special-category data without an exception of Art. 9(2)",
+    ),
 ];
 
 /// The entry for `code`, if it exists.

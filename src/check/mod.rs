@@ -6,7 +6,7 @@
 //! are not lawyers: every finding says what is missing and where to add it,
 //! under a stable code (see [`codes`]).
 
-mod checklist;
+pub(crate) mod checklist;
 pub mod codes;
 pub mod cookie_db;
 mod cookies;

@@ -136,20 +136,20 @@ impl EndpointStrings {
     pub fn get(lang: Lang) -> EndpointStrings {
         match lang {
             Lang::Nl => EndpointStrings {
-                error_title: "Uw aanvraag is niet verzonden",
+                error_title: "Uw verzoek is niet verzonden",
                 error_intro: "Verbeter het volgende en probeer opnieuw:",
                 back: "Terug naar het formulier",
                 forbidden: "Dit formulier is niet (meer) geldig. Laad de pagina opnieuw en probeer nog eens.",
                 expired: "Dit formulier is verlopen. Laad de pagina opnieuw en probeer nog eens.",
-                too_large: "Uw aanvraag is te groot.",
-                too_many: "Te veel aanvragen. Probeer het over enkele minuten opnieuw.",
-                unavailable: "Uw aanvraag kon niet worden opgeslagen. Probeer het later opnieuw.",
+                too_large: "Uw verzoek is te groot.",
+                too_many: "Te veel verzoeken. Probeer het over enkele minuten opnieuw.",
+                unavailable: "Uw verzoek kon niet worden opgeslagen. Probeer het later opnieuw.",
                 ack_subject: "Wij hebben uw aanvraag ontvangen",
                 ack_body: "{firm} heeft uw aanvraag ontvangen onder referentie {reference}.\nU krijgt uiterlijk op {due} een antwoord.\n\nAntwoorden op deze e-mail gaan naar {firm}. Vermeld altijd de referentie.\nDit is een automatisch bericht.\n",
             },
             Lang::Fr => EndpointStrings {
                 error_title: "Votre demande n'a pas été envoyée",
-                error_intro: "Corrigez ce qui suit et réessayez :",
+                error_intro: "Corrigez ce qui suit et réessayez\u{202f}:",
                 back: "Retour au formulaire",
                 forbidden: "Ce formulaire n'est pas (ou plus) valide. Rechargez la page et réessayez.",
                 expired: "Ce formulaire a expiré. Rechargez la page et réessayez.",

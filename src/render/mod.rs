@@ -2,6 +2,7 @@
 //! parallel, check their links, and hand the files to the writer.
 
 pub mod budget;
+pub mod citation;
 pub mod markdown;
 pub mod model;
 pub mod output;

@@ -5,9 +5,11 @@
 
 use serde::Serialize;
 
+use super::citation::Citation;
 use crate::site::Site;
 use crate::site::config::{
     Config, CookieCategory, LegalBasis, Party, ProvisionRequirement, RecipientKind, Safeguard,
+    SpecialCondition,
 };
 use crate::site::lang::Lang;
 use crate::site::page_kind::Right;
@@ -82,7 +84,15 @@ pub struct PurposeView {
     pub name: String,
     pub description: Option<String>,
     pub legal_basis: LegalBasis,
+    /// The point of Art. 6(1) in the code's notation, e.g. `6(1)(a)`.
     pub legal_basis_article: &'static str,
+    /// The same, cited as the page's language does (see `citation`).
+    pub legal_basis_ref: String,
+    /// People may object without giving a reason (Art. 21(2)).
+    pub direct_marketing: bool,
+    /// The Art. 9(2) exception for special-category data, and its citation.
+    pub special_condition: Option<SpecialCondition>,
+    pub special_condition_ref: Option<String>,
     pub legitimate_interest: Option<String>,
     pub data_categories: Vec<String>,
     pub retention_period: Option<String>,
@@ -104,6 +114,8 @@ pub struct StatementView {
     pub automated_decisions: Option<String>,
     pub provision_requirement: Option<ProvisionRequirement>,
     pub dpo_required: bool,
+    /// Where visitors change their cookie consent on the firm's website.
+    pub cookie_settings_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -113,6 +125,8 @@ pub struct RecipientView {
     pub kind: RecipientKind,
     pub service: String,
     pub country: String,
+    /// The data leave the EEA (Chapter V GDPR).
+    pub outside_eea: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -143,7 +157,18 @@ pub struct CookieGroup {
 pub struct RightView {
     pub key: &'static str,
     pub article: &'static str,
+    /// The article cited as the page's language does.
+    pub article_ref: String,
     pub url: String,
+}
+
+/// What the request forms promise the visitor.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointView {
+    /// The forms post somewhere (`[endpoint] url`).
+    pub forms: bool,
+    /// The requester gets an acknowledgement by e-mail.
+    pub acknowledge: bool,
 }
 
 /// Everything about the firm, in one language.
@@ -159,6 +184,19 @@ pub struct LangView {
     pub transfers: Vec<TransferView>,
     pub cookie_groups: Vec<CookieGroup>,
     pub rights: Vec<RightView>,
+    pub endpoint: EndpointView,
+}
+
+/// Whether `[statement]`'s default requirement can be said of a purpose on
+/// `basis`: "we need them for our contract" is false for fraud prevention on
+/// legitimate interests, "the law requires them" for a newsletter. A purpose
+/// may still state its own requirement whatever its basis.
+fn fits_basis(requirement: ProvisionRequirement, basis: LegalBasis) -> bool {
+    match requirement {
+        ProvisionRequirement::Contractual => basis == LegalBasis::Contract,
+        ProvisionRequirement::Legal => basis == LegalBasis::LegalObligation,
+        ProvisionRequirement::Voluntary => basis == LegalBasis::Consent,
+    }
 }
 
 fn text(t: &toml::Spanned<Text>, lang: Lang) -> String {
@@ -204,6 +242,7 @@ impl LangView {
             other => other.in_lang(lang),
         };
         let session_word = string("session");
+        let cite = |compact: &str| Citation::parse(compact).render(string);
         let default_provision = config
             .statement
             .provision_requirement
@@ -257,16 +296,8 @@ impl LangView {
                 address: opt_text(&config.authority.address, lang),
                 phone: config.authority.phone.clone(),
                 email: config.authority.email.as_ref().map(|e| e.get_ref().clone()),
-                website: config
-                    .authority
-                    .website
-                    .as_ref()
-                    .map(|e| e.get_ref().clone()),
-                complaint_url: config
-                    .authority
-                    .complaint_url
-                    .as_ref()
-                    .map(|e| e.get_ref().clone()),
+                website: opt_text(&config.authority.website, lang),
+                complaint_url: opt_text(&config.authority.complaint_url, lang),
             },
             statement: StatementView {
                 automated_decisions_none: config.statement.no_automated_decisions(),
@@ -278,6 +309,7 @@ impl LangView {
                     .map(|t| text(t, lang)),
                 provision_requirement: default_provision,
                 dpo_required: config.statement.dpo_required,
+                cookie_settings_url: opt_text(&config.statement.cookie_settings_url, lang),
             },
             purposes: config
                 .purposes
@@ -290,6 +322,16 @@ impl LangView {
                         description: opt_text(&p.description, lang),
                         legal_basis: p.legal_basis,
                         legal_basis_article: p.legal_basis.article(),
+                        legal_basis_ref: cite(p.legal_basis.article()),
+                        direct_marketing: p.direct_marketing,
+                        special_condition: p
+                            .special_category_condition
+                            .as_ref()
+                            .map(|c| *c.get_ref()),
+                        special_condition_ref: p
+                            .special_category_condition
+                            .as_ref()
+                            .map(|c| cite(c.get_ref().article())),
                         legitimate_interest: opt_text(&p.legitimate_interest, lang),
                         data_categories: p.data_categories.iter().map(category).collect(),
                         retention_period: retention
@@ -311,7 +353,7 @@ impl LangView {
                             .provision_requirement
                             .as_ref()
                             .map(|r| *r.get_ref())
-                            .or(default_provision),
+                            .or(default_provision.filter(|d| fits_basis(*d, p.legal_basis))),
                         source: opt_text(&p.source, lang),
                     }
                 })
@@ -325,6 +367,7 @@ impl LangView {
                     kind: r.kind,
                     service: text(&r.service, lang),
                     country: r.country.get_ref().clone(),
+                    outside_eea: !crate::check::checklist::is_eea(r.country.get_ref()),
                 })
                 .collect(),
             transfers: config
@@ -364,9 +407,14 @@ impl LangView {
                 .map(|r| RightView {
                     key: r.key(),
                     article: r.article(),
+                    article_ref: cite(r.article()),
                     url: format!("{base_path}{lang}/{}/", r.slug()),
                 })
                 .collect(),
+            endpoint: EndpointView {
+                forms: config.endpoint.url.is_some(),
+                acknowledge: config.endpoint.acknowledge,
+            },
         }
     }
 }

@@ -3,8 +3,12 @@
 //! Every statement must name the authority a person can complain to (GDPR
 //! Art. 13(2)(d)), and agencies should not each copy its address by hand.
 //! The facts live in one data file, `data/authorities.toml`, with the date
-//! each entry was checked and its public source, so that a reviewer can see
-//! how fresh they are; the file is compiled into the binary.
+//! each fact was checked, its public source and how sure it is, so that a
+//! reviewer can see how fresh they are; the file is compiled into the binary.
+//!
+//! Germany has one preset per Land (`DE-BY`, …): the federal BfDI (`DE`) is
+//! competent only for federal bodies and telecommunications and postal
+//! firms (§ 40 BDSG), which `portaal check` points out.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -14,6 +18,7 @@ use toml::Spanned;
 use toml::value::Datetime;
 
 use super::config::Authority;
+use super::lang::Lang;
 use super::text::Text;
 use crate::diagnostics::{Diagnostics, SourceFile};
 
@@ -28,11 +33,65 @@ pub struct Preset {
     /// The authority's own site, where the facts are published.
     pub source: String,
     pub name: Text,
-    pub address: Text,
+    /// Left out where it is not known with certainty; `website` then
+    /// tells people how to reach the authority.
+    pub address: Option<Text>,
     pub phone: Option<String>,
     pub email: Option<String>,
-    pub website: String,
-    pub complaint_url: Option<String>,
+    pub website: Text,
+    pub complaint_url: Option<Text>,
+    /// Where and when each fact above was seen, by field name.
+    pub facts: BTreeMap<String, Fact>,
+}
+
+/// The provenance of one fact of a preset.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fact {
+    pub status: FactStatus,
+    pub checked: Datetime,
+    pub source: String,
+}
+
+/// How sure a fact is; see the head of `data/authorities.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactStatus {
+    /// Seen on the authority's own pages.
+    Confirmed,
+    /// Only in consistent third-party copies.
+    Secondary,
+    /// Written from knowledge of the source, not compared with it.
+    Unverified,
+}
+
+impl Preset {
+    /// The country the authority belongs to: `DE` for `DE-BY`.
+    pub fn country(code: &str) -> &str {
+        code.split('-').next().unwrap_or(code)
+    }
+}
+
+/// `text` with every language filled: a language the preset lacks gets the
+/// English value, else the first one there is. A preset gives a per-language
+/// page only where the authority has one.
+fn every_language(text: &Text) -> Text {
+    match text {
+        Text::Same(_) => text.clone(),
+        Text::PerLang(map) => {
+            let fallback = map
+                .get(&Lang::En)
+                .or_else(|| map.values().next())
+                .cloned()
+                .unwrap_or_default();
+            Text::PerLang(
+                Lang::ALL
+                    .into_iter()
+                    .map(|l| (l, map.get(&l).cloned().unwrap_or_else(|| fallback.clone())))
+                    .collect(),
+            )
+        }
+    }
 }
 
 /// Every preset, keyed by its code (`BE`, `NL`, …).
@@ -73,24 +132,24 @@ pub fn apply_preset(file: SourceFile<'_>, authority: &mut Authority, diags: &mut
         );
         return;
     };
-    let spanned = |v: String| Spanned::new(span.clone(), v);
+    let text = |t: &Text| Spanned::new(span.clone(), every_language(t));
     if authority.name.is_none() {
-        authority.name = Some(Spanned::new(span.clone(), preset.name.clone()));
+        authority.name = Some(text(&preset.name));
     }
     if authority.address.is_none() {
-        authority.address = Some(Spanned::new(span.clone(), preset.address.clone()));
+        authority.address = preset.address.as_ref().map(text);
     }
     if authority.phone.is_none() {
         authority.phone = preset.phone.clone();
     }
     if authority.email.is_none() {
-        authority.email = preset.email.clone().map(spanned);
+        authority.email = preset.email.clone().map(|v| Spanned::new(span.clone(), v));
     }
     if authority.website.is_none() {
-        authority.website = Some(spanned(preset.website.clone()));
+        authority.website = Some(text(&preset.website));
     }
     if authority.complaint_url.is_none() {
-        authority.complaint_url = preset.complaint_url.clone().map(spanned);
+        authority.complaint_url = preset.complaint_url.as_ref().map(text);
     }
 }
 
@@ -100,27 +159,105 @@ mod tests {
     use crate::site::identifiers::{is_valid_email, is_valid_web_url};
     use crate::site::lang::Lang;
 
+    /// The sixteen Länder by ISO 3166-2 code.
+    const LANDER: [&str; 16] = [
+        "BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "RP", "SL", "SN", "ST", "SH",
+        "TH",
+    ];
+
     #[test]
     fn every_preset_is_complete_in_every_language() {
         let presets = presets();
-        for code in ["BE", "NL", "LU", "FR", "DE"] {
+        let mut codes: Vec<String> = ["BE", "NL", "LU", "FR", "DE"].map(String::from).to_vec();
+        codes.extend(LANDER.map(|l| format!("DE-{l}")));
+        assert_eq!(presets.len(), codes.len(), "{:?}", presets.keys());
+        for code in &codes {
             let p = presets
                 .get(code)
                 .unwrap_or_else(|| panic!("no preset {code}"));
             for lang in Lang::ALL {
                 assert!(p.name.get(lang).is_some(), "{code} name in {lang}");
-                assert!(p.address.get(lang).is_some(), "{code} address in {lang}");
+                if let Some(a) = &p.address {
+                    assert!(a.get(lang).is_some(), "{code} address in {lang}");
+                }
+                let web = every_language(&p.website);
+                assert!(is_valid_web_url(web.get(lang).unwrap()), "{code} website");
+                if let Some(u) = &p.complaint_url {
+                    let u = every_language(u);
+                    assert!(
+                        is_valid_web_url(u.get(lang).unwrap()),
+                        "{code} complaint_url"
+                    );
+                }
             }
-            assert!(is_valid_web_url(&p.website), "{code} website");
             assert!(p.source.starts_with("https://"), "{code} source");
             assert!(p.checked.date.is_some(), "{code} checked");
-            if let Some(u) = &p.complaint_url {
-                assert!(is_valid_web_url(u), "{code} complaint_url");
-            }
             if let Some(e) = &p.email {
                 assert!(is_valid_email(e), "{code} email");
             }
         }
+    }
+
+    /// Every fact a preset states has its source, date and status, and
+    /// every provenance line belongs to a fact that is there.
+    #[test]
+    fn every_fact_has_its_source_and_check_date() {
+        for (code, p) in presets() {
+            let present = [
+                ("name", true),
+                ("address", p.address.is_some()),
+                ("phone", p.phone.is_some()),
+                ("email", p.email.is_some()),
+                ("website", true),
+                ("complaint_url", p.complaint_url.is_some()),
+            ];
+            for (field, there) in present {
+                assert_eq!(
+                    p.facts.contains_key(field),
+                    there,
+                    "{code}: `{field}` and its line in `facts` must come together"
+                );
+            }
+            for (field, fact) in &p.facts {
+                assert!(
+                    fact.source.starts_with("http"),
+                    "{code}.{field}: source should be a URL"
+                );
+                assert!(fact.checked.date.is_some(), "{code}.{field}: checked");
+            }
+        }
+    }
+
+    /// A Land preset is German, and facts nobody compared with the source
+    /// say so.
+    #[test]
+    fn land_presets_belong_to_germany_and_are_marked_unverified() {
+        for l in LANDER {
+            let code = format!("DE-{l}");
+            assert_eq!(Preset::country(&code), "DE");
+            let p = &presets()[&code];
+            assert!(
+                p.facts.values().all(|f| f.status == FactStatus::Unverified),
+                "{code}"
+            );
+        }
+        assert_eq!(
+            presets()["DE-BY"].name.get(Lang::De),
+            Some("Bayerisches Landesamt für Datenschutzaufsicht (BayLDA)")
+        );
+    }
+
+    #[test]
+    fn a_language_without_its_own_page_gets_the_english_one() {
+        let be = &presets()["BE"];
+        let url = every_language(be.complaint_url.as_ref().unwrap());
+        assert_eq!(url.get(Lang::Nl), url.get(Lang::En));
+        assert_ne!(url.get(Lang::Fr), url.get(Lang::En));
+        let web = every_language(&be.website);
+        assert_eq!(
+            web.get(Lang::Nl),
+            Some("https://www.gegevensbeschermingsautoriteit.be")
+        );
     }
 
     #[test]
@@ -151,6 +288,6 @@ mod tests {
         };
         apply_preset(file, &mut bad, &mut diags);
         assert_eq!(diags.0[0].code, "P019");
-        assert!(diags.0[0].message.contains("BE, DE, FR, LU, NL"));
+        assert!(diags.0[0].message.contains("BE, DE, DE-BB"));
     }
 }

@@ -96,8 +96,9 @@ pub struct Authority {
     pub address: Option<Spanned<Text>>,
     pub phone: Option<String>,
     pub email: Option<Spanned<String>>,
-    pub website: Option<Spanned<String>>,
-    pub complaint_url: Option<Spanned<String>>,
+    /// A URL, or one per language: an authority often has a site per language.
+    pub website: Option<Spanned<Text>>,
+    pub complaint_url: Option<Spanned<Text>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -198,6 +199,10 @@ pub struct Statement {
     /// must then give the DPO's contact.
     #[serde(default)]
     pub dpo_required: bool,
+    /// Where visitors change or withdraw their cookie consent on the firm's
+    /// website (a URL, or one per language): withdrawing must be as easy as
+    /// giving consent (Art. 7(3)), so the cookie page links to it.
+    pub cookie_settings_url: Option<Spanned<Text>>,
 }
 
 impl Statement {
@@ -233,6 +238,62 @@ pub struct Purpose {
     pub provision_requirement: Option<Spanned<ProvisionRequirement>>,
     /// Where the data come from when not from the person (Art. 14(2)(f)).
     pub source: Option<Spanned<Text>>,
+    /// The purpose is direct marketing: people may object without giving a
+    /// reason, and the statement must say so separately (Art. 21(2)-(4)).
+    #[serde(default)]
+    pub direct_marketing: bool,
+    /// The Art. 9(2) exception that allows special-category data (health).
+    pub special_category_condition: Option<Spanned<SpecialCondition>>,
+}
+
+/// The exceptions of GDPR Art. 9(2) to the ban on special-category data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpecialCondition {
+    ExplicitConsent,
+    EmploymentSocialSecurity,
+    VitalInterests,
+    NotForProfitBody,
+    MadePublic,
+    LegalClaims,
+    SubstantialPublicInterest,
+    HealthCare,
+    PublicHealth,
+    ArchivingResearch,
+}
+
+impl SpecialCondition {
+    /// The key in theme strings (`special_condition.<key>`).
+    pub fn key(self) -> &'static str {
+        match self {
+            SpecialCondition::ExplicitConsent => "explicit_consent",
+            SpecialCondition::EmploymentSocialSecurity => "employment_social_security",
+            SpecialCondition::VitalInterests => "vital_interests",
+            SpecialCondition::NotForProfitBody => "not_for_profit_body",
+            SpecialCondition::MadePublic => "made_public",
+            SpecialCondition::LegalClaims => "legal_claims",
+            SpecialCondition::SubstantialPublicInterest => "substantial_public_interest",
+            SpecialCondition::HealthCare => "health_care",
+            SpecialCondition::PublicHealth => "public_health",
+            SpecialCondition::ArchivingResearch => "archiving_research",
+        }
+    }
+
+    /// The point of Art. 9(2), e.g. "9(2)(a)".
+    pub fn article(self) -> &'static str {
+        match self {
+            SpecialCondition::ExplicitConsent => "9(2)(a)",
+            SpecialCondition::EmploymentSocialSecurity => "9(2)(b)",
+            SpecialCondition::VitalInterests => "9(2)(c)",
+            SpecialCondition::NotForProfitBody => "9(2)(d)",
+            SpecialCondition::MadePublic => "9(2)(e)",
+            SpecialCondition::LegalClaims => "9(2)(f)",
+            SpecialCondition::SubstantialPublicInterest => "9(2)(g)",
+            SpecialCondition::HealthCare => "9(2)(h)",
+            SpecialCondition::PublicHealth => "9(2)(i)",
+            SpecialCondition::ArchivingResearch => "9(2)(j)",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -286,6 +347,10 @@ pub struct Transfer {
     pub safeguard: Safeguard,
     /// Where a copy of the safeguard can be obtained, or more detail.
     pub details: Option<Spanned<Text>>,
+    /// The US recipient is certified under the EU-US Data Privacy
+    /// Framework: the only case the US adequacy decision covers.
+    #[serde(default)]
+    pub dpf_certified: bool,
 }
 
 #[derive(

@@ -89,6 +89,18 @@ impl Checker<'_> {
         }
     }
 
+    /// A URL, or one per language: each must be absolute.
+    fn url_text(&mut self, what: &str, text: &Spanned<Text>) {
+        self.text(what, text);
+        let values: Vec<String> = match text.get_ref() {
+            Text::Same(v) => vec![v.clone()],
+            Text::PerLang(map) => map.values().cloned().collect(),
+        };
+        for v in values {
+            self.url(what, &Spanned::new(text.span(), v));
+        }
+    }
+
     fn country(&mut self, value: &Spanned<String>) {
         let c = value.get_ref();
         if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -159,11 +171,14 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
         c.email("authority e-mail", e);
     }
     for u in [&auth.website, &auth.complaint_url].into_iter().flatten() {
-        c.url("authority URL", u);
+        c.url_text("authority URL", u);
     }
 
     // [statement]
     c.opt_text("automated_decisions", &config.statement.automated_decisions);
+    if let Some(u) = &config.statement.cookie_settings_url {
+        c.url_text("cookie_settings_url", u);
+    }
 
     // [endpoint]
     if let Some(u) = &config.endpoint.url {

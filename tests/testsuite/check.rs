@@ -236,6 +236,107 @@ fn an_authority_preset_fills_the_built_pages_in_each_language() {
     );
 }
 
+/// A private firm in Germany answers to its Land's authority (§ 40 BDSG):
+/// the federal preset draws P035, the Land preset checks clean and fills
+/// the pages with the Land authority in each language.
+#[test]
+fn a_german_firm_gets_its_land_authority() {
+    let portal = Portal::fixture("check/clean");
+    portal
+        .edit("portal.toml", "enterprise_number = \"0123.456.749\"\n", "")
+        .edit("portal.toml", "country = \"BE\"", "country = \"DE\"")
+        .edit("portal.toml", "preset = \"BE\"", "preset = \"DE\"");
+    let (json, status) = check_json(&portal, &[]);
+    assert_eq!(codes_of(&json), ["P035"], "{json:#}");
+    assert_eq!(status, Some(0), "a warning");
+    let message = json["sites"][0]["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("Land"), "{message}");
+
+    portal.edit("portal.toml", "preset = \"DE\"", "preset = \"DE-BY\"");
+    let (json, _) = check_json(&portal, &[]);
+    assert!(codes_of(&json).is_empty(), "{json:#}");
+    portal.build();
+    let nl = portal.read("public/nl/complaint/index.html");
+    assert!(nl.contains("Bayerisches Landesamt für Datenschutzaufsicht (BayLDA)"));
+    assert!(nl.contains("toezichthouder voor gegevensbescherming in Beieren"));
+    assert!(nl.contains("Promenade 18, 91522 Ansbach, Duitsland"));
+    assert!(nl.contains("https://www.lda.bayern.de"));
+}
+
+/// A preset of another country than the firm's is worth a second look.
+#[test]
+fn a_preset_of_another_country_is_a_warning() {
+    let portal = Portal::fixture("check/clean");
+    portal.edit("portal.toml", "preset = \"BE\"", "preset = \"de-nw\"");
+    let (json, _) = check_json(&portal, &[]);
+    assert_eq!(codes_of(&json), ["P035"], "{json:#}");
+    let message = json["sites"][0]["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("`DE-NW`") && message.contains("`BE`"),
+        "{message}"
+    );
+}
+
+/// The direct-marketing notice and the objection note are standard texts
+/// the statement relies on once a purpose needs them (Art. 21(4)).
+#[test]
+fn blanking_the_right_to_object_texts_is_p020() {
+    let portal = Portal::example();
+    portal.write(
+        "themes/default/i18n/en.toml",
+        "[purposes]\ndirect_marketing_note = \"\"\nobject_note = \" \"\n",
+    );
+    let (json, status) = check_json(&portal, &[]);
+    assert_eq!(codes_of(&json), ["P020"], "{json:#}");
+    assert_eq!(status, Some(1));
+    let message = json["sites"][0]["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("purposes.direct_marketing_note")
+            && message.contains("purposes.object_note"),
+        "{message}"
+    );
+}
+
+/// The US adequacy decision covers only Data Privacy Framework members.
+#[test]
+fn us_adequacy_needs_dpf_certification() {
+    let portal = Portal::fixture("check/P008");
+    let toml = portal.read("portal.toml");
+    portal.write(
+        "portal.toml",
+        &toml.replace("country = \"IN\"", "country = \"US\""),
+    );
+    let (json, _) = check_json(&portal, &[]);
+    assert!(codes_of(&json).contains(&"P008".to_string()), "{json:#}");
+    portal.edit(
+        "portal.toml",
+        "safeguard = \"adequacy_decision\"",
+        "safeguard = \"adequacy_decision\"\ndpf_certified = true",
+    );
+    let (json, _) = check_json(&portal, &[]);
+    assert!(!codes_of(&json).contains(&"P008".to_string()), "{json:#}");
+}
+
+/// Health data name their Art. 9(2) exception, which the statement shows
+/// next to the legal basis, cited as each language does.
+#[test]
+fn special_category_data_show_their_exception() {
+    let portal = Portal::fixture("check/P037");
+    portal.edit(
+        "portal.toml",
+        "legal_basis = \"contract\"\n",
+        "legal_basis = \"contract\"\nspecial_category_condition = \"health_care\"\n",
+    );
+    let (json, _) = check_json(&portal, &[]);
+    assert!(codes_of(&json).is_empty(), "{json:#}");
+    portal.build();
+    let nl = portal.read("public/nl/privacy/index.html");
+    assert!(nl.contains("Preventieve of arbeidsgeneeskunde"), "{nl}");
+    assert!(nl.contains("Artikel 9, lid 2, onder h, AVG"));
+    let fr = portal.read("public/fr/privacy/index.html");
+    assert!(fr.contains("Article 9, paragraphe 2, point h), du RGPD"));
+}
+
 #[test]
 fn docs_list_every_code() {
     let docs = std::fs::read_to_string(repo_root().join("README.md")).unwrap();

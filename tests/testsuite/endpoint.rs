@@ -92,19 +92,29 @@ struct Post {
 
 impl Post {
     fn new(form: &str, lang: &str) -> Post {
+        let mut fields: Vec<(String, String)> = vec![
+            ("name".into(), "Ann Peeters".into()),
+            ("email".into(), "ann@example.test".into()),
+            ("phone".into(), "+32 470 12 34 56".into()),
+            ("details".into(), "Please send me\r\nall my data.".into()),
+            ("homepage".into(), String::new()),
+        ];
+        // The required choices of the built-in forms; a complaint has none.
+        if form != "complaint" {
+            fields.push(("acting_for".into(), "self".into()));
+        }
+        if form == "objection" {
+            fields.push(("objection_to".into(), "other".into()));
+        }
+        if form == "portability" {
+            fields.push(("send_to".into(), "me".into()));
+        }
         Post {
             site_id: "acme".into(),
             form: form.into(),
             lang: lang.into(),
             issued: now(),
-            fields: vec![
-                ("name".into(), "Ann Peeters".into()),
-                ("email".into(), "ann@example.test".into()),
-                ("phone".into(), "+32 470 12 34 56".into()),
-                ("details".into(), "Please send me\r\nall my data.".into()),
-                ("confirm".into(), "yes".into()),
-                ("homepage".into(), String::new()),
-            ],
+            fields,
             key_ring: None,
         }
     }
@@ -641,7 +651,7 @@ fn a_visitor_submits_a_rights_form_in_chromium() {
         .unwrap()
         .type_into("Everything since 2024.")
         .unwrap();
-    tab.find_element("#f-access-confirm")
+    tab.find_element("#f-access-acting_for-0")
         .unwrap()
         .click()
         .unwrap();

@@ -383,7 +383,14 @@ impl Endpoint {
             kid: &key.id,
             issued,
         };
-        let pairs: Vec<(String, String)> = [
+        // Each form's own required choices, so one helper posts them all.
+        let choices: &[(&str, &str)] = match form {
+            "complaint" | "withdraw-consent" => &[],
+            "objection" => &[("acting_for", "self"), ("objection_to", "direct_marketing")],
+            "portability" => &[("acting_for", "self"), ("format", "csv"), ("send_to", "me")],
+            _ => &[("acting_for", "self")],
+        };
+        let mut pairs: Vec<(String, String)> = [
             ("_site", "acme"),
             ("_form", form),
             ("_lang", lang),
@@ -394,12 +401,12 @@ impl Endpoint {
             ("email", email),
             ("phone", "+32 470 12 34 56"),
             ("details", "Stuur mij al mijn gegevens.\r\nMerci, Zoë ☕"),
-            ("confirm", "yes"),
             ("homepage", ""),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+        pairs.extend(choices.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         http::post_form(self.addr, &pairs, json)
     }
 

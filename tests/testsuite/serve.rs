@@ -296,6 +296,9 @@ fn preview_forms_land_in_the_local_outbox() {
             Some("email") => "an@example.com",
             Some("checkbox") => "on",
             Some("date") => "2026-01-01",
+            // A radio group: its first choice, once.
+            Some("radio") if fields.iter().any(|(k, _)| *k == name) => continue,
+            Some("radio") => input.value().attr("value").unwrap(),
             _ => "Anna Peeters",
         };
         fields.push((name, value.to_string()));
