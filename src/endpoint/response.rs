@@ -22,6 +22,9 @@ pub enum Rejection {
     UnsupportedMediaType,
     #[error("bad request: {0}")]
     BadRequest(&'static str),
+    /// The body did not arrive within `--io-timeout`.
+    #[error("request timeout")]
+    Timeout,
     /// Bad or unknown signature, key id, site or form. Deliberately one
     /// variant: the visitor (or attacker) learns nothing about which.
     #[error("forbidden: {0}")]
@@ -44,12 +47,29 @@ impl Rejection {
             Rejection::TooLarge(_) => 413,
             Rejection::UnsupportedMediaType => 415,
             Rejection::BadRequest(_) => 400,
+            Rejection::Timeout => 408,
             Rejection::Forbidden(_) => 403,
             Rejection::Expired => 410,
             Rejection::Invalid(_) => 422,
             Rejection::TooMany(_) => 429,
             Rejection::Unavailable(_) => 503,
         }
+    }
+
+    /// Why, for the log: the code and, where there is one, a detail,
+    /// without spaces (`forbidden:bad-signature`, `invalid:email,name`).
+    /// Field ids only, never what the visitor typed.
+    pub fn reason(&self) -> String {
+        let detail = match self {
+            Rejection::Forbidden(d) | Rejection::BadRequest(d) => d.replace(' ', "-"),
+            Rejection::Invalid(errors) => errors
+                .iter()
+                .map(|e| e.field.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            _ => return self.code().to_string(),
+        };
+        format!("{}:{detail}", self.code())
     }
 
     fn code(&self) -> &'static str {
@@ -59,6 +79,7 @@ impl Rejection {
             Rejection::TooLarge(_) => "too_large",
             Rejection::UnsupportedMediaType => "unsupported_media_type",
             Rejection::BadRequest(_) => "bad_request",
+            Rejection::Timeout => "timeout",
             Rejection::Forbidden(_) => "forbidden",
             Rejection::Expired => "expired",
             Rejection::Invalid(_) => "invalid",
@@ -120,7 +141,7 @@ pub fn rejected(r: &Rejection, lang: Lang, json: bool, back: Option<&str>) -> Re
         Rejection::Expired => s.expired,
         Rejection::TooLarge(_) => s.too_large,
         Rejection::TooMany(_) => s.too_many,
-        Rejection::Unavailable(_) => s.unavailable,
+        Rejection::Unavailable(_) | Rejection::Timeout => s.unavailable,
         Rejection::Invalid(_) => s.error_intro,
         Rejection::NotFound | Rejection::MethodNotAllowed => s.forbidden,
     };
