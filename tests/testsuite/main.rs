@@ -7,5 +7,6 @@ mod endpoint;
 mod errors;
 mod example;
 mod forms;
+mod nginx;
 mod serve;
 mod support;
