@@ -106,6 +106,9 @@ HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n"
 
 def stalled_connections(ep, legit, io_timeout, max_connections):
     n = 500
+    request(ep.addr, HEALTHZ)
+    time.sleep(0.3)
+    base_fds = fds(ep.pid)
     conns = []
     for i in range(n):
         s = socket.create_connection(ep.addr)
@@ -119,6 +122,38 @@ def stalled_connections(ep, legit, io_timeout, max_connections):
             )
         s.setblocking(False)
         conns.append((time.monotonic(), s))
+    last_opened = time.monotonic()
+    limit = 3 * io_timeout + 2
+    closed = {}
+    server_done = [None]
+    peak_fds = [0]
+
+    def monitor():
+        """When the server closed each stalled connection (the client saw its
+        FIN), and when the server's descriptors were back to the baseline."""
+        open_ = {s.fileno(): (t, s) for t, s in conns}
+        while time.monotonic() - last_opened < limit:
+            now_fds = fds(ep.pid)
+            peak_fds[0] = max(peak_fds[0], now_fds)
+            if not open_ and server_done[0] is None and now_fds <= base_fds:
+                server_done[0] = time.monotonic() - last_opened
+                return
+            if not open_:
+                time.sleep(0.02)
+                continue
+            ready, _, _ = select.select(list(open_), [], [], 0.02)
+            for fd in ready:
+                t, s = open_[fd]
+                try:
+                    data = s.recv(65536)
+                except (ConnectionResetError, BlockingIOError):
+                    data = b""
+                if not data:
+                    closed[fd] = time.monotonic() - t
+                    del open_[fd]
+
+    watcher = threading.Thread(target=monitor)
+    watcher.start()
     # Legitimate posts and health checks while the 500 wait.
     latencies, statuses, health = [], [], []
     for _ in range(10):
@@ -127,41 +162,29 @@ def stalled_connections(ep, legit, io_timeout, max_connections):
         latencies.append(took)
         health.append(request(ep.addr, HEALTHZ)[0])
         time.sleep(0.1)
-    # When did the server close each stalled connection?
-    limit = 3 * io_timeout + 2
-    closed = {}
-    open_ = {s.fileno(): (t, s) for t, s in conns}
-    while open_:
-        now = time.monotonic()
-        if all(now - t > limit for t, _ in open_.values()):
-            break
-        ready, _, _ = select.select(list(open_), [], [], 0.05)
-        for fd in ready:
-            t, s = open_[fd]
-            try:
-                data = s.recv(65536)
-            except (ConnectionResetError, BlockingIOError):
-                data = b""
-            if not data:
-                closed[fd] = time.monotonic() - t
-                del open_[fd]
+    watcher.join()
     for _, s in conns:
         s.close()
     times = sorted(closed.values())
+    done = server_done[0]
     ok = (
         all(st == 303 for st in statuses)
         and max(latencies) < 2
         and all(h == 200 for h in health)
         and len(times) == n
         and times[-1] <= 3 * io_timeout
+        and done is not None
+        and done <= 3 * io_timeout
     )
+    early = sum(1 for x in times if x < io_timeout * 0.9)
     print(
         f"  --max-connections {max_connections}: legitimate posts "
         f"{statuses.count(303)}/{len(statuses)} got 303, slowest {max(latencies) * 1000:.0f} ms; "
         f"/healthz {health.count(200)}/{len(health)} 200; stalled connections closed "
-        f"{len(times)}/{n}, "
-        f"{sum(1 for x in times if x < io_timeout * 0.9)} early to make room, "
-        f"last after {times[-1] if times else float('nan'):.1f} s "
+        f"{len(times)}/{n} ({early} at once to make room), the last "
+        f"{times[-1] if times else float('nan'):.1f} s after it was opened; endpoint descriptors "
+        f"{base_fds} -> peak {peak_fds[0]} -> {base_fds} "
+        f"{'%.1f s' % done if done is not None else 'never'} after the last was opened "
         f"(limit {3 * io_timeout} s) -> {'OK' if ok else 'FAIL'}"
     )
     return ok
@@ -262,7 +285,7 @@ def main():
                 ok &= stalled_connections(ep, legit, args.io_timeout, limit)
             finally:
                 ep.stop()
-        print("10,000 requests declaring 1 GB bodies (--client-rate 100: 100 get 413, the rest 429):")
+        print("10,000 requests declaring 1 GB bodies (--client-rate 100: the first 100 or so get 413, the rest 429):")
         ep = Endpoint(exe, site, tmp, ["--io-timeout", io, "--client-rate", "100"])
         try:
             ok &= huge_bodies(ep)
