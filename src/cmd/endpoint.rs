@@ -63,8 +63,8 @@ pub struct Args {
     /// for its request is closed to make room for a new one.
     #[arg(long, default_value_t = 256)]
     pub max_connections: usize,
-    /// Threads checking and storing posts. Each waits for its post's flush to disk, so
-    /// more threads mean more posts per flush (group commit).
+    /// Threads checking and storing posts. Each waits for its post's flush
+    /// to disk, so more threads mean more posts per flush (group commit).
     #[arg(long, default_value_t = 16)]
     pub workers: usize,
     /// Trust X-Real-IP / X-Forwarded-For (only behind your own proxy).

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::validate::FieldError;
 use crate::forms::strings::EndpointStrings;
+use crate::forms::strings::Problem;
 use crate::site::lang::Lang;
 
 /// Why a post was not accepted; each maps to one HTTP status.
@@ -62,11 +63,21 @@ impl Rejection {
     pub fn reason(&self) -> String {
         let detail = match self {
             Rejection::Forbidden(d) | Rejection::BadRequest(d) => d.replace(' ', "-"),
-            Rejection::Invalid(errors) => errors
-                .iter()
-                .map(|e| e.field.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
+            Rejection::Invalid(errors) => {
+                // Names of fields the form does not have were chosen by the
+                // client: counted, not logged.
+                let unknown = |e: &&FieldError| matches!(e.problem, Problem::Unknown);
+                let mut ids: Vec<String> = errors
+                    .iter()
+                    .filter(|e| !unknown(e))
+                    .map(|e| e.field.clone())
+                    .collect();
+                match errors.iter().filter(unknown).count() {
+                    0 => {}
+                    n => ids.push(format!("{n}-unknown")),
+                }
+                ids.join(",")
+            }
             _ => return self.code().to_string(),
         };
         format!("{}:{detail}", self.code())
@@ -206,4 +217,37 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(field: &str, problem: Problem) -> FieldError {
+        FieldError {
+            field: field.into(),
+            label: field.into(),
+            problem,
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn log_reason_names_form_fields_but_not_client_chosen_ones() {
+        let r = Rejection::Invalid(vec![
+            error("email", Problem::NotAnEmail),
+            error("Ann Peeters", Problem::Unknown),
+            error("name", Problem::Missing),
+            error("ann@example.test", Problem::Unknown),
+        ]);
+        assert_eq!(r.reason(), "invalid:email,name,2-unknown");
+        assert_eq!(
+            Rejection::Forbidden("bad signature").reason(),
+            "forbidden:bad-signature"
+        );
+        assert_eq!(
+            Rejection::Unavailable("/x/y".into()).reason(),
+            "unavailable"
+        );
+    }
 }
