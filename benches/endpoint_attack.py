@@ -260,9 +260,13 @@ def huge_bodies(ep, total=10_000, clients=64):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--io-timeout", type=int, default=2)
+    p.add_argument("--exe", help="a portaal binary to measure instead of building this one")
     args = p.parse_args()
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    exe = ROOT / "target/release/portaal"
+    if args.exe:
+        exe = Path(args.exe).resolve()
+    else:
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+        exe = ROOT / "target/release/portaal"
     tmp = Path(tempfile.mkdtemp(prefix="portaal-attack-"))
     ok = True
     try:
