@@ -378,3 +378,71 @@ fn client_ip(headers: &HeaderMap, peer: SocketAddr, trust_proxy: bool) -> IpAddr
     }
     peer.ip()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoint::spool::Spool;
+
+    /// Issue 8, item 10: an accept error that is not a passing shortage
+    /// ends the accept loop with that error (so `wait` fails and the
+    /// process exits for its supervisor to restart it) instead of leaving a
+    /// process that runs but accepts nothing.
+    #[test]
+    fn accept_loop_ends_with_an_accept_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spool = Spool::open(tmp.path()).unwrap();
+        let settings = Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..Settings::default()
+        };
+        let shared = Arc::new(Shared {
+            handler: Handler::new(
+                Registry::default(),
+                Committer::start(spool, Arc::new(|| {})),
+                settings.client_rate,
+                settings.site_rate,
+            ),
+            table: Table::new(4),
+            settings,
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (_stop, stopped) = watch::channel(false);
+        let result = runtime.block_on(async {
+            let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            std_listener.set_nonblocking(true).unwrap();
+            // The same socket, to shut down while the loop owns the listener.
+            let same = std_listener.try_clone().unwrap();
+            let listener = TcpListener::from_std(std_listener).unwrap();
+            let addr = listener.local_addr().unwrap();
+            // A connection is served first.
+            let served = tokio::spawn(async move {
+                let mut s = TcpStream::connect(addr).await.unwrap();
+                s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .await
+                    .unwrap();
+                let mut reply = String::new();
+                s.read_to_string(&mut reply).await.unwrap();
+                reply
+            });
+            let running = accept_loop(listener, shared, stopped);
+            tokio::pin!(running);
+            let reply = tokio::select! {
+                r = served => r.unwrap(),
+                _ = &mut running => panic!("the loop ended early"),
+            };
+            assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+            // A listening socket shut down for reading fails every accept
+            // (EINVAL): not something waiting helps with.
+            socket2::SockRef::from(&same)
+                .shutdown(std::net::Shutdown::Read)
+                .unwrap();
+            tokio::time::timeout(Duration::from_secs(5), running).await
+        });
+        let err = result.expect("the loop ended").unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EINVAL), "{err}");
+    }
+}
