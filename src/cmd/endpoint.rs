@@ -58,14 +58,17 @@ pub struct Args {
     /// Posts per minute (and burst of half that) one site may receive.
     #[arg(long, default_value_t = 600)]
     pub site_rate: u32,
-    /// Seconds one read or write on a connection may take.
+    /// Seconds a request's head may take to arrive, then its body, then
+    /// the writing of the answer; a stalled connection is closed after at
+    /// most three times this.
     #[arg(long, default_value_t = 10)]
     pub io_timeout: u64,
-    /// Open connections at most; beyond it the newest are closed.
+    /// Open connections at most; at the limit the oldest one still waiting
+    /// for its request is closed to make room for a new one.
     #[arg(long, default_value_t = 256)]
     pub max_connections: usize,
-    /// Threads answering posts. Each waits for its post's flush to disk, so
-    /// more threads mean more posts per flush (group commit).
+    /// Threads checking and storing posts. Each waits for its post's flush
+    /// to disk, so more threads mean more posts per flush (group commit).
     #[arg(long, default_value_t = 16)]
     pub workers: usize,
     /// Trust X-Real-IP / X-Forwarded-For (only behind your own proxy).
@@ -169,6 +172,5 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             eprintln!("portaal endpoint: {line}");
         }
     }
-    endpoint.wait();
-    Ok(())
+    endpoint.wait()
 }

@@ -1,14 +1,16 @@
 //! `portaal endpoint`: one process that turns every client portal's form
 //! posts into e-mail tickets, and loses none of them.
 //!
-//! A post is checked (`server`, `validate`), written durably to the spool
+//! A post is read within its limits (`server`, `conns`), checked (`post`,
+//! `validate`), written durably to the spool
 //! (`spool`) and only then answered; the mail worker (`mailer`) sends it
 //! and removes it once the mail server took it.
 
 pub mod address;
-pub mod guard;
+pub mod conns;
 pub mod mailer;
 pub mod message;
+pub mod post;
 pub mod ratelimit;
 pub mod registry;
 pub mod response;
@@ -53,10 +55,12 @@ impl Endpoint {
         self.server.as_ref().expect("running").addr()
     }
 
-    /// Serves until the process is stopped.
-    pub fn wait(mut self) {
-        if let Some(s) = self.server.take() {
-            s.wait();
+    /// Serves until the process is stopped; an error if the server can
+    /// no longer accept connections (the process should then exit).
+    pub fn wait(mut self) -> anyhow::Result<()> {
+        match self.server.take() {
+            Some(s) => s.wait(),
+            None => Ok(()),
         }
     }
 }

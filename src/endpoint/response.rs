@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::validate::FieldError;
 use crate::forms::strings::EndpointStrings;
+use crate::forms::strings::Problem;
 use crate::site::lang::Lang;
 
 /// Why a post was not accepted; each maps to one HTTP status.
@@ -22,6 +23,9 @@ pub enum Rejection {
     UnsupportedMediaType,
     #[error("bad request: {0}")]
     BadRequest(&'static str),
+    /// The body did not arrive within `--io-timeout`.
+    #[error("request timeout")]
+    Timeout,
     /// Bad or unknown signature, key id, site or form. Deliberately one
     /// variant: the visitor (or attacker) learns nothing about which.
     #[error("forbidden: {0}")]
@@ -44,12 +48,39 @@ impl Rejection {
             Rejection::TooLarge(_) => 413,
             Rejection::UnsupportedMediaType => 415,
             Rejection::BadRequest(_) => 400,
+            Rejection::Timeout => 408,
             Rejection::Forbidden(_) => 403,
             Rejection::Expired => 410,
             Rejection::Invalid(_) => 422,
             Rejection::TooMany(_) => 429,
             Rejection::Unavailable(_) => 503,
         }
+    }
+
+    /// Why, for the log: the code and, where there is one, a detail,
+    /// without spaces (`forbidden:bad-signature`, `invalid:email,name`).
+    /// Field ids only, never what the visitor typed.
+    pub fn reason(&self) -> String {
+        let detail = match self {
+            Rejection::Forbidden(d) | Rejection::BadRequest(d) => d.replace(' ', "-"),
+            Rejection::Invalid(errors) => {
+                // Names of fields the form does not have were chosen by the
+                // client: counted, not logged.
+                let unknown = |e: &&FieldError| matches!(e.problem, Problem::Unknown);
+                let mut ids: Vec<String> = errors
+                    .iter()
+                    .filter(|e| !unknown(e))
+                    .map(|e| e.field.clone())
+                    .collect();
+                match errors.iter().filter(unknown).count() {
+                    0 => {}
+                    n => ids.push(format!("{n}-unknown")),
+                }
+                ids.join(",")
+            }
+            _ => return self.code().to_string(),
+        };
+        format!("{}:{detail}", self.code())
     }
 
     fn code(&self) -> &'static str {
@@ -59,6 +90,7 @@ impl Rejection {
             Rejection::TooLarge(_) => "too_large",
             Rejection::UnsupportedMediaType => "unsupported_media_type",
             Rejection::BadRequest(_) => "bad_request",
+            Rejection::Timeout => "timeout",
             Rejection::Forbidden(_) => "forbidden",
             Rejection::Expired => "expired",
             Rejection::Invalid(_) => "invalid",
@@ -120,7 +152,7 @@ pub fn rejected(r: &Rejection, lang: Lang, json: bool, back: Option<&str>) -> Re
         Rejection::Expired => s.expired,
         Rejection::TooLarge(_) => s.too_large,
         Rejection::TooMany(_) => s.too_many,
-        Rejection::Unavailable(_) => s.unavailable,
+        Rejection::Unavailable(_) | Rejection::Timeout => s.unavailable,
         Rejection::Invalid(_) => s.error_intro,
         Rejection::NotFound | Rejection::MethodNotAllowed => s.forbidden,
     };
@@ -185,4 +217,37 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(field: &str, problem: Problem) -> FieldError {
+        FieldError {
+            field: field.into(),
+            label: field.into(),
+            problem,
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn log_reason_names_form_fields_but_not_client_chosen_ones() {
+        let r = Rejection::Invalid(vec![
+            error("email", Problem::NotAnEmail),
+            error("Ann Peeters", Problem::Unknown),
+            error("name", Problem::Missing),
+            error("ann@example.test", Problem::Unknown),
+        ]);
+        assert_eq!(r.reason(), "invalid:email,name,2-unknown");
+        assert_eq!(
+            Rejection::Forbidden("bad signature").reason(),
+            "forbidden:bad-signature"
+        );
+        assert_eq!(
+            Rejection::Unavailable("/x/y".into()).reason(),
+            "unavailable"
+        );
+    }
 }

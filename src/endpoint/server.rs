@@ -1,26 +1,39 @@
-//! The HTTP side: accept a post, check it, spool it, answer.
+//! The HTTP side: accept connections, read each post within its limits,
+//! hand it to `post`, answer.
 //!
-//! tiny_http has no body limit and no timeouts of its own: `guard` bounds
-//! connections and their time; the body is read through a capped reader
-//! against a deadline; a declared body over the limit is refused before any
-//! of it is read.
+//! hyper (on tokio) speaks HTTP; this module owns every limit: the head
+//! must arrive within `io_timeout` (hyper's header timeout), the body
+//! within `io_timeout` after it and never more than `max_body` bytes (a
+//! larger declared length is refused before any of it is read, and nothing
+//! is allocated from it), and `conns` bounds the open connections and their
+//! time. tiny_http, used before, could not: it drains an unread body into a
+//! buffer of the declared size, has no timeouts, and its accept loop ends on
+//! the first accept error (README, "Slow and hostile clients").
 
-use std::io::Read;
-use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::convert::Infallible;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::guard;
-use super::ratelimit::{Limiter, Rate};
-use super::registry::{Registry, SiteEntry};
+use anyhow::Context as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::{Body, Incoming};
+use hyper::header::{HeaderMap, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use super::conns::{Phase, Slot, Table};
+use super::post::{self, Handler, Outcome};
+use super::ratelimit::Rate;
+use super::registry::Registry;
 use super::response::{self, Rejection, Reply};
 use super::spool::Committer;
-use super::ticket::{self, Ticket};
-use super::validate;
-use crate::forms::definition::{FormDef, HONEYPOT};
-use crate::forms::sign::{self, Claims};
 use crate::site::lang::Lang;
 
 #[derive(Debug, Clone)]
@@ -28,14 +41,16 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Largest accepted body, in bytes.
     pub max_body: usize,
-    /// Threads answering requests.
+    /// Threads checking and storing posts at once. Each waits for its
+    /// post's flush to disk, so more threads mean more posts per flush.
     pub workers: usize,
     pub client_rate: Rate,
     pub site_rate: Rate,
-    /// Longest wait for one read or write on a connection, and the most
-    /// time a request body may take to arrive.
+    /// The most time a request's head may take to arrive, then its body,
+    /// then the writing of its answer.
     pub io_timeout: Duration,
-    /// Open connections beyond this are closed, newest first.
+    /// Open connections at most; at the limit, the oldest one still waiting
+    /// for its request is closed to make room.
     pub max_connections: usize,
     /// Take the client address from `X-Real-IP` / `X-Forwarded-For`; only
     /// behind a proxy that sets them.
@@ -63,29 +78,30 @@ impl Default for Settings {
     }
 }
 
-/// Declared bodies above this are never dropped by tiny_http (see `handle`).
-const HUGE_BODY: usize = 256 * 1024 * 1024;
+/// The request head's limit (hyper's read buffer; larger heads get 431).
+const MAX_HEAD: usize = 16 * 1024;
 
-/// A form accepted at most this far in the future (clock skew).
-const MAX_SKEW_SECS: u64 = 300;
+/// After its answer, a connection waits at most this long (and reads at
+/// most `LINGER_BYTES`) for the client to close, so a client still sending
+/// a refused body reads the answer instead of a reset.
+const LINGER: Duration = Duration::from_secs(2);
+const LINGER_BYTES: u64 = 1 << 20;
 
-pub struct Handler {
-    addr: SocketAddr,
-    busy: guard::Busy,
-    registry: Registry,
+/// After an accept error for lack of file descriptors or memory, wait this
+/// long before accepting again (the kernel queues new connections).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+struct Shared {
+    handler: Handler,
     settings: Settings,
-    committer: Committer,
-    clients: Limiter<IpAddr>,
-    sites: Limiter<String>,
+    table: Arc<Table>,
 }
 
 /// A running HTTP server; stops (and joins its threads) when dropped.
 pub struct Running {
     addr: SocketAddr,
-    server: Arc<tiny_http::Server>,
-    stop: Arc<AtomicBool>,
-    threads: Vec<JoinHandle<()>>,
-    _guard: guard::Guard,
+    stop: watch::Sender<bool>,
+    thread: Option<JoinHandle<io::Result<()>>>,
 }
 
 impl Running {
@@ -93,19 +109,29 @@ impl Running {
         self.addr
     }
 
-    /// Blocks until the server stops (for the command line).
-    pub fn wait(mut self) {
-        for t in self.threads.drain(..) {
-            let _ = t.join();
+    /// Blocks until the server stops. It only stops by itself when it can
+    /// no longer accept connections: then this is an error, so the process
+    /// exits non-zero and its supervisor restarts it.
+    pub fn wait(mut self) -> anyhow::Result<()> {
+        let Some(thread) = self.thread.take() else {
+            return Ok(());
+        };
+        match thread.join() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(anyhow::anyhow!(
+                "the endpoint stopped accepting connections ({e}); exiting so that it is restarted"
+            )),
+            Err(_) => Err(anyhow::anyhow!(
+                "the endpoint's HTTP server panicked; exiting so that it is restarted"
+            )),
         }
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.server.unblock();
-        for t in self.threads.drain(..) {
+        self.stop.send_replace(true);
+        if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
@@ -116,322 +142,307 @@ pub fn start(
     settings: Settings,
     committer: Committer,
 ) -> anyhow::Result<Running> {
-    let listener = TcpListener::bind(settings.listen)?;
+    let listener = std::net::TcpListener::bind(settings.listen)
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
-    let busy = guard::Busy::default();
-    let guard = guard::start(
-        addr,
-        guard::Limits {
-            io_timeout: settings.io_timeout,
-            max_age: settings.io_timeout * 3,
-            max_connections: settings.max_connections,
-        },
-        busy.clone(),
-    );
-    let server = Arc::new(
-        tiny_http::Server::from_listener(listener, None).map_err(|e| anyhow::anyhow!("{e}"))?,
-    );
-    let handler = Arc::new(Handler {
-        addr,
-        busy,
-        clients: Limiter::new(settings.client_rate),
-        sites: Limiter::new(settings.site_rate),
-        registry,
-        settings: settings.clone(),
-        committer,
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(settings.workers.max(1))
+        .thread_keep_alive(Duration::from_secs(2))
+        .thread_name("http")
+        .enable_io()
+        .enable_time()
+        .build()
+        .context("cannot start the HTTP runtime")?;
+    let shared = Arc::new(Shared {
+        handler: Handler::new(
+            registry,
+            committer,
+            settings.client_rate,
+            settings.site_rate,
+        ),
+        table: Table::new(settings.max_connections),
+        settings,
     });
-    let stop = Arc::new(AtomicBool::new(false));
-    let threads = (0..settings.workers.max(1))
-        .map(|i| {
-            let server = server.clone();
-            let handler = handler.clone();
-            let stop = stop.clone();
-            std::thread::Builder::new()
-                .name(format!("http-{i}"))
-                .spawn(move || {
-                    while !stop.load(Ordering::SeqCst) {
-                        match server.recv_timeout(Duration::from_millis(200)) {
-                            Ok(Some(rq)) => handler.handle(rq),
-                            Ok(None) => {}
-                            Err(_) => break,
-                        }
-                    }
-                })
-                .expect("spawn an HTTP worker")
+    let (stop, stopped) = watch::channel(false);
+    let thread = std::thread::Builder::new()
+        .name("http-accept".into())
+        .spawn(move || {
+            let result = runtime.block_on(async move {
+                let listener = TcpListener::from_std(listener)?;
+                accept_loop(listener, shared, stopped).await
+            });
+            if let Err(e) = &result {
+                eprintln!("portaal endpoint: ERROR stopped accepting connections: {e}");
+            }
+            runtime.shutdown_timeout(Duration::from_secs(5));
+            result
         })
-        .collect();
+        .context("cannot start the HTTP thread")?;
     Ok(Running {
         addr,
-        server,
         stop,
-        threads,
-        _guard: guard,
+        thread: Some(thread),
     })
 }
 
-fn header<'a>(rq: &'a tiny_http::Request, name: &str) -> Option<&'a str> {
-    rq.headers()
-        .iter()
-        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-        .map(|h| h.value.as_str())
-}
-
-/// What the visitor's post said about itself before it was checked.
-struct Context<'a> {
-    lang: Lang,
-    site: Option<&'a SiteEntry>,
-    form: Option<&'a FormDef>,
-}
-
-impl Handler {
-    fn handle(&self, rq: tiny_http::Request) {
-        let peer = rq.remote_addr().copied();
-        if let Some(p) = peer {
-            self.busy
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(p);
+/// Accepts until stopped. Running out of file descriptors or memory, or a
+/// client that left before its connection was accepted, only pauses it;
+/// any other accept error ends it (and with it the process, see `wait`).
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) -> io::Result<()> {
+    let mut warned: Option<tokio::time::Instant> = None;
+    let mut warn = |what: &str| {
+        let now = tokio::time::Instant::now();
+        if warned.is_none_or(|t| now.duration_since(t) > Duration::from_secs(10)) {
+            warned = Some(now);
+            eprintln!("portaal endpoint: WARNING {what}");
         }
-        self.answer(rq, peer);
-        if let Some(p) = peer {
-            self.busy
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&p);
-        }
-    }
-
-    fn answer(&self, mut rq: tiny_http::Request, peer: Option<SocketAddr>) {
-        let declared = rq.body_length().unwrap_or(0);
-        let too_large = declared > self.settings.max_body;
-        if let (true, Some(peer)) = (too_large, peer) {
-            // Before answering: tiny_http drains an unread body when the
-            // request is dropped; with reading shut down that ends at once.
-            guard::shutdown_peer(self.addr, peer, false);
-        }
-        let json = header(&rq, "Accept").is_some_and(|a| a.contains("application/json"));
-        let reply = match (rq.method(), rq.url()) {
-            (tiny_http::Method::Get | tiny_http::Method::Head, "/healthz") => {
-                Reply::text(200, "ok\n")
-            }
-            (tiny_http::Method::Post, _) => self.post(&mut rq, json),
-            (_, "/healthz") => Reply::text(405, "method not allowed\n"),
-            _ => Reply::text(404, "not found\n"),
+    };
+    loop {
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            _ = stop.changed() => return Ok(()),
         };
-        let mut response = tiny_http::Response::from_data(reply.body)
-            .with_status_code(tiny_http::StatusCode(reply.status));
-        for (k, v) in reply.headers {
-            if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
-                response.add_header(h);
-            }
-        }
-        // One post per connection: a visitor posts once, and a connection
-        // that ends with its answer is never cut by the guard mid-request.
-        if let Ok(h) = tiny_http::Header::from_bytes(&b"Connection"[..], &b"close"[..]) {
-            response.add_header(h);
-        }
-        if too_large && declared > HUGE_BODY {
-            // tiny_http's drain would first allocate the declared size, and
-            // an absurd one aborts the process. Answer, then abandon the
-            // connection without dropping the request (it leaks a little;
-            // the per-client rate limit bounds how often).
-            let stream = rq.upgrade("close", response);
-            std::mem::forget(stream);
-            if let Some(peer) = peer {
-                guard::shutdown_peer(self.addr, peer, true);
-            }
-            return;
-        }
-        let _ = rq.respond(response);
-    }
-
-    fn client_ip(&self, rq: &tiny_http::Request) -> IpAddr {
-        if self.settings.trust_proxy {
-            let forwarded = header(rq, "X-Real-IP")
-                .or_else(|| header(rq, "X-Forwarded-For").and_then(|v| v.rsplit(',').next()));
-            if let Some(ip) = forwarded.and_then(|v| v.trim().parse().ok()) {
-                return ip;
-            }
-        }
-        rq.remote_addr()
-            .map(|a| a.ip())
-            .unwrap_or(IpAddr::from([0, 0, 0, 0]))
-    }
-
-    fn post(&self, rq: &mut tiny_http::Request, json: bool) -> Reply {
-        let mut ctx = Context {
-            lang: Lang::En,
-            site: None,
-            form: None,
-        };
-        let mut reply = match self.accept(rq, &mut ctx) {
-            Ok(reply) => reply(json),
-            Err(r) => {
-                if let Rejection::Unavailable(e) = &r {
-                    eprintln!("portaal endpoint: ERROR could not spool a request: {e}");
+        match accepted {
+            Ok((stream, peer)) => match shared.table.admit() {
+                Some(slot) => {
+                    tokio::spawn(connection(stream, peer, slot, shared.clone()));
                 }
-                let back = match (ctx.site, ctx.form) {
-                    (Some(s), Some(f)) => Some(s.form_url(ctx.lang, f.right)),
-                    (Some(s), None) => Some(format!("{}/{}/", s.base_url, ctx.lang)),
-                    _ => None,
-                };
-                response::rejected(&r, ctx.lang, json, back.as_deref())
+                None => warn("every connection is storing a post; new connections are refused"),
+            },
+            Err(e) if out_of_resources(&e) => {
+                warn(&format!("cannot accept connections for now: {e}"));
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
             }
-        };
-        // Sites that post with fetch() read the JSON answer cross-origin:
-        // allow exactly the portal's own origin, once the post proved it.
-        if let (true, Some(site)) = (json, ctx.site) {
-            if let Ok(u) = url::Url::parse(&site.base_url) {
-                reply.headers.push((
-                    "Access-Control-Allow-Origin",
-                    u.origin().ascii_serialization(),
-                ));
-            }
+            Err(e) if client_gone(&e) => {}
+            Err(e) => return Err(e),
         }
-        reply
     }
+}
 
-    /// Checks and spools a post; on success returns how to answer.
-    #[allow(clippy::type_complexity)]
-    fn accept<'a>(
-        &'a self,
-        rq: &mut tiny_http::Request,
-        ctx: &mut Context<'a>,
-    ) -> Result<Box<dyn FnOnce(bool) -> Reply>, Rejection> {
-        let now = Instant::now();
-        let ip = self.client_ip(rq);
-        self.clients.take(&ip, now).map_err(Rejection::TooMany)?;
-        let body = self.read_body(rq)?;
-        let content_type = header(rq, "Content-Type").unwrap_or_default();
-        if !content_type
-            .to_ascii_lowercase()
-            .starts_with("application/x-www-form-urlencoded")
-        {
-            return Err(Rejection::UnsupportedMediaType);
-        }
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(&body)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        let get = |name: &str| {
-            let mut it = pairs.iter().filter(|(k, _)| k == name);
-            match (it.next(), it.next()) {
-                (Some((_, v)), None) => Some(v.as_str()),
-                _ => None,
-            }
-        };
-        if let Some(lang) = get("_lang").and_then(|l| l.parse::<Lang>().ok()) {
-            ctx.lang = lang;
-        }
-        let site_id = get("_site").ok_or(Rejection::Forbidden("no site"))?;
-        let site = self
-            .registry
-            .sites
-            .get(site_id)
-            .ok_or(Rejection::Forbidden("unknown site"))?;
-        let form_id = get("_form").ok_or(Rejection::Forbidden("no form"))?;
-        let (form, schema) = site
-            .forms
-            .get(form_id)
-            .ok_or(Rejection::Forbidden("unknown form"))?;
-        let lang_code = get("_lang").ok_or(Rejection::Forbidden("no language"))?;
-        let lang: Lang = lang_code
-            .parse()
-            .map_err(|_| Rejection::Forbidden("bad language"))?;
-        if !site.languages.contains(&lang) {
-            return Err(Rejection::Forbidden("language not of the site"));
-        }
-        let kid = get("_kid").ok_or(Rejection::Forbidden("no key id"))?;
-        let issued: u64 = get("_ts")
-            .and_then(|t| t.parse().ok())
-            .ok_or(Rejection::Forbidden("bad issue time"))?;
-        let sig = get("_sig").ok_or(Rejection::Forbidden("no signature"))?;
-        let claims = Claims {
-            site: site_id,
-            form: form_id,
-            lang: lang_code,
-            kid,
-            issued,
-        };
-        if !sign::verify(&site.keys, &claims, schema, sig) {
-            return Err(Rejection::Forbidden("bad signature"));
-        }
-        // Only now is the post known to come from one of our pages.
-        ctx.site = Some(site);
-        ctx.form = Some(form);
-        let received = ticket::now_secs();
-        if issued > received + MAX_SKEW_SECS {
-            return Err(Rejection::Forbidden("issued in the future"));
-        }
-        if received - issued.min(received) > u64::from(form.max_age_days) * 86_400 {
-            return Err(Rejection::Expired);
-        }
-        self.sites.take(&site.id, now).map_err(Rejection::TooMany)?;
-        let reference =
-            ticket::new_reference().map_err(|e| Rejection::Unavailable(e.to_string()))?;
-        let due = ticket::iso_date(ticket::due_date(received));
-        let thanks = site.thanks_url(lang, &reference);
-        if get(HONEYPOT).is_some_and(|v| !v.is_empty())
-            || pairs.iter().filter(|(k, _)| k == HONEYPOT).count() > 1
-        {
-            // A bot: answer as if received, keep nothing.
-            return Ok(Box::new(move |json| {
-                response::received(json, &thanks, &reference, &due)
-            }));
-        }
-        let accepted = validate::check(form, lang, &pairs).map_err(Rejection::Invalid)?;
-        let to = site
-            .route(form.route)
-            .ok_or(Rejection::Unavailable(format!(
-                "site {} has no [contacts] address for {:?}",
-                site.id, form.route
-            )))?;
-        let t = Ticket {
-            reference: reference.clone(),
-            site: site.id.clone(),
-            firm: site.firm.clone(),
-            form: form.id.clone(),
-            right: form.right.slug().to_string(),
-            to: to.to_string(),
-            language: lang.code().to_string(),
-            received,
-            due: due.clone(),
-            fields: accepted.fields,
-            reply_to: accepted.email,
-            requester_name: accepted.name,
-            acknowledge: site.acknowledge,
-        };
-        self.committer
-            .commit(t)
-            .map_err(|e| Rejection::Unavailable(e.to_string()))?;
-        Ok(Box::new(move |json| {
-            response::received(json, &thanks, &reference, &due)
-        }))
+fn out_of_resources(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
+fn client_gone(e: &io::Error) -> bool {
+    use io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock | TimedOut
+    ) || matches!(e.raw_os_error(), Some(libc::EPROTO | libc::EPERM))
+}
+
+/// One connection, one request (no keep-alive: a visitor posts once).
+async fn connection(stream: TcpStream, peer: SocketAddr, slot: Slot, shared: Arc<Shared>) {
+    let io_timeout = shared.settings.io_timeout;
+    let slot = Arc::new(slot);
+    let service = {
+        let slot = slot.clone();
+        let shared = shared.clone();
+        hyper::service::service_fn(move |rq| {
+            let slot = slot.clone();
+            let shared = shared.clone();
+            async move { Ok::<_, Infallible>(respond(rq, peer, &slot, shared).await) }
+        })
+    };
+    let conn = hyper::server::conn::http1::Builder::new()
+        .keep_alive(false)
+        .timer(TokioTimer::new())
+        .header_read_timeout(io_timeout)
+        .max_buf_size(MAX_HEAD)
+        .serve_connection(TokioIo::new(stream), service)
+        .without_shutdown();
+    // The head and then the body each have `io_timeout`; this is the
+    // backstop for both, and bounds the writing of the answer.
+    let must_close = slot.must_close(io_timeout * 2, io_timeout);
+    tokio::pin!(must_close);
+    let parts = tokio::select! {
+        r = conn => r.ok(),
+        _ = &mut must_close => None,
+    };
+    let Some(parts) = parts else {
+        return;
+    };
+    if !slot.advance_any(Phase::Lingering) {
+        return;
     }
+    let mut stream = parts.io.into_inner();
+    let linger = async {
+        let _ = stream.shutdown().await;
+        let mut rest = (&mut stream).take(LINGER_BYTES);
+        let _ = tokio::io::copy(&mut rest, &mut tokio::io::sink()).await;
+    };
+    tokio::select! {
+        _ = tokio::time::timeout(LINGER.min(io_timeout), linger) => {}
+        _ = &mut must_close => {}
+    }
+}
 
-    /// The body, at most `max_body` bytes, arriving within the I/O timeout.
-    fn read_body(&self, rq: &mut tiny_http::Request) -> Result<Vec<u8>, Rejection> {
-        let max = self.settings.max_body;
-        if rq.body_length().is_some_and(|n| n > max) {
-            return Err(Rejection::TooLarge(max));
+async fn respond(
+    rq: Request<Incoming>,
+    peer: SocketAddr,
+    slot: &Slot,
+    shared: Arc<Shared>,
+) -> Response<Full<Bytes>> {
+    let reply = match (rq.method(), rq.uri().path()) {
+        (&Method::GET | &Method::HEAD, "/healthz") => Reply::text(200, "ok\n"),
+        (&Method::POST, _) => post(rq, peer, slot, shared).await,
+        (_, "/healthz") => Reply::text(405, "method not allowed\n"),
+        _ => Reply::text(404, "not found\n"),
+    };
+    slot.writing();
+    let mut response = Response::new(Full::new(Bytes::from(reply.body)));
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (k, v) in reply.headers {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            response.headers_mut().append(k, v);
         }
-        let deadline = Instant::now() + self.settings.io_timeout;
-        let mut body = Vec::with_capacity(rq.body_length().unwrap_or(1024).min(max));
-        let mut reader = rq.as_reader().take(max as u64 + 1);
-        let mut buf = [0u8; 8192];
-        loop {
-            if Instant::now() > deadline {
-                return Err(Rejection::BadRequest("body too slow"));
-            }
-            match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => body.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(_) => return Err(Rejection::BadRequest("body unreadable")),
-            }
-            if body.len() > max {
-                return Err(Rejection::TooLarge(max));
-            }
+    }
+    response
+}
+
+/// Reads a post's body within its limits, then checks and stores it on a
+/// worker thread.
+async fn post(rq: Request<Incoming>, peer: SocketAddr, slot: &Slot, shared: Arc<Shared>) -> Reply {
+    let settings = &shared.settings;
+    let headers = rq.headers();
+    let json = header(headers, "accept").is_some_and(|a| a.contains("application/json"));
+    let client = client_ip(headers, peer, settings.trust_proxy);
+    let content_type = header(headers, "content-type")
+        .unwrap_or_default()
+        .to_string();
+    let refuse = |r: Rejection| {
+        eprintln!("{}", Outcome::rejected(&r).line());
+        response::rejected(&r, Lang::En, json, None)
+    };
+    if let Err(r) = shared.handler.admit(client) {
+        return refuse(r);
+    }
+    let max = settings.max_body;
+    let body = rq.into_body();
+    if body.size_hint().lower() > max as u64 {
+        // Refused before reading any of it; the connection is closed after
+        // the answer instead of reading the rest.
+        return refuse(Rejection::TooLarge(max));
+    }
+    let read = tokio::time::timeout(settings.io_timeout, Limited::new(body, max).collect()).await;
+    let body = match read {
+        Err(_) => return refuse(Rejection::Timeout),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => return refuse(Rejection::TooLarge(max)),
+        Ok(Err(_)) => return refuse(Rejection::BadRequest("body unreadable")),
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    if !slot.advance(Phase::Reading, Phase::Answering) {
+        // Told to close meanwhile: nothing was stored, nobody will read this.
+        return refuse(Rejection::Timeout);
+    }
+    let checked = tokio::task::spawn_blocking(move || {
+        let incoming = post::Incoming {
+            client,
+            content_type: &content_type,
+            json,
+            body: &body,
+        };
+        shared.handler.post(&incoming)
+    })
+    .await;
+    match checked {
+        Ok((reply, outcome)) => {
+            eprintln!("{}", outcome.line());
+            reply
         }
-        Ok(body)
+        Err(_) => refuse(Rejection::Unavailable("checking the post failed".into())),
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn client_ip(headers: &HeaderMap, peer: SocketAddr, trust_proxy: bool) -> IpAddr {
+    if trust_proxy {
+        let forwarded = header(headers, "x-real-ip")
+            .or_else(|| header(headers, "x-forwarded-for").and_then(|v| v.rsplit(',').next()));
+        if let Some(ip) = forwarded.and_then(|v| v.trim().parse().ok()) {
+            return ip;
+        }
+    }
+    peer.ip()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoint::spool::Spool;
+
+    /// Issue 8, item 10: an accept error that is not a passing shortage
+    /// ends the accept loop with that error (so `wait` fails and the
+    /// process exits for its supervisor to restart it) instead of leaving a
+    /// process that runs but accepts nothing.
+    #[test]
+    fn accept_loop_ends_with_an_accept_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spool = Spool::open(tmp.path()).unwrap();
+        let settings = Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..Settings::default()
+        };
+        let shared = Arc::new(Shared {
+            handler: Handler::new(
+                Registry::default(),
+                Committer::start(spool, Arc::new(|| {})),
+                settings.client_rate,
+                settings.site_rate,
+            ),
+            table: Table::new(4),
+            settings,
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (_stop, stopped) = watch::channel(false);
+        let result = runtime.block_on(async {
+            let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            std_listener.set_nonblocking(true).unwrap();
+            // The same socket, to shut down while the loop owns the listener.
+            let same = std_listener.try_clone().unwrap();
+            let listener = TcpListener::from_std(std_listener).unwrap();
+            let addr = listener.local_addr().unwrap();
+            // A connection is served first.
+            let served = tokio::spawn(async move {
+                let mut s = TcpStream::connect(addr).await.unwrap();
+                s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .await
+                    .unwrap();
+                let mut reply = String::new();
+                s.read_to_string(&mut reply).await.unwrap();
+                reply
+            });
+            let running = accept_loop(listener, shared, stopped);
+            tokio::pin!(running);
+            let reply = tokio::select! {
+                r = served => r.unwrap(),
+                _ = &mut running => panic!("the loop ended early"),
+            };
+            assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+            // A listening socket shut down for reading fails every accept
+            // (EINVAL): not something waiting helps with.
+            socket2::SockRef::from(&same)
+                .shutdown(std::net::Shutdown::Read)
+                .unwrap();
+            tokio::time::timeout(Duration::from_secs(5), running).await
+        });
+        let err = result.expect("the loop ended").unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EINVAL), "{err}");
     }
 }

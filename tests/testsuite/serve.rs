@@ -289,6 +289,7 @@ fn preview_forms_land_in_the_local_outbox() {
     for input in select(
         &html,
         "form.request-form input[required], form.request-form input[aria-required=true], \
+         form.request-form [role=radiogroup][aria-required=true] input, \
          form.request-form textarea[required]",
     ) {
         let name = input.value().attr("name").unwrap().to_string();
