@@ -48,6 +48,15 @@ pub struct SmtpSettings {
 }
 
 impl Delivery {
+    /// The word `delivered.log` records for a mail that left: an outbox
+    /// file was written, not delivered to anyone, and the log says so.
+    pub fn logged_as(&self, sent: &'static str) -> &'static str {
+        match self {
+            Delivery::Smtp(_) => sent,
+            Delivery::Outbox(_) => "outbox",
+        }
+    }
+
     /// SMTP with lettre's default EHLO name (the URL's path, else the
     /// machine's host name).
     pub fn smtp(s: &SmtpSettings) -> anyhow::Result<Delivery> {
@@ -442,7 +451,13 @@ pub fn deliver(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
     match send(&s.delivery, &ticket.reference, &msg) {
         Outcome::Sent => {
             let ack = Ack::of(&ticket);
-            if let Err(e) = spool.delivered(path, &ticket, ack.as_ref(), now_secs()) {
+            if let Err(e) = spool.delivered(
+                path,
+                &ticket,
+                ack.as_ref(),
+                now_secs(),
+                s.delivery.logged_as("delivered"),
+            ) {
                 eprintln!(
                     "portaal endpoint: ERROR {} was delivered but not removed from the spool: {e}",
                     ticket.reference
@@ -497,7 +512,9 @@ fn deliver_ack(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
     };
     match send(&s.delivery, &format!("{}-ack", ack.reference), &msg) {
         Outcome::Sent => {
-            if let Err(e) = spool.acknowledged(path, &ack, now_secs()) {
+            if let Err(e) =
+                spool.acknowledged(path, &ack, now_secs(), s.delivery.logged_as("acknowledged"))
+            {
                 eprintln!(
                     "portaal endpoint: ERROR acknowledgement of {} was sent but not removed from the spool: {e}",
                     ack.reference

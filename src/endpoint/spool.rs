@@ -101,8 +101,9 @@ impl Spool {
         ticket: &Ticket,
         ack: Option<&Ack>,
         delivered_at: u64,
+        status: &str,
     ) -> io::Result<()> {
-        self.log(&Entry::of_ticket(ticket), delivered_at, "delivered")?;
+        self.log(&Entry::of_ticket(ticket), delivered_at, status)?;
         if let Some(ack) = ack {
             let name = format!("{}{ACK_SUFFIX}", ack.reference);
             write_durably(
@@ -116,8 +117,8 @@ impl Spool {
     }
 
     /// Removes a sent acknowledgement.
-    pub fn acknowledged(&self, path: &Path, ack: &Ack, at: u64) -> io::Result<()> {
-        self.log(&Entry::of_ack(ack), at, "acknowledged")?;
+    pub fn acknowledged(&self, path: &Path, ack: &Ack, at: u64, status: &str) -> io::Result<()> {
+        self.log(&Entry::of_ack(ack), at, status)?;
         fs::remove_file(path)?;
         sync_dir(&self.new_dir())
     }
@@ -471,7 +472,7 @@ mod tests {
         let path = spool.new_dir().join("K7QM-3XDA.json");
         let ack = Ack::of(&t).unwrap();
         spool
-            .delivered(&path, &t, Some(&ack), 1_780_000_100)
+            .delivered(&path, &t, Some(&ack), 1_780_000_100, "delivered")
             .unwrap();
         // The ticket is gone in the same step that spools its
         // acknowledgement: a crash now can only resend the acknowledgement.
@@ -482,7 +483,7 @@ mod tests {
         assert!(!stored.contains("Please send me"), "{stored}");
         assert_eq!(Spool::read_ack(&pending[0]).unwrap(), ack);
         spool
-            .acknowledged(&pending[0], &ack, 1_780_000_200)
+            .acknowledged(&pending[0], &ack, 1_780_000_200, "acknowledged")
             .unwrap();
         assert!(spool.pending().unwrap().is_empty());
         let log = fs::read_to_string(tmp.path().join("delivered.log")).unwrap();

@@ -1244,3 +1244,21 @@ fn each_post_is_logged_once_without_personal_data() {
         assert!(!log.contains(personal), "{personal:?} in the log:\n{log}");
     }
 }
+
+/// In outbox mode nothing is delivered to anyone: `delivered.log` says
+/// `outbox`, not `delivered`.
+#[test]
+fn outbox_mode_logs_outbox_not_delivered() {
+    let p = Process::start(&[]);
+    let post = Post::new("access", "en");
+    let reference = reference_of(&http::post_form(p.addr, &post.pairs(&p.site), false));
+    let log = p._tmp.path().join("spool").join("delivered.log");
+    let text = wait_for("the ticket's log line", Duration::from_secs(10), || {
+        std::fs::read_to_string(&log)
+            .ok()
+            .filter(|t| t.contains(&reference))
+    });
+    let line = text.lines().find(|l| l.starts_with(&reference)).unwrap();
+    assert!(line.ends_with("status=outbox"), "{line}");
+    assert!(!text.contains("status=delivered"), "{text}");
+}
