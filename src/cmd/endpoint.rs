@@ -148,23 +148,28 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let endpoint = Endpoint::start(registry, settings, &args.spool, mail)?;
     let mut ids: Vec<String> = sites.iter().map(|s| s.display().to_string()).collect();
     ids.sort();
-    println!(
+    let mut banner = vec![format!(
         "portaal endpoint listening on http://{} for {} ({} site{}); spool {}",
         endpoint.addr(),
         ids.join(", "),
         ids.len(),
         if ids.len() == 1 { "" } else { "s" },
         args.spool.display()
-    );
-    match &delivery {
-        Delivery::Outbox(dir) => println!(
+    )];
+    banner.push(match &delivery {
+        Delivery::Outbox(dir) => format!(
             "OUTBOX MODE: no mail is sent; tickets are written as .eml files to {}",
             dir.display()
         ),
-        Delivery::Smtp(_) => println!(
+        Delivery::Smtp(_) => format!(
             "sending tickets via {}",
             args.smtp.as_deref().unwrap_or_default()
         ),
+    });
+    // A server keeps serving when nobody reads its banner (a closed pipe
+    // under a supervisor): the lines are best effort, never a panic.
+    for line in banner {
+        let _ = super::print_line(line);
     }
     if let Some(url) = &args.smtp {
         let timeout = Duration::from_secs(args.smtp_timeout);

@@ -1262,3 +1262,41 @@ fn outbox_mode_logs_outbox_not_delivered() {
     assert!(line.ends_with("status=outbox"), "{line}");
     assert!(!text.contains("status=delivered"), "{text}");
 }
+
+/// `portaal endpoint | head -1`, or a supervisor that closed its stdout:
+/// the banner cannot be written, and the endpoint serves all the same.
+#[test]
+fn endpoint_with_closed_stdout_keeps_serving() {
+    let (_tmp, site) = fixture_copy("endpoint-site");
+    let port = crate::support::free_port();
+    let mut child = std::process::Command::new(crate::support::portaal_bin())
+        .arg("endpoint")
+        .arg(&site)
+        .args(["--port", &port.to_string()])
+        .arg("--spool")
+        .arg(_tmp.path().join("spool"))
+        .env_remove("PORTAAL_SMTP_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let healthy = wait_for("the endpoint to answer", Duration::from_secs(20), || {
+        std::net::TcpStream::connect(addr)
+            .ok()
+            .map(|_| http::request(addr, "GET", "/healthz", &[], b"").status)
+    });
+    // The banner is written just after the socket opens: give a panic on
+    // the closed pipe time to happen, then ask again.
+    std::thread::sleep(Duration::from_millis(1500));
+    let still_running = child.try_wait().unwrap().is_none();
+    let again = std::net::TcpStream::connect(addr)
+        .ok()
+        .map(|_| http::request(addr, "GET", "/healthz", &[], b"").status);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(healthy, 200);
+    assert!(still_running, "the endpoint exited when its stdout closed");
+    assert_eq!(again, Some(200));
+}
