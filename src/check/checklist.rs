@@ -300,6 +300,22 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
         );
     }
 
+    // Art. 12(2): the firm must make exercising rights easy. Without an
+    // endpoint the rights pages still say how to write, but offer no form.
+    if config.endpoint.url.is_none() {
+        diags.push(
+            cx.in_table(
+                "endpoint",
+                cx.diagnostic(
+                    Severity::Warning,
+                    "P038",
+                    "the rights pages carry no request form, because portal.toml has no [endpoint] url",
+                ),
+            )
+            .with_fix("add `[endpoint]` with `url = \"https://…/submit\"` (the address of your portaal endpoint) so visitors can send requests from the page"),
+        );
+    }
+
     // Art. 7(3): cookies placed with consent need a way to withdraw it that
     // is as easy as giving it; the cookie page links to the site's settings.
     let consent_cookie = config

@@ -160,6 +160,11 @@ pub const CODES: &[Code] = &[
         Error,
         "special-category data without an exception of Art. 9(2)",
     ),
+    code(
+        "P038",
+        Warning,
+        "the rights pages carry no request form ([endpoint] url is not set)",
+    ),
 ];
 
 /// The entry for `code`, if it exists.

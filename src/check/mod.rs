@@ -146,7 +146,7 @@ impl Context<'_> {
         self.site.languages()
     }
 
-    fn diagnostic(
+    pub fn diagnostic(
         &self,
         severity: Severity,
         code: &'static str,
