@@ -370,7 +370,12 @@ fn refill(
         issued: 0,
     };
     let mut view = crate::forms::view(form, lang, action, &signing)?;
-    let first = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let first = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
     for h in &mut view.hidden {
         if let Some(v) = first(h.name) {
             h.value = v;

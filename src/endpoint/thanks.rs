@@ -38,7 +38,8 @@ pub fn page(registry: &Registry, path: &str, query: &str, accept: Option<&str>) 
         .iter()
         .map(|&l| {
             let mut q = form_urlencoded::Serializer::new(String::new());
-            q.append_pair("site", &site.id).append_pair("lang", l.code());
+            q.append_pair("site", &site.id)
+                .append_pair("lang", l.code());
             if let Some(d) = &due_iso {
                 q.append_pair("due", d);
             }

@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{LanguageLink, NavLink};
 use super::model::LangView;
+use super::{LanguageLink, NavLink};
 use crate::diagnostics::Diagnostics;
 use crate::forms::FormView;
 use crate::site::Site;
@@ -89,7 +89,10 @@ impl SitePages {
         super::load_site_static(site, &mut statics, &mut diags);
         let stylesheet = statics.get("style.css").map(|css| {
             let h = Sha256::digest(css);
-            format!("style.css?v={:02x}{:02x}{:02x}{:02x}", h[0], h[1], h[2], h[3])
+            format!(
+                "style.css?v={:02x}{:02x}{:02x}{:02x}",
+                h[0], h[1], h[2], h[3]
+            )
         });
         let nav = site
             .languages()

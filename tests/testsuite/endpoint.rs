@@ -189,7 +189,7 @@ fn each_route_reaches_its_address_with_headers_and_body() {
     let reply = h.post(&Post::new("access", "nl").pairs(&h.site));
     let location = reply.header("Location").unwrap().to_string();
     assert!(
-        location.starts_with("https://privacy.acme.test/nl/thanks/?ref="),
+        location.starts_with("/thanks?site=acme&lang=nl&due="),
         "{location}"
     );
     let reference = reference_of(&reply);
@@ -256,7 +256,15 @@ fn bad_posts_get_their_status_and_send_nothing() {
     let flipped = if sig.ends_with('0') { '1' } else { '0' };
     sig.pop();
     sig.push(flipped);
-    assert_eq!(h.post(&pairs).status, 403);
+    let forbidden = h.post(&pairs);
+    assert_eq!(forbidden.status, 403);
+    // The form cannot be used: the firm's page says how else to write.
+    let page = Html::parse_document(&forbidden.body);
+    let mailto = page
+        .select(&Selector::parse("main a[href^=mailto]").unwrap())
+        .count();
+    assert_eq!(mailto, 1, "{}", forbidden.body);
+    assert!(forbidden.body.contains("<address>"), "{}", forbidden.body);
 
     // A key the endpoint does not know.
     let mut wrong = Post::new("access", "de");
@@ -270,7 +278,10 @@ fn bad_posts_get_their_status_and_send_nothing() {
     // An unknown site.
     let mut other = Post::new("access", "de");
     other.site_id = "other".into();
-    assert_eq!(h.post(&other.pairs(&h.site)).status, 403);
+    let neutral = h.post(&other.pairs(&h.site));
+    assert_eq!(neutral.status, 403);
+    assert!(!neutral.body.contains("Acme"), "{}", neutral.body);
+    assert!(neutral.body.contains("lang=\"de\""), "{}", neutral.body);
 
     // Expired: signed 200 days ago (the forms' maximum age is 183).
     let mut old = Post::new("access", "de");
@@ -284,6 +295,14 @@ fn bad_posts_get_their_status_and_send_nothing() {
         .and_then(|e| e.attr("lang"));
     assert_eq!(lang, Some("de"));
     assert!(gone.body.contains("abgelaufen"), "{}", gone.body);
+    let back: Vec<&str> = page
+        .select(&Selector::parse("main a").unwrap())
+        .filter_map(|a| a.attr("href"))
+        .collect();
+    assert!(
+        back.contains(&"https://privacy.acme.test/de/access/"),
+        "{back:?}"
+    );
 
     // Oversized, by declared length: refused before the body is read.
     let big = good
@@ -301,17 +320,62 @@ fn bad_posts_get_their_status_and_send_nothing() {
         .next()
         .and_then(|e| e.attr("lang"));
     assert_eq!(html_lang, Some("de"));
-    let problems: Vec<String> = page
-        .select(&Selector::parse("ul.errors li").unwrap())
-        .map(|li| li.text().collect())
+    // Issue 11, item 2: the form itself again, in the site's theme, with
+    // what the visitor typed, a summary linking to each refused field and
+    // the message next to the field.
+    let one = |css: &str| {
+        page.select(&Selector::parse(css).unwrap())
+            .next()
+            .unwrap_or_else(|| panic!("no `{css}` in {}", reply.body))
+    };
+    let summary: Vec<(String, String)> = page
+        .select(&Selector::parse(".error-summary li a").unwrap())
+        .map(|a| (a.attr("href").unwrap().to_string(), a.text().collect()))
         .collect();
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(problems[0].contains("Name") && problems[0].contains("erforderlich"));
-    let back = page
-        .select(&Selector::parse("a.back").unwrap())
-        .next()
-        .and_then(|a| a.attr("href"));
-    assert_eq!(back, Some("https://privacy.acme.test/de/access/"));
+    assert_eq!(summary.len(), 1, "{summary:?}");
+    assert_eq!(summary[0].0, "#f-access-name");
+    assert!(summary[0].1.contains("Name") && summary[0].1.contains("erforderlich"));
+    assert_eq!(one(".error-summary").attr("tabindex"), Some("-1"));
+    let name = one("#f-access-name");
+    assert_eq!(name.attr("aria-invalid"), Some("true"));
+    let described = name.attr("aria-describedby").unwrap();
+    assert!(
+        described.split(' ').any(|id| id == "f-access-name-error"),
+        "{described}"
+    );
+    assert!(crate::support::text(&one("#f-access-name-error")).contains("erforderlich"));
+    assert_eq!(
+        one("#f-access-email").attr("value"),
+        Some("ann@example.test")
+    );
+    assert_eq!(one("#f-access-email").attr("aria-invalid"), None);
+    assert_eq!(
+        one("#f-access-phone").attr("value"),
+        Some("+32 470 12 34 56")
+    );
+    assert_eq!(
+        one("#f-access-details").text().collect::<String>(),
+        "Please send me\nall my data."
+    );
+    assert!(one("#f-access-acting_for-0").attr("checked").is_some());
+    let posted_sig = &missing.iter().find(|(k, _)| k == "_sig").unwrap().1;
+    assert_eq!(
+        one("input[name=_sig]").attr("value"),
+        Some(posted_sig.as_str())
+    );
+    assert_eq!(one("form.request-form").attr("action"), Some("/submit"));
+    // The theme's layout: the firm's header and stylesheet, by absolute address.
+    assert!(crate::support::text(&one(".site-title")).contains("Datenschutz bei Example"));
+    let css = one("link[rel=stylesheet]").attr("href").unwrap();
+    assert!(
+        css.starts_with("https://privacy.acme.test/style.css?v="),
+        "{css}"
+    );
+
+    // Fixing the field and sending the form again as the page has it.
+    let mut fixed: Vec<(String, String)> = missing.clone();
+    fixed.push(("name".into(), "Ann Peeters".into()));
+    assert_eq!(h.post(&fixed).status, 303);
 
     let bad_email = Post::new("access", "de")
         .field("email", "ann@")
@@ -340,7 +404,8 @@ fn bad_posts_get_their_status_and_send_nothing() {
     let reply = h.post(&bot);
     assert_eq!(reply.status, 303);
 
-    // Barrier: one good post; it must be the only ticket that ever arrives.
+    // Barrier: one good post; with the fixed form above, the only tickets
+    // that ever arrive.
     let reply = http::post_form(h.addr(), &good.pairs(&h.site), true);
     assert_eq!(reply.status, 200, "{reply:?}");
     assert_eq!(
@@ -357,11 +422,83 @@ fn bad_posts_get_their_status_and_send_nothing() {
         .into_iter()
         .filter(|m| m.to.iter().any(|t| t.contains("@acme.test")))
         .collect();
-    assert_eq!(to_firm.len(), 1, "only the good post becomes a ticket");
+    assert_eq!(
+        to_firm.len(),
+        2,
+        "only the fixed 422 form and the good post become tickets"
+    );
     for m in smtp.accepted() {
         assert!(!m.data.contains("evil@x.test"));
         assert!(!m.header_names().contains(&"bcc".to_string()));
     }
+}
+
+/// Issue 11, item 4: the thank-you page shows the reference and the due
+/// date in words without JavaScript, and its language links keep them.
+#[test]
+fn thanks_page_shows_the_reference_in_every_language() {
+    let smtp = SmtpServer::start(Mode::Accept);
+    let h = Harness::new(&smtp.url(), |_| {});
+    let reply = h.post(&Post::new("access", "fr").pairs(&h.site));
+    let reference = reference_of(&reply);
+    let location = reply.header("Location").unwrap();
+    let due: String = location
+        .split("due=")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take(10)
+        .collect();
+    let (y, m, d) = (&due[0..4], &due[5..7], &due[8..10]);
+    let get = |path: &str| http::request(h.addr(), "GET", path, &[], b"");
+    let page = get(location);
+    assert_eq!(page.status, 200, "{page:?}");
+    let html = Html::parse_document(&page.body);
+    let reference_text: String = html
+        .select(&Selector::parse("main .reference").unwrap())
+        .map(|e| e.text().collect::<String>())
+        .collect();
+    assert!(reference_text.contains(&reference), "{reference_text}");
+    assert!(page.body.contains("lang=\"fr\""));
+    let months_fr = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let month = months_fr[m.parse::<usize>().unwrap() - 1];
+    let day = d.trim_start_matches('0');
+    let day = if day == "1" { "1er" } else { day };
+    assert!(
+        page.body.contains(&format!("{day} {month} {y}")),
+        "due {due} not in words: {}",
+        page.body
+    );
+    // The language switch leads to the same page, reference and all.
+    let german = html
+        .select(&Selector::parse("a[hreflang=de], a[lang=de]").unwrap())
+        .find_map(|a| a.attr("href"))
+        .unwrap_or_else(|| panic!("no link to German in {}", page.body))
+        .to_string();
+    assert!(german.starts_with("thanks?"), "{german}");
+    let de = get(&format!("/{german}"));
+    assert_eq!(de.status, 200);
+    assert!(de.body.contains("lang=\"de\""));
+    assert!(de.body.contains(&reference));
+    // Without a well-formed reference or a known site, there is no page.
+    assert_eq!(get("/thanks?site=acme&lang=nl&ref=../../x").status, 404);
+    assert_eq!(
+        get(&format!("/thanks?site=other&ref={reference}")).status,
+        404
+    );
 }
 
 impl Post {
