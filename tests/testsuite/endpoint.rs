@@ -732,40 +732,64 @@ fn oversized_bodies_are_refused_without_reading_them() {
     );
 }
 
+/// The fixture portal built to post to a live endpoint, served by a static
+/// file server, with a real SMTP server behind: what a visitor's browser
+/// meets. Everything stops on drop.
+pub(crate) struct LivePortal {
+    pub(crate) smtp: SmtpServer,
+    pub(crate) web: crate::support::static_files::StaticServer,
+    pub(crate) endpoint: Endpoint,
+    _tmp: tempfile::TempDir,
+}
+
+impl LivePortal {
+    pub(crate) fn start() -> LivePortal {
+        use crate::support::static_files::StaticServer;
+        let smtp = SmtpServer::start(Mode::Accept);
+        let (tmp, site) = fixture_copy("endpoint-site");
+        let web = StaticServer::start(site.join("public"));
+        let toml = std::fs::read_to_string(site.join("portal.toml")).unwrap();
+        let toml = toml.replace("https://privacy.acme.test", &web.url());
+        std::fs::write(site.join("portal.toml"), &toml).unwrap();
+        let settings = Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..Settings::default()
+        };
+        // The endpoint takes its port first; the build then points the
+        // forms at it (the endpoint reads only keys and forms, which the
+        // second write leaves as they are).
+        let endpoint = start(&site, &tmp.path().join("spool"), &smtp.url(), settings);
+        let action = format!("http://{}/submit", endpoint.addr());
+        let toml = toml.replace("https://forms.agency.test/submit", &action);
+        std::fs::write(site.join("portal.toml"), &toml).unwrap();
+        let out = std::process::Command::new(crate::support::portaal_bin())
+            .arg("build")
+            .arg(&site)
+            .env_remove("PORTAAL_SIGNING_KEYS")
+            .env_remove("SOURCE_DATE_EPOCH")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        LivePortal {
+            smtp,
+            web,
+            endpoint,
+            _tmp: tmp,
+        }
+    }
+}
+
 /// A visitor in headless Chromium fills in the built access page, lands on
 /// the thank-you page with the reference, and the firm gets the ticket.
 #[test]
 fn a_visitor_submits_a_rights_form_in_chromium() {
     use crate::support::browser;
-    use crate::support::static_files::StaticServer;
-
-    let smtp = SmtpServer::start(Mode::Accept);
-    let (tmp, site) = fixture_copy("endpoint-site");
-    let web = StaticServer::start(site.join("public"));
-    let toml = std::fs::read_to_string(site.join("portal.toml")).unwrap();
-    let toml = toml.replace("https://privacy.acme.test", &web.url());
-    std::fs::write(site.join("portal.toml"), &toml).unwrap();
-    let settings = Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        ..Settings::default()
-    };
-    let endpoint = start(&site, &tmp.path().join("spool"), &smtp.url(), settings);
-    let action = format!("http://{}/submit", endpoint.addr());
-    let toml = toml.replace("https://forms.agency.test/submit", &action);
-    std::fs::write(site.join("portal.toml"), &toml).unwrap();
-    let out = std::process::Command::new(crate::support::portaal_bin())
-        .arg("build")
-        .arg(&site)
-        .env_remove("PORTAAL_SIGNING_KEYS")
-        .env_remove("SOURCE_DATE_EPOCH")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
+    let live = LivePortal::start();
+    let (smtp, web) = (&live.smtp, &live.web);
     let (chrome, _profile) = browser::start();
     let tab = chrome.new_tab().unwrap();
     tab.navigate_to(&format!("{}/en/access/", web.url()))
@@ -796,7 +820,7 @@ fn a_visitor_submits_a_rights_form_in_chromium() {
         .click()
         .unwrap();
     browser::wait_until(&tab, limit, "the thank-you page", |t| {
-        t.get_url().contains("/en/thanks/?ref=")
+        t.get_url().contains("/thanks?site=acme&lang=en&")
     });
     let url = tab.get_url();
     let reference = url.split("ref=").nth(1).unwrap().to_string();
@@ -812,6 +836,124 @@ fn a_visitor_submits_a_rights_form_in_chromium() {
             .unwrap()
             .contains("zoe@example.test")
     );
+}
+
+/// The page's HTML as the DOM holds it, read over the DevTools protocol
+/// (no page script: it works with JavaScript off).
+fn dom_html(tab: &headless_chrome::Tab) -> Html {
+    use headless_chrome::protocol::cdp::DOM;
+    let root = tab.get_document().unwrap();
+    let html = tab
+        .call_method(DOM::GetOuterHTML {
+            node_id: Some(root.node_id),
+            backend_node_id: None,
+            object_id: None,
+            include_shadow_dom: None,
+        })
+        .unwrap()
+        .outer_html;
+    Html::parse_document(&html)
+}
+
+/// Moves the keyboard focus to `css` without page script (the crate's
+/// `click` scrolls with a script first).
+fn focus(tab: &headless_chrome::Tab, css: &str) {
+    let el = tab.find_element(css).unwrap();
+    tab.call_method(headless_chrome::protocol::cdp::DOM::Focus {
+        node_id: None,
+        backend_node_id: Some(el.backend_node_id),
+        object_id: None,
+    })
+    .unwrap();
+}
+
+fn attr_of(page: &Html, css: &str, attr: &str) -> Option<String> {
+    page.select(&Selector::parse(css).unwrap())
+        .next()
+        .and_then(|e| e.attr(attr).map(str::to_string))
+}
+
+/// Issue 11, items 2 and 4, with JavaScript off: a visitor sends the form
+/// without the choice only the endpoint checks, lands on the 422 page with
+/// what they typed still there, makes the choice, sends again and reads the
+/// reference on the thank-you page itself.
+#[test]
+fn without_javascript_a_refused_form_keeps_its_values_and_the_thanks_page_shows_the_reference() {
+    use crate::support::browser;
+    use headless_chrome::protocol::cdp::Emulation;
+    let live = LivePortal::start();
+    let (chrome, _profile) = browser::start();
+    let tab = chrome.new_tab().unwrap();
+    tab.call_method(Emulation::SetScriptExecutionDisabled { value: true })
+        .unwrap();
+    // Scripts are really off: this page's script would rename it.
+    tab.navigate_to("data:text/html,<title>before</title><script>document.title='after'</script>")
+        .unwrap();
+    tab.wait_until_navigated().unwrap();
+    assert_eq!(tab.get_title().unwrap(), "before");
+
+    let limit = Duration::from_secs(20);
+    tab.navigate_to(&format!("{}/en/access/", live.web.url()))
+        .unwrap();
+    tab.wait_until_navigated().unwrap();
+    let typed = [
+        ("#f-access-name", "Zoë Janssens"),
+        ("#f-access-email", "zoe@example.test"),
+        ("#f-access-details", "Everything since 2024."),
+    ];
+    for (css, text) in typed {
+        focus(&tab, css);
+        tab.type_str(text).unwrap();
+    }
+    focus(&tab, "form.request-form button[type=submit]");
+    tab.press_key("Enter").unwrap();
+    browser::wait_until(&tab, limit, "the 422 page", |t| {
+        t.get_url().ends_with("/submit")
+            && dom_html(t)
+                .select(&Selector::parse(".error-summary").unwrap())
+                .next()
+                .is_some()
+    });
+    let page = dom_html(&tab);
+    assert_eq!(
+        attr_of(&page, ".error-summary a", "href").as_deref(),
+        Some("#f-access-acting_for-0")
+    );
+    assert_eq!(
+        attr_of(&page, "#f-access-name", "value").as_deref(),
+        Some("Zoë Janssens")
+    );
+    assert_eq!(
+        attr_of(&page, "#f-access-email", "value").as_deref(),
+        Some("zoe@example.test")
+    );
+    let details: String = page
+        .select(&Selector::parse("#f-access-details").unwrap())
+        .flat_map(|e| e.text())
+        .collect();
+    assert_eq!(details, "Everything since 2024.");
+    assert_eq!(
+        attr_of(&page, "fieldset.field-error", "aria-invalid").as_deref(),
+        Some("true")
+    );
+
+    focus(&tab, "#f-access-acting_for-0");
+    tab.press_key(" ").unwrap();
+    focus(&tab, "form.request-form button[type=submit]");
+    tab.press_key("Enter").unwrap();
+    browser::wait_until(&tab, limit, "the thank-you page", |t| {
+        t.get_url().contains("/thanks?")
+    });
+    let url = tab.get_url();
+    let reference = url.split("ref=").nth(1).unwrap().to_string();
+    let page = dom_html(&tab);
+    let shown: String = page
+        .select(&Selector::parse("main .reference").unwrap())
+        .flat_map(|e| e.text())
+        .collect();
+    assert!(shown.contains(&reference), "{shown:?} lacks {reference}");
+    let mail = live.smtp.wait_mail("info@acme.test", &reference);
+    assert!(mail.body().contains("Zoë Janssens"));
 }
 
 /// On a fresh clone, `portaal endpoint` with no arguments serves the
