@@ -82,10 +82,10 @@ fn start(site: &Path, spool: &Path, smtp_url: &str, settings: Settings) -> Endpo
 
 /// A post as the built page would make it, signed with the site's key.
 pub(crate) struct Post {
-    site_id: String,
+    pub(crate) site_id: String,
     form: String,
     lang: String,
-    issued: u64,
+    pub(crate) issued: u64,
     fields: Vec<(String, String)>,
     key_ring: Option<KeyRing>,
 }
@@ -119,13 +119,13 @@ impl Post {
         }
     }
 
-    fn field(mut self, name: &str, value: &str) -> Post {
+    pub(crate) fn field(mut self, name: &str, value: &str) -> Post {
         self.fields.retain(|(k, _)| k != name);
         self.fields.push((name.into(), value.into()));
         self
     }
 
-    fn without(mut self, name: &str) -> Post {
+    pub(crate) fn without(mut self, name: &str) -> Post {
         self.fields.retain(|(k, _)| k != name);
         self
     }
@@ -739,6 +739,8 @@ pub(crate) struct LivePortal {
     pub(crate) smtp: SmtpServer,
     pub(crate) web: crate::support::static_files::StaticServer,
     pub(crate) endpoint: Endpoint,
+    /// The site's directory, for signing posts as its pages do.
+    pub(crate) site: PathBuf,
     _tmp: tempfile::TempDir,
 }
 
@@ -778,6 +780,7 @@ impl LivePortal {
             smtp,
             web,
             endpoint,
+            site,
             _tmp: tmp,
         }
     }
