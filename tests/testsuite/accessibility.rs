@@ -303,7 +303,13 @@ fn the_endpoints_pages_pass_axe_and_the_html_checker() {
         .pairs(&site);
     pages.push(("413", post(&big)));
     let body = b"_site=acme";
-    let plain = http::request(addr, "POST", "/submit", &[("Content-Type", "text/plain")], body);
+    let plain = http::request(
+        addr,
+        "POST",
+        "/submit",
+        &[("Content-Type", "text/plain")],
+        body,
+    );
     pages.push(("415", plain));
     let good = post(&Post::new("access", "en").pairs(&site));
     assert_eq!(good.status, 303, "{good:?}");
