@@ -166,13 +166,15 @@ impl Handler {
                 if let Rejection::Unavailable(e) = &r {
                     eprintln!("portaal endpoint: ERROR could not spool a request: {e}");
                 }
+                // Back to the form only when it can be used again: not when
+                // it is not one of ours (403), nor when it was refused before
+                // its signature was checked.
                 let back = match (ctx.site, ctx.form) {
                     (Some(s), Some(f)) => Some(s.form_url(lang, f.right)),
-                    (Some(s), None) => Some(format!("{}/{}/", s.base_url, lang)),
                     _ => None,
                 };
                 let reply = if rq.json {
-                    response::rejected(&r, lang, true, back.as_deref())
+                    response::rejected_json(&r, lang)
                 } else {
                     let refill = match (&r, ctx.site, ctx.form) {
                         (Rejection::Invalid(errors), Some(site), Some(form)) => {

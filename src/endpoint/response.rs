@@ -142,8 +142,9 @@ pub fn received(json: bool, thanks_url: &str, reference: &str, due: &str) -> Rep
     }
 }
 
-/// An error page (or JSON) in `lang`, with a link back to the form.
-pub fn rejected(r: &Rejection, lang: Lang, json: bool, back: Option<&str>) -> Reply {
+/// A refusal as JSON, for sites that post with `fetch` (`Accept:
+/// application/json`): the code, a message in `lang`, and the field problems.
+pub fn rejected_json(r: &Rejection, lang: Lang) -> Reply {
     let s = EndpointStrings::get(lang);
     let mut headers = Vec::new();
     if let Rejection::TooMany(wait) = r {
@@ -164,46 +165,12 @@ pub fn rejected(r: &Rejection, lang: Lang, json: bool, back: Option<&str>) -> Re
         Rejection::Invalid(e) => e,
         _ => &[],
     };
-    if json {
-        headers.push(("Content-Type", "application/json".into()));
-        let body =
-            json!({"status": "error", "error": r.code(), "message": summary, "errors": errors});
-        return Reply {
-            status: r.status(),
-            headers,
-            body: body.to_string().into_bytes(),
-        };
-    }
-    headers.push(("Content-Type", "text/html; charset=utf-8".into()));
-    let mut html = format!(
-        "<!doctype html>\n<html lang=\"{lang}\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\"><title>{title}</title></head>\n<body>\n<main>\n<h1>{title}</h1>\n<p>{summary}</p>\n",
-        title = escape(s.error_title),
-        summary = escape(summary),
-    );
-    if !errors.is_empty() {
-        html.push_str("<ul class=\"errors\">\n");
-        for e in errors {
-            html.push_str(&format!(
-                "<li data-field=\"{}\"><strong>{}</strong> {}</li>\n",
-                escape(&e.field),
-                escape(&e.label),
-                escape(&e.message)
-            ));
-        }
-        html.push_str("</ul>\n");
-    }
-    if let Some(back) = back {
-        html.push_str(&format!(
-            "<p><a class=\"back\" href=\"{}\">{}</a></p>\n",
-            escape(back),
-            escape(s.back)
-        ));
-    }
-    html.push_str("</main>\n</body>\n</html>\n");
+    headers.push(("Content-Type", "application/json".into()));
+    let body = json!({"status": "error", "error": r.code(), "message": summary, "errors": errors});
     Reply {
         status: r.status(),
         headers,
-        body: html.into_bytes(),
+        body: body.to_string().into_bytes(),
     }
 }
 
@@ -265,6 +232,8 @@ pub fn refused_page(r: &Rejection, p: &PageContext<'_>, refill: Option<Refill>) 
                     .string(p.lang, &format!("endpoint_page.{body_key}"))
                     .replace("{minutes}", &minutes.to_string()),
                 back: p.back.clone(),
+                // The form works again later: say how to write meanwhile.
+                other_ways: matches!(r, Rejection::Unavailable(_) | Rejection::Timeout),
             },
         };
         match pages.render(&site.base_url, p.lang, body) {

@@ -340,7 +340,7 @@ async fn post(rq: Request<Incoming>, peer: SocketAddr, slot: &Slot, shared: Arc<
     let refuse = |r: Rejection| {
         eprintln!("{}", Outcome::rejected(&r).line());
         if json {
-            return response::rejected(&r, lang, json, None);
+            return response::rejected_json(&r, lang);
         }
         let page = response::PageContext {
             lang,

@@ -49,6 +49,9 @@ pub enum Body<'a> {
         title: &'a str,
         body: String,
         back: Option<String>,
+        /// Also give the firm's e-mail and postal address (always when
+        /// there is no form to go back to).
+        other_ways: bool,
     },
     /// The thank-you page; `due` is already in words.
     Thanks {
@@ -173,7 +176,12 @@ impl SitePages {
                 ctx.insert("form", &form);
                 ("endpoint.html", page)
             }
-            Body::Refused { title, body, back } => {
+            Body::Refused {
+                title,
+                body,
+                back,
+                other_ways,
+            } => {
                 ctx.insert_value("form", tera::Value::none());
                 let page = PageView {
                     kind: "endpoint",
@@ -184,7 +192,7 @@ impl SitePages {
                     url: String::new(),
                     permalink: base_url.to_string(),
                     body: Some(body),
-                    other_ways: back.is_none(),
+                    other_ways: other_ways || back.is_none(),
                     back,
                     other_errors: Vec::new(),
                 };

@@ -1526,3 +1526,45 @@ fn each_post_is_logged_once_without_personal_data() {
         assert!(!log.contains(personal), "{personal:?} in the log:\n{log}");
     }
 }
+
+/// Issue 11, item 2: a site whose theme does not compile still gets its
+/// posts answered, on plain pages in the visitor's language, and the
+/// endpoint says why at start.
+#[test]
+fn a_broken_theme_gets_plain_translated_pages() {
+    let smtp = SmtpServer::start(Mode::Accept);
+    let (tmp, site) = fixture_copy("endpoint-site");
+    let templates = site.join("themes/default/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(templates.join("endpoint.html"), "{% if %}broken").unwrap();
+    let settings = Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..Settings::default()
+    };
+    let endpoint = start(&site, &tmp.path().join("spool"), &smtp.url(), settings);
+    let addr = endpoint.addr();
+
+    let missing = Post::new("access", "de").without("name").pairs(&site);
+    let reply = http::post_form(addr, &missing, false);
+    assert_eq!(reply.status, 422);
+    let page = Html::parse_document(&reply.body);
+    let lang = page
+        .select(&Selector::parse("html").unwrap())
+        .next()
+        .and_then(|e| e.attr("lang"));
+    assert_eq!(lang, Some("de"));
+    let problems: Vec<String> = page
+        .select(&Selector::parse("ul.errors li").unwrap())
+        .map(|li| li.text().collect())
+        .collect();
+    assert_eq!(problems.len(), 1, "{}", reply.body);
+    assert!(problems[0].contains("erforderlich"), "{problems:?}");
+    assert!(reply.body.contains("Es gibt ein Problem"), "{}", reply.body);
+
+    let good = http::post_form(addr, &Post::new("access", "de").pairs(&site), false);
+    let reference = reference_of(&good);
+    let thanks = http::request(addr, "GET", good.header("Location").unwrap(), &[], b"");
+    assert_eq!(thanks.status, 200);
+    assert!(thanks.body.contains(&reference), "{}", thanks.body);
+    assert!(thanks.body.contains("Aktenzeichen"), "{}", thanks.body);
+}
