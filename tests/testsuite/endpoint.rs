@@ -336,6 +336,9 @@ fn bad_posts_get_their_status_and_send_nothing() {
     assert_eq!(summary[0].0, "#f-access-name");
     assert!(summary[0].1.contains("Name") && summary[0].1.contains("erforderlich"));
     assert_eq!(one(".error-summary").attr("tabindex"), Some("-1"));
+    // The title, read first on load, says there is a problem.
+    let title = crate::support::text(&one("title"));
+    assert!(title.starts_with("Es gibt ein Problem: "), "{title}");
     let name = one("#f-access-name");
     assert_eq!(name.attr("aria-invalid"), Some("true"));
     let described = name.attr("aria-describedby").unwrap();
