@@ -24,6 +24,18 @@ pub fn embedded_forms() -> &'static [(&'static str, &'static [u8])] {
     embedded::FORMS
 }
 
+/// The built-in theme's strings of `lang`: for the endpoint's pages that
+/// belong to no site, or to a site whose own theme cannot be loaded.
+pub fn builtin_strings(lang: Lang) -> toml::Table {
+    let rel = format!("i18n/{}.toml", lang.code());
+    embedded::THEME
+        .iter()
+        .find(|(r, _)| *r == rel)
+        .and_then(|(_, bytes)| std::str::from_utf8(bytes).ok())
+        .and_then(|text| toml::from_str(text).ok())
+        .unwrap_or_default()
+}
+
 /// Where a theme file came from, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {

@@ -16,6 +16,7 @@ pub mod registry;
 pub mod response;
 pub mod server;
 pub mod spool;
+pub mod thanks;
 pub mod ticket;
 pub mod validate;
 

@@ -23,6 +23,10 @@ pub struct Incoming<'a> {
     pub content_type: &'a str,
     pub json: bool,
     pub body: &'a [u8],
+    /// The request's path: the form shown again posts there, and the
+    /// thank-you page is its sibling `thanks`.
+    pub path: &'a str,
+    pub accept_language: Option<&'a str>,
 }
 
 /// How a post ended, for the log: never anything the visitor typed.
@@ -67,7 +71,10 @@ impl Outcome {
 
 /// What the visitor's post said about itself before it was checked.
 struct Context<'a> {
-    lang: Lang,
+    /// The post's `_lang`, if it names a language at all.
+    lang: Option<Lang>,
+    /// The site the post names, known to the registry but not yet proven.
+    named: Option<&'a SiteEntry>,
     /// Known ids from the registry (safe to log) even before the signature
     /// is checked.
     site_id: Option<&'a str>,
@@ -91,6 +98,8 @@ struct Accepted {
     reference: String,
     due: String,
     stored: bool,
+    site: String,
+    lang: Lang,
 }
 
 impl Handler {
@@ -108,6 +117,10 @@ impl Handler {
         }
     }
 
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     /// Takes a token for the client: done before any of the body is read,
     /// so a client over its rate costs nothing more than its head.
     pub fn admit(&self, client: IpAddr) -> Result<(), Rejection> {
@@ -120,16 +133,26 @@ impl Handler {
     /// blocks until the ticket is durable.
     pub fn post(&self, rq: &Incoming<'_>) -> (Reply, Outcome) {
         let mut ctx = Context {
-            lang: Lang::En,
+            lang: None,
+            named: None,
             site_id: None,
             form_id: None,
             site: None,
             form: None,
         };
-        let result = self.accept(rq, &mut ctx);
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(rq.body)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let result = self.accept(rq, &pairs, &mut ctx);
+        let lang = visitor_lang(ctx.lang, ctx.named, rq.accept_language);
         let (mut reply, mut outcome) = match result {
             Ok(a) => {
-                let reply = response::received(rq.json, &a.thanks, &a.reference, &a.due);
+                let reply = if rq.json {
+                    response::received(true, &a.thanks, &a.reference, &a.due)
+                } else {
+                    let own = thanks_path(rq.path, &a.site, a.lang, &a.due, &a.reference);
+                    response::received(false, &own, &a.reference, &a.due)
+                };
                 let outcome = Outcome {
                     status: reply.status,
                     verdict: if a.stored { "accepted" } else { "discarded" },
@@ -143,12 +166,29 @@ impl Handler {
                 if let Rejection::Unavailable(e) = &r {
                     eprintln!("portaal endpoint: ERROR could not spool a request: {e}");
                 }
+                // Back to the form only when it can be used again: not when
+                // it is not one of ours (403), nor when it was refused before
+                // its signature was checked.
                 let back = match (ctx.site, ctx.form) {
-                    (Some(s), Some(f)) => Some(s.form_url(ctx.lang, f.right)),
-                    (Some(s), None) => Some(format!("{}/{}/", s.base_url, ctx.lang)),
+                    (Some(s), Some(f)) => Some(s.form_url(lang, f.right)),
                     _ => None,
                 };
-                let reply = response::rejected(&r, ctx.lang, rq.json, back.as_deref());
+                let reply = if rq.json {
+                    response::rejected_json(&r, lang)
+                } else {
+                    let refill = match (&r, ctx.site, ctx.form) {
+                        (Rejection::Invalid(errors), Some(site), Some(form)) => {
+                            refill(site, form, lang, &pairs, errors, rq.path)
+                        }
+                        _ => None,
+                    };
+                    let page = response::PageContext {
+                        lang,
+                        site: ctx.named,
+                        back,
+                    };
+                    response::refused_page(&r, &page, refill)
+                };
                 (reply, Outcome::rejected(&r))
             }
         };
@@ -170,6 +210,7 @@ impl Handler {
     fn accept<'a>(
         &'a self,
         rq: &Incoming<'_>,
+        pairs: &[(String, String)],
         ctx: &mut Context<'a>,
     ) -> Result<Accepted, Rejection> {
         let now = Instant::now();
@@ -180,9 +221,6 @@ impl Handler {
         {
             return Err(Rejection::UnsupportedMediaType);
         }
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(rq.body)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
         let get = |name: &str| {
             let mut it = pairs.iter().filter(|(k, _)| k == name);
             match (it.next(), it.next()) {
@@ -190,9 +228,7 @@ impl Handler {
                 _ => None,
             }
         };
-        if let Some(lang) = get("_lang").and_then(|l| l.parse::<Lang>().ok()) {
-            ctx.lang = lang;
-        }
+        ctx.lang = get("_lang").and_then(|l| l.parse::<Lang>().ok());
         let site_id = get("_site").ok_or(Rejection::Forbidden("no site"))?;
         let site = self
             .registry
@@ -200,6 +236,7 @@ impl Handler {
             .get(site_id)
             .ok_or(Rejection::Forbidden("unknown site"))?;
         ctx.site_id = Some(&site.id);
+        ctx.named = Some(site);
         let form_id = get("_form").ok_or(Rejection::Forbidden("no form"))?;
         let (form, schema) = site
             .forms
@@ -252,9 +289,11 @@ impl Handler {
                 reference,
                 due,
                 stored: false,
+                site: site.id.clone(),
+                lang,
             });
         }
-        let accepted = validate::check(form, lang, &pairs).map_err(Rejection::Invalid)?;
+        let accepted = validate::check(form, lang, pairs).map_err(Rejection::Invalid)?;
         let to = site
             .route(form.route)
             .ok_or(Rejection::Unavailable(format!(
@@ -284,6 +323,85 @@ impl Handler {
             reference,
             due,
             stored: true,
+            site: site.id.clone(),
+            lang,
         })
     }
+}
+
+/// The language of the visitor's page: the post's own, else the first of
+/// `Accept-Language` the site has, else the site's default.
+fn visitor_lang(posted: Option<Lang>, site: Option<&SiteEntry>, accept: Option<&str>) -> Lang {
+    let offered: &[Lang] = site.map_or(&Lang::ALL, |s| s.languages.as_slice());
+    posted
+        .filter(|l| offered.contains(l))
+        .or_else(|| accept.and_then(|a| super::thanks::negotiate(a, offered)))
+        .or(site.map(|s| s.default_language))
+        .unwrap_or(Lang::En)
+}
+
+/// The endpoint's own thank-you page for an accepted post, relative to the
+/// post's path (`/submit` → `/thanks?…`), so it works behind a proxy that
+/// serves the endpoint under a prefix. `ref` goes last: it is what people
+/// copy from the address.
+fn thanks_path(post_path: &str, site: &str, lang: Lang, due: &str, reference: &str) -> String {
+    let dir = &post_path[..post_path.rfind('/').map_or(0, |i| i + 1)];
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("site", site)
+        .append_pair("lang", lang.code())
+        .append_pair("due", due)
+        .append_pair("ref", reference)
+        .finish();
+    format!("{dir}thanks?{query}")
+}
+
+/// The form again, as the visitor sent it: their values, each refused
+/// field's message next to it, and the post's own signature (it was just
+/// verified, so the form stays valid as long as the first one was).
+fn refill(
+    site: &SiteEntry,
+    form: &FormDef,
+    lang: Lang,
+    pairs: &[(String, String)],
+    errors: &[validate::FieldError],
+    action: &str,
+) -> Option<response::Refill> {
+    let signing = crate::forms::Signing {
+        site_id: &site.id,
+        keys: &site.keys,
+        issued: 0,
+    };
+    let mut view = crate::forms::view(form, lang, action, &signing)?;
+    let first = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    for h in &mut view.hidden {
+        if let Some(v) = first(h.name) {
+            h.value = v;
+        }
+    }
+    for f in &mut view.fields {
+        f.value = first(&f.name).filter(|v| !v.is_empty());
+        if let Some(e) = errors.iter().find(|e| e.field == f.name) {
+            f.error = Some(e.message.clone());
+            let error_id = format!("{}-error", f.id);
+            f.describedby = Some(match &f.help_id {
+                Some(help) => format!("{error_id} {help}"),
+                None => error_id,
+            });
+        }
+    }
+    let other = errors
+        .iter()
+        .filter(|e| !view.fields.iter().any(|f| f.name == e.field))
+        .map(|e| format!("{} {}", e.label, e.message))
+        .collect();
+    Some(response::Refill {
+        form: view,
+        right: form.right,
+        other,
+    })
 }

@@ -9,12 +9,17 @@ use anyhow::{Context, bail};
 use crate::forms::Route;
 use crate::forms::definition::FormDef;
 use crate::forms::sign::KeyRing;
+use crate::render::endpoint_pages::SitePages;
 use crate::site::Site;
 use crate::site::lang::Lang;
 use crate::site::page_kind::Right;
 
 #[derive(Debug)]
 pub struct SiteEntry {
+    /// The site's theme, for the pages the endpoint answers with; `None`
+    /// when it cannot be compiled (logged at start): then its visitors get
+    /// plain pages in their language.
+    pub pages: Option<Pages>,
     pub id: String,
     pub dir: PathBuf,
     pub firm: String,
@@ -26,6 +31,15 @@ pub struct SiteEntry {
     pub requests: Option<String>,
     pub complaints: Option<String>,
     pub acknowledge: bool,
+}
+
+/// A site's compiled theme (a wrapper, for `Debug`).
+pub struct Pages(pub SitePages);
+
+impl std::fmt::Debug for Pages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pages")
+    }
 }
 
 impl SiteEntry {
@@ -101,7 +115,19 @@ impl Registry {
 impl SiteEntry {
     pub fn new(site: &Site, keys: KeyRing) -> SiteEntry {
         let c = &site.config;
+        let pages = match SitePages::new(site) {
+            Ok(p) => Some(Pages(p)),
+            Err(d) => {
+                eprintln!(
+                    "portaal endpoint: WARNING the theme of site `{}` cannot be loaded; its visitors get plain pages until it is fixed:\n{}",
+                    site.id(),
+                    crate::cmd::build::prefixed(&site.dir, &d)
+                );
+                None
+            }
+        };
         SiteEntry {
+            pages,
             id: site.id().to_string(),
             dir: site.dir.clone(),
             firm: c.controller.legal_name.clone(),

@@ -5,10 +5,14 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::registry::SiteEntry;
 use super::validate::FieldError;
+use crate::forms::FormView;
 use crate::forms::strings::EndpointStrings;
 use crate::forms::strings::Problem;
+use crate::render::endpoint_pages::Body;
 use crate::site::lang::Lang;
+use crate::site::page_kind::Right;
 
 /// Why a post was not accepted; each maps to one HTTP status.
 #[derive(Debug, thiserror::Error)]
@@ -138,8 +142,9 @@ pub fn received(json: bool, thanks_url: &str, reference: &str, due: &str) -> Rep
     }
 }
 
-/// An error page (or JSON) in `lang`, with a link back to the form.
-pub fn rejected(r: &Rejection, lang: Lang, json: bool, back: Option<&str>) -> Reply {
+/// A refusal as JSON, for sites that post with `fetch` (`Accept:
+/// application/json`): the code, a message in `lang`, and the field problems.
+pub fn rejected_json(r: &Rejection, lang: Lang) -> Reply {
     let s = EndpointStrings::get(lang);
     let mut headers = Vec::new();
     if let Rejection::TooMany(wait) = r {
@@ -160,21 +165,106 @@ pub fn rejected(r: &Rejection, lang: Lang, json: bool, back: Option<&str>) -> Re
         Rejection::Invalid(e) => e,
         _ => &[],
     };
-    if json {
-        headers.push(("Content-Type", "application/json".into()));
-        let body =
-            json!({"status": "error", "error": r.code(), "message": summary, "errors": errors});
-        return Reply {
-            status: r.status(),
-            headers,
-            body: body.to_string().into_bytes(),
-        };
+    headers.push(("Content-Type", "application/json".into()));
+    let body = json!({"status": "error", "error": r.code(), "message": summary, "errors": errors});
+    Reply {
+        status: r.status(),
+        headers,
+        body: body.to_string().into_bytes(),
+    }
+}
+
+/// Where a refusal page is shown and what it may offer.
+pub struct PageContext<'a> {
+    pub lang: Lang,
+    /// The site the post names, if the registry knows it (even before its
+    /// signature is checked: its pages are public).
+    pub site: Option<&'a SiteEntry>,
+    /// The form's page, when the visitor can use the form again.
+    pub back: Option<String>,
+}
+
+/// The form to show again on a 422 page: the view (values and problems in
+/// its fields) and the right it belongs to.
+pub struct Refill {
+    pub form: FormView,
+    pub right: Right,
+    /// Problems of fields the form does not have: `label message`.
+    pub other: Vec<String>,
+}
+
+/// The `[endpoint_page]` keys of a refusal's title and text.
+fn page_keys(r: &Rejection, site_known: bool) -> (&'static str, &'static str) {
+    match r {
+        Rejection::Expired => ("expired_title", "expired_body"),
+        Rejection::TooLarge(_) => ("too_large_title", "too_large_body"),
+        Rejection::UnsupportedMediaType => ("unsupported_title", "unsupported_body"),
+        Rejection::TooMany(_) => ("too_many_title", "too_many_body"),
+        Rejection::Unavailable(_) | Rejection::Timeout => ("unavailable_title", "unavailable_body"),
+        Rejection::Invalid(_) => ("error_title", "error_lead"),
+        _ if site_known => ("forbidden_title", "forbidden_body"),
+        _ => ("neutral_title", "neutral_body"),
+    }
+}
+
+/// The HTML page of a refusal, in the visitor's language: in the site's
+/// theme when the site is known and its theme loads, else plain; the form
+/// itself with what the visitor typed when `refill` is given (422).
+pub fn refused_page(r: &Rejection, p: &PageContext<'_>, refill: Option<Refill>) -> Reply {
+    let mut headers = Vec::new();
+    if let Rejection::TooMany(wait) = r {
+        headers.push(("Retry-After", wait.as_secs().max(1).to_string()));
     }
     headers.push(("Content-Type", "text/html; charset=utf-8".into()));
+    headers.push(("Cache-Control", "no-store".into()));
+    let (title_key, body_key) = page_keys(r, p.site.is_some());
+    let minutes = match r {
+        Rejection::TooMany(wait) => wait.as_secs().div_ceil(60).max(1),
+        _ => 1,
+    };
+    if let Some((site, pages)) = p.site.and_then(|s| s.pages.as_ref().map(|pg| (s, &pg.0))) {
+        let title = pages.string(p.lang, &format!("endpoint_page.{title_key}"));
+        let body = match refill {
+            Some(Refill { form, right, other }) => Body::Form { form, right, other },
+            None => Body::Refused {
+                title: &title,
+                body: pages
+                    .string(p.lang, &format!("endpoint_page.{body_key}"))
+                    .replace("{minutes}", &minutes.to_string()),
+                back: p.back.clone(),
+                // The form works again later: say how to write meanwhile.
+                other_ways: matches!(r, Rejection::Unavailable(_) | Rejection::Timeout),
+            },
+        };
+        match pages.render(&site.base_url, p.lang, body) {
+            Ok(html) => {
+                return Reply {
+                    status: r.status(),
+                    headers,
+                    body: html.into_bytes(),
+                };
+            }
+            Err(e) => eprintln!(
+                "portaal endpoint: WARNING site `{}`: cannot render its page ({e}); a plain page was sent",
+                site.id
+            ),
+        }
+    }
+    let strings = crate::theme::builtin_strings(p.lang);
+    let s = |key: &str| {
+        crate::theme::lookup(&strings, &format!("endpoint_page.{key}"))
+            .unwrap_or_default()
+            .replace("{minutes}", &minutes.to_string())
+    };
+    let errors: &[FieldError] = match r {
+        Rejection::Invalid(e) => e,
+        _ => &[],
+    };
     let mut html = format!(
-        "<!doctype html>\n<html lang=\"{lang}\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\"><title>{title}</title></head>\n<body>\n<main>\n<h1>{title}</h1>\n<p>{summary}</p>\n",
-        title = escape(s.error_title),
-        summary = escape(summary),
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\"><title>{title}</title></head>\n<body>\n<main>\n<h1>{title}</h1>\n<p>{body}</p>\n",
+        lang = p.lang,
+        title = escape(&s(title_key)),
+        body = escape(&s(body_key)),
     );
     if !errors.is_empty() {
         html.push_str("<ul class=\"errors\">\n");
@@ -188,11 +278,19 @@ pub fn rejected(r: &Rejection, lang: Lang, json: bool, back: Option<&str>) -> Re
         }
         html.push_str("</ul>\n");
     }
-    if let Some(back) = back {
+    if let Some(back) = &p.back {
         html.push_str(&format!(
             "<p><a class=\"back\" href=\"{}\">{}</a></p>\n",
             escape(back),
-            escape(s.back)
+            escape(&s("back_to_form"))
+        ));
+    }
+    if let Some(site) = p.site {
+        html.push_str(&format!(
+            "<p><a href=\"{}/{}/\">{}</a></p>\n",
+            escape(&site.base_url),
+            p.lang,
+            escape(&s("home"))
         ));
     }
     html.push_str("</main>\n</body>\n</html>\n");

@@ -294,6 +294,15 @@ async fn respond(
 ) -> Response<Full<Bytes>> {
     let reply = match (rq.method(), rq.uri().path()) {
         (&Method::GET | &Method::HEAD, "/healthz") => Reply::text(200, "ok\n"),
+        (&Method::GET | &Method::HEAD, path) if path.ends_with("/thanks") => {
+            let accept = header(rq.headers(), "accept-language");
+            super::thanks::page(
+                shared.handler.registry(),
+                path,
+                rq.uri().query().unwrap_or_default(),
+                accept,
+            )
+        }
         (&Method::POST, _) => post(rq, peer, slot, shared).await,
         (_, "/healthz") => Reply::text(405, "method not allowed\n"),
         _ => Reply::text(404, "not found\n"),
@@ -320,9 +329,25 @@ async fn post(rq: Request<Incoming>, peer: SocketAddr, slot: &Slot, shared: Arc<
     let content_type = header(headers, "content-type")
         .unwrap_or_default()
         .to_string();
+    let accept_language = header(headers, "accept-language").map(str::to_string);
+    let path = rq.uri().path().to_string();
+    // Before the body is read, the site is not known: a neutral page in the
+    // browser's language.
+    let lang = accept_language
+        .as_deref()
+        .and_then(|a| super::thanks::negotiate(a, &Lang::ALL))
+        .unwrap_or(Lang::En);
     let refuse = |r: Rejection| {
         eprintln!("{}", Outcome::rejected(&r).line());
-        response::rejected(&r, Lang::En, json, None)
+        if json {
+            return response::rejected_json(&r, lang);
+        }
+        let page = response::PageContext {
+            lang,
+            site: None,
+            back: None,
+        };
+        response::refused_page(&r, &page, None)
     };
     if let Err(r) = shared.handler.admit(client) {
         return refuse(r);
@@ -351,6 +376,8 @@ async fn post(rq: Request<Incoming>, peer: SocketAddr, slot: &Slot, shared: Arc<
             content_type: &content_type,
             json,
             body: &body,
+            path: &path,
+            accept_language: accept_language.as_deref(),
         };
         shared.handler.post(&incoming)
     })

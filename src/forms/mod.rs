@@ -30,6 +30,13 @@ pub struct FieldView {
     pub autocomplete: Option<String>,
     pub inputmode: Option<&'static str>,
     pub options: Vec<OptionView>,
+    /// The ids that describe the input (`aria-describedby`): its error
+    /// message first, then its help.
+    pub describedby: Option<String>,
+    /// What the visitor typed, when the endpoint shows the form again.
+    pub value: Option<String>,
+    /// Why the endpoint refused the value, in the visitor's language.
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -109,6 +116,9 @@ pub fn view(form: &FormDef, lang: Lang, action: &str, signing: &Signing<'_>) -> 
             let help = f.help.as_ref().map(|h| h.get_ref().in_lang(lang));
             FieldView {
                 help_id: help.as_ref().map(|_| format!("{id}-help")),
+                describedby: help.as_ref().map(|_| format!("{id}-help")),
+                value: None,
+                error: None,
                 options: f
                     .options
                     .iter()

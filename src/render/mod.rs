@@ -3,6 +3,7 @@
 
 pub mod budget;
 pub mod citation;
+pub mod endpoint_pages;
 pub mod markdown;
 pub mod model;
 pub mod output;

@@ -41,7 +41,7 @@ fn served_example() -> (Portal, StaticServer, Vec<String>) {
     (portal, server, pages)
 }
 
-fn set_width(tab: &Tab, width: u32) {
+pub(crate) fn set_width(tab: &Tab, width: u32) {
     tab.call_method(Emulation::SetDeviceMetricsOverride {
         width,
         height: 900,
@@ -61,13 +61,13 @@ fn set_width(tab: &Tab, width: u32) {
     .unwrap();
 }
 
-fn open(tab: &Tab, url: &str) {
+pub(crate) fn open(tab: &Tab, url: &str) {
     tab.navigate_to(url).unwrap();
     tab.wait_until_navigated().unwrap();
 }
 
 /// Evaluates JavaScript that returns a string (awaiting a promise).
-fn eval_string(tab: &Tab, js: &str) -> String {
+pub(crate) fn eval_string(tab: &Tab, js: &str) -> String {
     let value = tab.evaluate(js, true).unwrap().value;
     match value {
         Some(serde_json::Value::String(s)) => s,
@@ -76,7 +76,7 @@ fn eval_string(tab: &Tab, js: &str) -> String {
 }
 
 /// axe-core's violations on the open page, one line per rule and element.
-fn axe_violations(tab: &Tab, axe_source: &str) -> Vec<String> {
+pub(crate) fn axe_violations(tab: &Tab, axe_source: &str) -> Vec<String> {
     tab.evaluate(axe_source, false).unwrap();
     let json = eval_string(
         tab,
@@ -252,7 +252,7 @@ fn no_form_control_is_announced_invalid_before_typing() {
 }
 
 /// The W3C Nu HTML Checker over every built page: no errors.
-pub fn assert_valid_html(dir: &Path) {
+pub(crate) fn assert_valid_html(dir: &Path) {
     let out = std::process::Command::new("java")
         .arg("-jar")
         .arg(tools::vnu_jar())
@@ -271,4 +271,82 @@ pub fn assert_valid_html(dir: &Path) {
 fn every_example_page_is_valid_html() {
     let (portal, _server, _pages) = served_example();
     assert_valid_html(&portal.path().join("public"));
+}
+
+/// Issue 11, item 3 and its tests: every page the endpoint answers with
+/// (the form again, each refusal, the thank-you page), saved as a visitor
+/// gets it, passes axe at both widths and the Nu HTML Checker.
+#[test]
+fn the_endpoints_pages_pass_axe_and_the_html_checker() {
+    use crate::endpoint::{LivePortal, Post};
+    use crate::support::http;
+    let axe = std::fs::read_to_string(tools::axe_core()).unwrap();
+    let live = LivePortal::start();
+    let addr = live.endpoint.addr();
+    let site = live.site.clone();
+    let mut pages: Vec<(&str, http::Reply)> = Vec::new();
+    let post = |pairs: &[(String, String)]| http::post_form(addr, pairs, false);
+
+    let invalid = Post::new("access", "en").without("acting_for").pairs(&site);
+    pages.push(("422", post(&invalid)));
+    let mut tampered = Post::new("access", "nl").pairs(&site);
+    tampered.iter_mut().find(|(k, _)| k == "_sig").unwrap().1 = "00".into();
+    pages.push(("403", post(&tampered)));
+    let mut stranger = Post::new("access", "fr");
+    stranger.site_id = "other".into();
+    pages.push(("403-unknown-site", post(&stranger.pairs(&site))));
+    let mut old = Post::new("access", "de");
+    old.issued -= 200 * 86_400;
+    pages.push(("410", post(&old.pairs(&site))));
+    let big = Post::new("access", "en")
+        .field("details", &"x".repeat(100_000))
+        .pairs(&site);
+    pages.push(("413", post(&big)));
+    let body = b"_site=acme";
+    let plain = http::request(
+        addr,
+        "POST",
+        "/submit",
+        &[("Content-Type", "text/plain")],
+        body,
+    );
+    pages.push(("415", plain));
+    let good = post(&Post::new("access", "en").pairs(&site));
+    assert_eq!(good.status, 303, "{good:?}");
+    let thanks = http::request(addr, "GET", good.header("Location").unwrap(), &[], b"");
+    pages.push(("thanks", thanks));
+    // The client's rate (10 a minute by default) runs out within 12 posts.
+    let too_many = (0..12)
+        .map(|_| post(&invalid))
+        .find(|r| r.status == 429)
+        .expect("a 429 within 12 posts");
+    pages.push(("429", too_many));
+
+    let dir = tempfile::tempdir().unwrap();
+    for (name, reply) in &pages {
+        let expected: u16 = match *name {
+            "thanks" => 200,
+            n => n[..3].parse().unwrap(),
+        };
+        assert_eq!(reply.status, expected, "{name}: {reply:?}");
+        let html = reply.header("Content-Type").unwrap_or_default();
+        assert!(html.starts_with("text/html"), "{name}: {html}");
+        std::fs::write(dir.path().join(format!("{name}.html")), &reply.body).unwrap();
+    }
+    assert_valid_html(dir.path());
+
+    let saved = StaticServer::start(dir.path().to_path_buf());
+    let (chrome, _profile) = browser::start();
+    let tab = chrome.new_tab().unwrap();
+    let mut problems = Vec::new();
+    for width in [1280, 375] {
+        set_width(&tab, width);
+        for (name, _) in &pages {
+            open(&tab, &format!("{}/{name}.html", saved.url()));
+            for v in axe_violations(&tab, &axe) {
+                problems.push(format!("{width}px {name}: {v}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -82,10 +82,10 @@ fn start(site: &Path, spool: &Path, smtp_url: &str, settings: Settings) -> Endpo
 
 /// A post as the built page would make it, signed with the site's key.
 pub(crate) struct Post {
-    site_id: String,
+    pub(crate) site_id: String,
     form: String,
     lang: String,
-    issued: u64,
+    pub(crate) issued: u64,
     fields: Vec<(String, String)>,
     key_ring: Option<KeyRing>,
 }
@@ -119,13 +119,13 @@ impl Post {
         }
     }
 
-    fn field(mut self, name: &str, value: &str) -> Post {
+    pub(crate) fn field(mut self, name: &str, value: &str) -> Post {
         self.fields.retain(|(k, _)| k != name);
         self.fields.push((name.into(), value.into()));
         self
     }
 
-    fn without(mut self, name: &str) -> Post {
+    pub(crate) fn without(mut self, name: &str) -> Post {
         self.fields.retain(|(k, _)| k != name);
         self
     }
@@ -189,7 +189,7 @@ fn each_route_reaches_its_address_with_headers_and_body() {
     let reply = h.post(&Post::new("access", "nl").pairs(&h.site));
     let location = reply.header("Location").unwrap().to_string();
     assert!(
-        location.starts_with("https://privacy.acme.test/nl/thanks/?ref="),
+        location.starts_with("/thanks?site=acme&lang=nl&due="),
         "{location}"
     );
     let reference = reference_of(&reply);
@@ -256,7 +256,15 @@ fn bad_posts_get_their_status_and_send_nothing() {
     let flipped = if sig.ends_with('0') { '1' } else { '0' };
     sig.pop();
     sig.push(flipped);
-    assert_eq!(h.post(&pairs).status, 403);
+    let forbidden = h.post(&pairs);
+    assert_eq!(forbidden.status, 403);
+    // The form cannot be used: the firm's page says how else to write.
+    let page = Html::parse_document(&forbidden.body);
+    let mailto = page
+        .select(&Selector::parse("main a[href^=mailto]").unwrap())
+        .count();
+    assert_eq!(mailto, 1, "{}", forbidden.body);
+    assert!(forbidden.body.contains("<address>"), "{}", forbidden.body);
 
     // A key the endpoint does not know.
     let mut wrong = Post::new("access", "de");
@@ -270,7 +278,10 @@ fn bad_posts_get_their_status_and_send_nothing() {
     // An unknown site.
     let mut other = Post::new("access", "de");
     other.site_id = "other".into();
-    assert_eq!(h.post(&other.pairs(&h.site)).status, 403);
+    let neutral = h.post(&other.pairs(&h.site));
+    assert_eq!(neutral.status, 403);
+    assert!(!neutral.body.contains("Acme"), "{}", neutral.body);
+    assert!(neutral.body.contains("lang=\"de\""), "{}", neutral.body);
 
     // Expired: signed 200 days ago (the forms' maximum age is 183).
     let mut old = Post::new("access", "de");
@@ -284,6 +295,14 @@ fn bad_posts_get_their_status_and_send_nothing() {
         .and_then(|e| e.attr("lang"));
     assert_eq!(lang, Some("de"));
     assert!(gone.body.contains("abgelaufen"), "{}", gone.body);
+    let back: Vec<&str> = page
+        .select(&Selector::parse("main a").unwrap())
+        .filter_map(|a| a.attr("href"))
+        .collect();
+    assert!(
+        back.contains(&"https://privacy.acme.test/de/access/"),
+        "{back:?}"
+    );
 
     // Oversized, by declared length: refused before the body is read.
     let big = good
@@ -301,17 +320,65 @@ fn bad_posts_get_their_status_and_send_nothing() {
         .next()
         .and_then(|e| e.attr("lang"));
     assert_eq!(html_lang, Some("de"));
-    let problems: Vec<String> = page
-        .select(&Selector::parse("ul.errors li").unwrap())
-        .map(|li| li.text().collect())
+    // Issue 11, item 2: the form itself again, in the site's theme, with
+    // what the visitor typed, a summary linking to each refused field and
+    // the message next to the field.
+    let one = |css: &str| {
+        page.select(&Selector::parse(css).unwrap())
+            .next()
+            .unwrap_or_else(|| panic!("no `{css}` in {}", reply.body))
+    };
+    let summary: Vec<(String, String)> = page
+        .select(&Selector::parse(".error-summary li a").unwrap())
+        .map(|a| (a.attr("href").unwrap().to_string(), a.text().collect()))
         .collect();
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(problems[0].contains("Name") && problems[0].contains("erforderlich"));
-    let back = page
-        .select(&Selector::parse("a.back").unwrap())
-        .next()
-        .and_then(|a| a.attr("href"));
-    assert_eq!(back, Some("https://privacy.acme.test/de/access/"));
+    assert_eq!(summary.len(), 1, "{summary:?}");
+    assert_eq!(summary[0].0, "#f-access-name");
+    assert!(summary[0].1.contains("Name") && summary[0].1.contains("erforderlich"));
+    assert_eq!(one(".error-summary").attr("tabindex"), Some("-1"));
+    // The title, read first on load, says there is a problem.
+    let title = crate::support::text(&one("title"));
+    assert!(title.starts_with("Es gibt ein Problem: "), "{title}");
+    let name = one("#f-access-name");
+    assert_eq!(name.attr("aria-invalid"), Some("true"));
+    let described = name.attr("aria-describedby").unwrap();
+    assert!(
+        described.split(' ').any(|id| id == "f-access-name-error"),
+        "{described}"
+    );
+    assert!(crate::support::text(&one("#f-access-name-error")).contains("erforderlich"));
+    assert_eq!(
+        one("#f-access-email").attr("value"),
+        Some("ann@example.test")
+    );
+    assert_eq!(one("#f-access-email").attr("aria-invalid"), None);
+    assert_eq!(
+        one("#f-access-phone").attr("value"),
+        Some("+32 470 12 34 56")
+    );
+    assert_eq!(
+        one("#f-access-details").text().collect::<String>(),
+        "Please send me\nall my data."
+    );
+    assert!(one("#f-access-acting_for-0").attr("checked").is_some());
+    let posted_sig = &missing.iter().find(|(k, _)| k == "_sig").unwrap().1;
+    assert_eq!(
+        one("input[name=_sig]").attr("value"),
+        Some(posted_sig.as_str())
+    );
+    assert_eq!(one("form.request-form").attr("action"), Some("/submit"));
+    // The theme's layout: the firm's header and stylesheet, by absolute address.
+    assert!(crate::support::text(&one(".site-title")).contains("Datenschutz bei Example"));
+    let css = one("link[rel=stylesheet]").attr("href").unwrap();
+    assert!(
+        css.starts_with("https://privacy.acme.test/style.css?v="),
+        "{css}"
+    );
+
+    // Fixing the field and sending the form again as the page has it.
+    let mut fixed: Vec<(String, String)> = missing.clone();
+    fixed.push(("name".into(), "Ann Peeters".into()));
+    assert_eq!(h.post(&fixed).status, 303);
 
     let bad_email = Post::new("access", "de")
         .field("email", "ann@")
@@ -340,7 +407,8 @@ fn bad_posts_get_their_status_and_send_nothing() {
     let reply = h.post(&bot);
     assert_eq!(reply.status, 303);
 
-    // Barrier: one good post; it must be the only ticket that ever arrives.
+    // Barrier: one good post; with the fixed form above, the only tickets
+    // that ever arrive.
     let reply = http::post_form(h.addr(), &good.pairs(&h.site), true);
     assert_eq!(reply.status, 200, "{reply:?}");
     assert_eq!(
@@ -357,11 +425,83 @@ fn bad_posts_get_their_status_and_send_nothing() {
         .into_iter()
         .filter(|m| m.to.iter().any(|t| t.contains("@acme.test")))
         .collect();
-    assert_eq!(to_firm.len(), 1, "only the good post becomes a ticket");
+    assert_eq!(
+        to_firm.len(),
+        2,
+        "only the fixed 422 form and the good post become tickets"
+    );
     for m in smtp.accepted() {
         assert!(!m.data.contains("evil@x.test"));
         assert!(!m.header_names().contains(&"bcc".to_string()));
     }
+}
+
+/// Issue 11, item 4: the thank-you page shows the reference and the due
+/// date in words without JavaScript, and its language links keep them.
+#[test]
+fn thanks_page_shows_the_reference_in_every_language() {
+    let smtp = SmtpServer::start(Mode::Accept);
+    let h = Harness::new(&smtp.url(), |_| {});
+    let reply = h.post(&Post::new("access", "fr").pairs(&h.site));
+    let reference = reference_of(&reply);
+    let location = reply.header("Location").unwrap();
+    let due: String = location
+        .split("due=")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take(10)
+        .collect();
+    let (y, m, d) = (&due[0..4], &due[5..7], &due[8..10]);
+    let get = |path: &str| http::request(h.addr(), "GET", path, &[], b"");
+    let page = get(location);
+    assert_eq!(page.status, 200, "{page:?}");
+    let html = Html::parse_document(&page.body);
+    let reference_text: String = html
+        .select(&Selector::parse("main .reference").unwrap())
+        .map(|e| e.text().collect::<String>())
+        .collect();
+    assert!(reference_text.contains(&reference), "{reference_text}");
+    assert!(page.body.contains("lang=\"fr\""));
+    let months_fr = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let month = months_fr[m.parse::<usize>().unwrap() - 1];
+    let day = d.trim_start_matches('0');
+    let day = if day == "1" { "1er" } else { day };
+    assert!(
+        page.body.contains(&format!("{day} {month} {y}")),
+        "due {due} not in words: {}",
+        page.body
+    );
+    // The language switch leads to the same page, reference and all.
+    let german = html
+        .select(&Selector::parse("a[hreflang=de], a[lang=de]").unwrap())
+        .find_map(|a| a.attr("href"))
+        .unwrap_or_else(|| panic!("no link to German in {}", page.body))
+        .to_string();
+    assert!(german.starts_with("thanks?"), "{german}");
+    let de = get(&format!("/{german}"));
+    assert_eq!(de.status, 200);
+    assert!(de.body.contains("lang=\"de\""));
+    assert!(de.body.contains(&reference));
+    // Without a well-formed reference or a known site, there is no page.
+    assert_eq!(get("/thanks?site=acme&lang=nl&ref=../../x").status, 404);
+    assert_eq!(
+        get(&format!("/thanks?site=other&ref={reference}")).status,
+        404
+    );
 }
 
 impl Post {
@@ -595,40 +735,67 @@ fn oversized_bodies_are_refused_without_reading_them() {
     );
 }
 
+/// The fixture portal built to post to a live endpoint, served by a static
+/// file server, with a real SMTP server behind: what a visitor's browser
+/// meets. Everything stops on drop.
+pub(crate) struct LivePortal {
+    pub(crate) smtp: SmtpServer,
+    pub(crate) web: crate::support::static_files::StaticServer,
+    pub(crate) endpoint: Endpoint,
+    /// The site's directory, for signing posts as its pages do.
+    pub(crate) site: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+impl LivePortal {
+    pub(crate) fn start() -> LivePortal {
+        use crate::support::static_files::StaticServer;
+        let smtp = SmtpServer::start(Mode::Accept);
+        let (tmp, site) = fixture_copy("endpoint-site");
+        let web = StaticServer::start(site.join("public"));
+        let toml = std::fs::read_to_string(site.join("portal.toml")).unwrap();
+        let toml = toml.replace("https://privacy.acme.test", &web.url());
+        std::fs::write(site.join("portal.toml"), &toml).unwrap();
+        let settings = Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..Settings::default()
+        };
+        // The endpoint takes its port first; the build then points the
+        // forms at it (the endpoint reads only keys and forms, which the
+        // second write leaves as they are).
+        let endpoint = start(&site, &tmp.path().join("spool"), &smtp.url(), settings);
+        let action = format!("http://{}/submit", endpoint.addr());
+        let toml = toml.replace("https://forms.agency.test/submit", &action);
+        std::fs::write(site.join("portal.toml"), &toml).unwrap();
+        let out = std::process::Command::new(crate::support::portaal_bin())
+            .arg("build")
+            .arg(&site)
+            .env_remove("PORTAAL_SIGNING_KEYS")
+            .env_remove("SOURCE_DATE_EPOCH")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        LivePortal {
+            smtp,
+            web,
+            endpoint,
+            site,
+            _tmp: tmp,
+        }
+    }
+}
+
 /// A visitor in headless Chromium fills in the built access page, lands on
 /// the thank-you page with the reference, and the firm gets the ticket.
 #[test]
 fn a_visitor_submits_a_rights_form_in_chromium() {
     use crate::support::browser;
-    use crate::support::static_files::StaticServer;
-
-    let smtp = SmtpServer::start(Mode::Accept);
-    let (tmp, site) = fixture_copy("endpoint-site");
-    let web = StaticServer::start(site.join("public"));
-    let toml = std::fs::read_to_string(site.join("portal.toml")).unwrap();
-    let toml = toml.replace("https://privacy.acme.test", &web.url());
-    std::fs::write(site.join("portal.toml"), &toml).unwrap();
-    let settings = Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        ..Settings::default()
-    };
-    let endpoint = start(&site, &tmp.path().join("spool"), &smtp.url(), settings);
-    let action = format!("http://{}/submit", endpoint.addr());
-    let toml = toml.replace("https://forms.agency.test/submit", &action);
-    std::fs::write(site.join("portal.toml"), &toml).unwrap();
-    let out = std::process::Command::new(crate::support::portaal_bin())
-        .arg("build")
-        .arg(&site)
-        .env_remove("PORTAAL_SIGNING_KEYS")
-        .env_remove("SOURCE_DATE_EPOCH")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
+    let live = LivePortal::start();
+    let (smtp, web) = (&live.smtp, &live.web);
     let (chrome, _profile) = browser::start();
     let tab = chrome.new_tab().unwrap();
     tab.navigate_to(&format!("{}/en/access/", web.url()))
@@ -659,7 +826,7 @@ fn a_visitor_submits_a_rights_form_in_chromium() {
         .click()
         .unwrap();
     browser::wait_until(&tab, limit, "the thank-you page", |t| {
-        t.get_url().contains("/en/thanks/?ref=")
+        t.get_url().contains("/thanks?site=acme&lang=en&")
     });
     let url = tab.get_url();
     let reference = url.split("ref=").nth(1).unwrap().to_string();
@@ -675,6 +842,124 @@ fn a_visitor_submits_a_rights_form_in_chromium() {
             .unwrap()
             .contains("zoe@example.test")
     );
+}
+
+/// The page's HTML as the DOM holds it, read over the DevTools protocol
+/// (no page script: it works with JavaScript off).
+fn dom_html(tab: &headless_chrome::Tab) -> Html {
+    use headless_chrome::protocol::cdp::DOM;
+    let root = tab.get_document().unwrap();
+    let html = tab
+        .call_method(DOM::GetOuterHTML {
+            node_id: Some(root.node_id),
+            backend_node_id: None,
+            object_id: None,
+            include_shadow_dom: None,
+        })
+        .unwrap()
+        .outer_html;
+    Html::parse_document(&html)
+}
+
+/// Moves the keyboard focus to `css` without page script (the crate's
+/// `click` scrolls with a script first).
+fn focus(tab: &headless_chrome::Tab, css: &str) {
+    let el = tab.find_element(css).unwrap();
+    tab.call_method(headless_chrome::protocol::cdp::DOM::Focus {
+        node_id: None,
+        backend_node_id: Some(el.backend_node_id),
+        object_id: None,
+    })
+    .unwrap();
+}
+
+fn attr_of(page: &Html, css: &str, attr: &str) -> Option<String> {
+    page.select(&Selector::parse(css).unwrap())
+        .next()
+        .and_then(|e| e.attr(attr).map(str::to_string))
+}
+
+/// Issue 11, items 2 and 4, with JavaScript off: a visitor sends the form
+/// without the choice only the endpoint checks, lands on the 422 page with
+/// what they typed still there, makes the choice, sends again and reads the
+/// reference on the thank-you page itself.
+#[test]
+fn without_javascript_a_refused_form_keeps_its_values_and_the_thanks_page_shows_the_reference() {
+    use crate::support::browser;
+    use headless_chrome::protocol::cdp::Emulation;
+    let live = LivePortal::start();
+    let (chrome, _profile) = browser::start();
+    let tab = chrome.new_tab().unwrap();
+    tab.call_method(Emulation::SetScriptExecutionDisabled { value: true })
+        .unwrap();
+    // Scripts are really off: this page's script would rename it.
+    tab.navigate_to("data:text/html,<title>before</title><script>document.title='after'</script>")
+        .unwrap();
+    tab.wait_until_navigated().unwrap();
+    assert_eq!(tab.get_title().unwrap(), "before");
+
+    let limit = Duration::from_secs(20);
+    tab.navigate_to(&format!("{}/en/access/", live.web.url()))
+        .unwrap();
+    tab.wait_until_navigated().unwrap();
+    let typed = [
+        ("#f-access-name", "Zoë Janssens"),
+        ("#f-access-email", "zoe@example.test"),
+        ("#f-access-details", "Everything since 2024."),
+    ];
+    for (css, text) in typed {
+        focus(&tab, css);
+        tab.type_str(text).unwrap();
+    }
+    focus(&tab, "form.request-form button[type=submit]");
+    tab.press_key("Enter").unwrap();
+    browser::wait_until(&tab, limit, "the 422 page", |t| {
+        t.get_url().ends_with("/submit")
+            && dom_html(t)
+                .select(&Selector::parse(".error-summary").unwrap())
+                .next()
+                .is_some()
+    });
+    let page = dom_html(&tab);
+    assert_eq!(
+        attr_of(&page, ".error-summary a", "href").as_deref(),
+        Some("#f-access-acting_for-0")
+    );
+    assert_eq!(
+        attr_of(&page, "#f-access-name", "value").as_deref(),
+        Some("Zoë Janssens")
+    );
+    assert_eq!(
+        attr_of(&page, "#f-access-email", "value").as_deref(),
+        Some("zoe@example.test")
+    );
+    let details: String = page
+        .select(&Selector::parse("#f-access-details").unwrap())
+        .flat_map(|e| e.text())
+        .collect();
+    assert_eq!(details, "Everything since 2024.");
+    assert_eq!(
+        attr_of(&page, "fieldset.field-error", "aria-invalid").as_deref(),
+        Some("true")
+    );
+
+    focus(&tab, "#f-access-acting_for-0");
+    tab.press_key(" ").unwrap();
+    focus(&tab, "form.request-form button[type=submit]");
+    tab.press_key("Enter").unwrap();
+    browser::wait_until(&tab, limit, "the thank-you page", |t| {
+        t.get_url().contains("/thanks?")
+    });
+    let url = tab.get_url();
+    let reference = url.split("ref=").nth(1).unwrap().to_string();
+    let page = dom_html(&tab);
+    let shown: String = page
+        .select(&Selector::parse("main .reference").unwrap())
+        .flat_map(|e| e.text())
+        .collect();
+    assert!(shown.contains(&reference), "{shown:?} lacks {reference}");
+    let mail = live.smtp.wait_mail("info@acme.test", &reference);
+    assert!(mail.body().contains("Zoë Janssens"));
 }
 
 /// On a fresh clone, `portaal endpoint` with no arguments serves the
@@ -1299,4 +1584,46 @@ fn endpoint_with_closed_stdout_keeps_serving() {
     assert_eq!(healthy, 200);
     assert!(still_running, "the endpoint exited when its stdout closed");
     assert_eq!(again, Some(200));
+}
+
+/// Issue 11, item 2: a site whose theme does not compile still gets its
+/// posts answered, on plain pages in the visitor's language, and the
+/// endpoint says why at start.
+#[test]
+fn a_broken_theme_gets_plain_translated_pages() {
+    let smtp = SmtpServer::start(Mode::Accept);
+    let (tmp, site) = fixture_copy("endpoint-site");
+    let templates = site.join("themes/default/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(templates.join("endpoint.html"), "{% if %}broken").unwrap();
+    let settings = Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..Settings::default()
+    };
+    let endpoint = start(&site, &tmp.path().join("spool"), &smtp.url(), settings);
+    let addr = endpoint.addr();
+
+    let missing = Post::new("access", "de").without("name").pairs(&site);
+    let reply = http::post_form(addr, &missing, false);
+    assert_eq!(reply.status, 422);
+    let page = Html::parse_document(&reply.body);
+    let lang = page
+        .select(&Selector::parse("html").unwrap())
+        .next()
+        .and_then(|e| e.attr("lang"));
+    assert_eq!(lang, Some("de"));
+    let problems: Vec<String> = page
+        .select(&Selector::parse("ul.errors li").unwrap())
+        .map(|li| li.text().collect())
+        .collect();
+    assert_eq!(problems.len(), 1, "{}", reply.body);
+    assert!(problems[0].contains("erforderlich"), "{problems:?}");
+    assert!(reply.body.contains("Es gibt ein Problem"), "{}", reply.body);
+
+    let good = http::post_form(addr, &Post::new("access", "de").pairs(&site), false);
+    let reference = reference_of(&good);
+    let thanks = http::request(addr, "GET", good.header("Location").unwrap(), &[], b"");
+    assert_eq!(thanks.status, 200);
+    assert!(thanks.body.contains(&reference), "{}", thanks.body);
+    assert!(thanks.body.contains("Aktenzeichen"), "{}", thanks.body);
 }

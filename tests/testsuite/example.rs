@@ -322,3 +322,28 @@ fn the_default_provision_requirement_is_said_only_where_the_basis_fits() {
         "{listed:?}"
     );
 }
+
+/// Issue 11, item 8: the forms take no files, so the rights where a
+/// document may help say how to send one (e-mail or post), and the page
+/// gives both addresses.
+#[test]
+fn rights_that_may_need_a_document_say_how_to_send_it() {
+    let portal = built_example();
+    for lang in ["nl", "fr", "de", "en"] {
+        for right in ["rectification", "complaint"] {
+            let page = portal.html(&format!("public/{lang}/{right}/index.html"));
+            let how = text(&select(&page, "#how > p")[0]);
+            let heading = theme_string(lang, "contact.heading");
+            assert!(how.contains(&heading), "{lang}/{right}: {how}");
+            assert!(
+                !select(&page, "#contact a[href^='mailto:']").is_empty(),
+                "{lang}/{right}: no e-mail address"
+            );
+            assert_eq!(select(&page, "#contact address").len(), 1, "{lang}/{right}");
+            assert!(
+                select(&page, "#how input[type=file]").is_empty(),
+                "{lang}/{right}: a file field the endpoint would refuse"
+            );
+        }
+    }
+}

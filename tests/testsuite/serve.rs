@@ -322,9 +322,17 @@ fn preview_forms_land_in_the_local_outbox() {
         .to_str()
         .unwrap()
         .to_string();
+    assert!(location.starts_with("/thanks?site="), "{location}");
+    // The endpoint's own thank-you page, in the preview's look.
+    let thanks_url = format!("{}{location}", action.rsplit_once('/').unwrap().0);
+    let mut thanks = agent.get(&thanks_url).call().unwrap();
+    assert_eq!(thanks.status().as_u16(), 200);
+    let body = thanks.body_mut().read_to_string().unwrap();
+    let reference = location.split("ref=").nth(1).unwrap();
+    assert!(body.contains(reference), "{body}");
     assert!(
-        location.starts_with(&format!("{}/nl/thanks/?ref=", preview.url)),
-        "{location}"
+        body.contains(&format!("{}/style.css?v=", preview.url)),
+        "{body}"
     );
 
     let deadline = std::time::Instant::now() + LIMIT;
