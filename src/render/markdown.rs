@@ -1,6 +1,6 @@
 //! Markdown to HTML, with heading ids and the list of links for checking.
 
-use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 
 pub struct Rendered {
     pub html: String,
@@ -9,18 +9,46 @@ pub struct Rendered {
     pub links: Vec<(String, usize)>,
     /// Image targets without alternative text, with their offsets.
     pub images_without_alt: Vec<(String, usize)>,
+    /// The level-2 headings as (id, text), in order: the page's own sections,
+    /// for a table of contents.
+    pub sections: Vec<(String, String)>,
+}
+
+/// The words the renderer adds to the firm's text, in the page's language.
+#[derive(Debug, Clone)]
+pub struct Labels {
+    /// The accessible name of a footnote reference; `{n}` is its number.
+    pub footnote: String,
+    /// The name of a table's scroll region when no heading precedes it.
+    pub table: String,
+}
+
+impl Default for Labels {
+    fn default() -> Self {
+        Labels {
+            footnote: "Footnote {n}".into(),
+            table: "Table".into(),
+        }
+    }
 }
 
 /// Renders `markdown`. Headings without an explicit `{#id}` get one made from
 /// their text, unique within the page, so every section can be linked to.
 pub fn render(markdown: &str) -> Rendered {
-    render_with_base(markdown, "/")
+    render_with_base(markdown, "/", &Labels::default())
 }
 
 /// Like [`render`], for a portal published below `base_path` (`/privacy/`):
 /// root-relative links (`/nl/cookies/`) are written relative to the portal's
 /// root and get the base path in front.
-pub fn render_with_base(markdown: &str, base_path: &str) -> Rendered {
+///
+/// Two things differ from pulldown-cmark's own HTML, both for people who
+/// cannot see the whole page at once: a footnote reference is named
+/// "Footnote 1" (from `labels`), not just "1", and its note's id gets a `fn-`
+/// prefix so that it cannot clash with a heading's; and every table sits in a
+/// focusable region named after the heading above it, which scrolls sideways
+/// on its own so that the page does not (WCAG 1.4.10).
+pub fn render_with_base(markdown: &str, base_path: &str, labels: &Labels) -> Rendered {
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_HEADING_ATTRIBUTES
@@ -34,18 +62,34 @@ pub fn render_with_base(markdown: &str, base_path: &str) -> Rendered {
     let mut links = Vec::new();
     let mut images_without_alt = Vec::new();
     let mut used_ids: Vec<String> = Vec::new();
+    let mut sections = Vec::new();
+    let mut footnotes = Footnotes::default();
+    // The last heading (id, text) and how many tables followed it so far.
+    let mut heading: Option<(String, String)> = None;
+    let mut tables_under_heading = 0;
     let mut out = Vec::with_capacity(events.len());
     let mut i = 0;
     while i < events.len() {
         match &events[i] {
             Event::Start(Tag::Heading {
                 level,
-                id: None,
+                id,
                 classes,
                 attrs,
             }) => {
                 let text = heading_text(&events[i + 1..]);
-                let id = unique_id(&slugify(&text), &mut used_ids);
+                let id = match id {
+                    Some(id) => {
+                        used_ids.push(id.to_string());
+                        id.to_string()
+                    }
+                    None => unique_id(&slugify(&text), &mut used_ids),
+                };
+                if *level == HeadingLevel::H2 {
+                    sections.push((id.clone(), text.clone()));
+                }
+                heading = Some((id.clone(), text));
+                tables_under_heading = 0;
                 out.push(Event::Start(Tag::Heading {
                     level: *level,
                     id: Some(CowStr::from(id)),
@@ -53,9 +97,50 @@ pub fn render_with_base(markdown: &str, base_path: &str) -> Rendered {
                     attrs: attrs.clone(),
                 }));
             }
-            Event::Start(Tag::Heading { id: Some(id), .. }) => {
-                used_ids.push(id.to_string());
+            Event::Start(Tag::Table(_)) => {
+                tables_under_heading += 1;
+                let name = match &heading {
+                    Some((id, _)) if tables_under_heading == 1 => {
+                        format!(r#"aria-labelledby="{}""#, escape(id))
+                    }
+                    Some((_, text)) => format!(
+                        r#"aria-label="{} ({tables_under_heading})""#,
+                        escape(text)
+                    ),
+                    None => format!(r#"aria-label="{}""#, escape(&labels.table)),
+                };
+                out.push(Event::Html(CowStr::from(format!(
+                    "<div class=\"table-scroll\" role=\"region\" {name} tabindex=\"0\">\n"
+                ))));
                 out.push(events[i].clone());
+            }
+            Event::End(TagEnd::Table) => {
+                out.push(events[i].clone());
+                out.push(Event::Html(CowStr::from("</div>\n")));
+            }
+            Event::FootnoteReference(name) => {
+                let (n, first) = footnotes.reference(name);
+                let label = labels.footnote.replace("{n}", &n.to_string());
+                let back = if first {
+                    format!(r#" id="fnref-{}""#, escape(name))
+                } else {
+                    String::new()
+                };
+                out.push(Event::InlineHtml(CowStr::from(format!(
+                    r##"<sup class="footnote-reference"><a href="#fn-{}"{back} aria-label="{}">{n}</a></sup>"##,
+                    escape(name),
+                    escape(&label)
+                ))));
+            }
+            Event::Start(Tag::FootnoteDefinition(name)) => {
+                let n = footnotes.number(name);
+                out.push(Event::Html(CowStr::from(format!(
+                    r#"<div class="footnote-definition" id="fn-{}"><sup class="footnote-definition-label">{n}</sup>"#,
+                    escape(name)
+                ))));
+            }
+            Event::End(TagEnd::FootnoteDefinition) => {
+                out.push(Event::Html(CowStr::from("</div>\n")));
             }
             Event::Start(Tag::Link {
                 link_type,
@@ -101,7 +186,42 @@ pub fn render_with_base(markdown: &str, base_path: &str) -> Rendered {
         html: html_out,
         links,
         images_without_alt,
+        sections,
     }
+}
+
+/// Footnote numbers in order of first mention, as pulldown-cmark counts them.
+#[derive(Default)]
+struct Footnotes {
+    numbers: Vec<String>,
+    referenced: Vec<String>,
+}
+
+impl Footnotes {
+    fn number(&mut self, name: &str) -> usize {
+        match self.numbers.iter().position(|n| n == name) {
+            Some(i) => i + 1,
+            None => {
+                self.numbers.push(name.to_string());
+                self.numbers.len()
+            }
+        }
+    }
+
+    /// The number of a reference, and whether it is the first to that note.
+    fn reference(&mut self, name: &str) -> (usize, bool) {
+        let first = !self.referenced.iter().any(|n| n == name);
+        if first {
+            self.referenced.push(name.to_string());
+        }
+        (self.number(name), first)
+    }
+}
+
+fn escape(text: &str) -> String {
+    let mut buf = Vec::with_capacity(text.len());
+    tera::escape_html(text, &mut buf).expect("writing to a Vec");
+    String::from_utf8(buf).expect("escaping keeps UTF-8")
 }
 
 fn with_base<'a>(dest: &CowStr<'a>, base_path: &str) -> CowStr<'a> {
