@@ -290,6 +290,71 @@ mod tests {
     }
 
     #[test]
+    fn footnotes_are_named_and_numbered_as_first_mentioned() {
+        let labels = Labels {
+            footnote: "Voetnoot {n}".into(),
+            table: "Tabel".into(),
+        };
+        let md = "[^b]: Eerst gedefinieerd.\n\nA[^a], B[^b], nog eens A[^a].\n\n[^a]: Noot A.\n";
+        let html = render_with_base(md, "/", &labels).html;
+        let doc = scraper::Html::parse_fragment(&html);
+        let sel = scraper::Selector::parse("sup.footnote-reference a").unwrap();
+        let refs: Vec<(String, String, Option<String>)> = doc
+            .select(&sel)
+            .map(|a| {
+                let v = a.value();
+                (
+                    a.text().collect(),
+                    v.attr("aria-label").unwrap_or_default().to_string(),
+                    v.attr("id").map(str::to_string),
+                )
+            })
+            .collect();
+        assert_eq!(
+            refs,
+            [
+                ("2".into(), "Voetnoot 2".into(), Some("fnref-a".into())),
+                ("1".into(), "Voetnoot 1".into(), Some("fnref-b".into())),
+                ("2".into(), "Voetnoot 2".into(), None),
+            ],
+            "{html}"
+        );
+        let sel = scraper::Selector::parse("div.footnote-definition").unwrap();
+        let defs: Vec<(String, String)> = doc
+            .select(&sel)
+            .map(|d| {
+                let label = d.text().next().unwrap_or_default().to_string();
+                (d.value().attr("id").unwrap().to_string(), label)
+            })
+            .collect();
+        assert_eq!(defs, [("fn-b".into(), "1".into()), ("fn-a".into(), "2".into())]);
+    }
+
+    #[test]
+    fn tables_get_a_region_named_after_their_heading() {
+        let table = "| a | b |\n|---|---|\n| 1 | 2 |\n";
+        let md = format!("{table}\n## Kort\n\n{table}\n{table}");
+        let r = render(&md);
+        let doc = scraper::Html::parse_fragment(&r.html);
+        let sel = scraper::Selector::parse("div.table-scroll[role=region][tabindex=\"0\"] > table").unwrap();
+        assert_eq!(doc.select(&sel).count(), 3, "{}", r.html);
+        let sel = scraper::Selector::parse("div.table-scroll").unwrap();
+        let names: Vec<(Option<&str>, Option<&str>)> = doc
+            .select(&sel)
+            .map(|d| (d.value().attr("aria-labelledby"), d.value().attr("aria-label")))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (None, Some("Table")),
+                (Some("kort"), None),
+                (None, Some("Kort (2)")),
+            ]
+        );
+        assert_eq!(r.sections, [("kort".to_string(), "Kort".to_string())]);
+    }
+
+    #[test]
     fn tables_footnotes_and_links() {
         let md = "| a | b |\n|---|---|\n| 1 | 2 |\n\nText[^1] and [cookies](/nl/cookies/).\n\n[^1]: Note.\n\n![](/logo.png)\n";
         let r = render(md);

@@ -16,7 +16,7 @@ use crate::support::static_files::StaticServer;
 use crate::support::{Portal, browser, tools};
 
 /// The example portal, built with a fixed key, served on loopback.
-fn served_example() -> (Portal, StaticServer, Vec<String>) {
+pub fn served_example() -> (Portal, StaticServer, Vec<String>) {
     let portal = Portal::example();
     let out = portal
         .portaal()
@@ -41,7 +41,7 @@ fn served_example() -> (Portal, StaticServer, Vec<String>) {
     (portal, server, pages)
 }
 
-fn set_width(tab: &Tab, width: u32) {
+pub fn set_width(tab: &Tab, width: u32) {
     tab.call_method(Emulation::SetDeviceMetricsOverride {
         width,
         height: 900,
@@ -61,13 +61,13 @@ fn set_width(tab: &Tab, width: u32) {
     .unwrap();
 }
 
-fn open(tab: &Tab, url: &str) {
+pub fn open(tab: &Tab, url: &str) {
     tab.navigate_to(url).unwrap();
     tab.wait_until_navigated().unwrap();
 }
 
 /// Evaluates JavaScript that returns a string (awaiting a promise).
-fn eval_string(tab: &Tab, js: &str) -> String {
+pub fn eval_string(tab: &Tab, js: &str) -> String {
     let value = tab.evaluate(js, true).unwrap().value;
     match value {
         Some(serde_json::Value::String(s)) => s,
@@ -216,7 +216,7 @@ fn tabbing_through_a_form_shows_focus_on_every_control() {
 /// `Accessibility.getFullAXTree` with the answer kept as JSON: the typed
 /// protocol structs reject properties newer than the crate.
 #[derive(Debug, serde::Serialize)]
-struct FullAxTree {}
+pub struct FullAxTree {}
 
 impl headless_chrome::protocol::cdp::types::Method for FullAxTree {
     const NAME: &'static str = "Accessibility.getFullAXTree";
