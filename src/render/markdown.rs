@@ -103,10 +103,9 @@ pub fn render_with_base(markdown: &str, base_path: &str, labels: &Labels) -> Ren
                     Some((id, _)) if tables_under_heading == 1 => {
                         format!(r#"aria-labelledby="{}""#, escape(id))
                     }
-                    Some((_, text)) => format!(
-                        r#"aria-label="{} ({tables_under_heading})""#,
-                        escape(text)
-                    ),
+                    Some((_, text)) => {
+                        format!(r#"aria-label="{} ({tables_under_heading})""#, escape(text))
+                    }
                     None => format!(r#"aria-label="{}""#, escape(&labels.table)),
                 };
                 out.push(Event::Html(CowStr::from(format!(
@@ -327,7 +326,10 @@ mod tests {
                 (d.value().attr("id").unwrap().to_string(), label)
             })
             .collect();
-        assert_eq!(defs, [("fn-b".into(), "1".into()), ("fn-a".into(), "2".into())]);
+        assert_eq!(
+            defs,
+            [("fn-b".into(), "1".into()), ("fn-a".into(), "2".into())]
+        );
     }
 
     #[test]
@@ -336,12 +338,18 @@ mod tests {
         let md = format!("{table}\n## Kort\n\n{table}\n{table}");
         let r = render(&md);
         let doc = scraper::Html::parse_fragment(&r.html);
-        let sel = scraper::Selector::parse("div.table-scroll[role=region][tabindex=\"0\"] > table").unwrap();
+        let sel = scraper::Selector::parse("div.table-scroll[role=region][tabindex=\"0\"] > table")
+            .unwrap();
         assert_eq!(doc.select(&sel).count(), 3, "{}", r.html);
         let sel = scraper::Selector::parse("div.table-scroll").unwrap();
         let names: Vec<(Option<&str>, Option<&str>)> = doc
             .select(&sel)
-            .map(|d| (d.value().attr("aria-labelledby"), d.value().attr("aria-label")))
+            .map(|d| {
+                (
+                    d.value().attr("aria-labelledby"),
+                    d.value().attr("aria-label"),
+                )
+            })
             .collect();
         assert_eq!(
             names,
