@@ -21,6 +21,10 @@ pub struct Labels {
     pub footnote: String,
     /// The name of a table's scroll region when no heading precedes it.
     pub table: String,
+    /// Ids the page's template uses itself (`controller`, `cookies`, …): a
+    /// heading whose text would give one gets a suffix instead (`cookies-2`),
+    /// so that the page has no duplicate id and its links lead where meant.
+    pub reserved_ids: Vec<String>,
 }
 
 impl Default for Labels {
@@ -28,6 +32,7 @@ impl Default for Labels {
         Labels {
             footnote: "Footnote {n}".into(),
             table: "Table".into(),
+            reserved_ids: Vec::new(),
         }
     }
 }
@@ -61,7 +66,7 @@ pub fn render_with_base(markdown: &str, base_path: &str, labels: &Labels) -> Ren
 
     let mut links = Vec::new();
     let mut images_without_alt = Vec::new();
-    let mut used_ids: Vec<String> = Vec::new();
+    let mut used_ids: Vec<String> = labels.reserved_ids.clone();
     let mut sections = Vec::new();
     let mut footnotes = Footnotes::default();
     // The last heading (id, text) and how many tables followed it so far.
@@ -293,6 +298,7 @@ mod tests {
         let labels = Labels {
             footnote: "Voetnoot {n}".into(),
             table: "Tabel".into(),
+            reserved_ids: Vec::new(),
         };
         let md = "[^b]: Eerst gedefinieerd.\n\nA[^a], B[^b], nog eens A[^a].\n\n[^a]: Noot A.\n";
         let html = render_with_base(md, "/", &labels).html;
@@ -330,6 +336,17 @@ mod tests {
             defs,
             [("fn-b".into(), "1".into()), ("fn-a".into(), "2".into())]
         );
+    }
+
+    #[test]
+    fn headings_do_not_take_the_ids_of_the_template() {
+        let labels = Labels {
+            reserved_ids: vec!["cookies".into()],
+            ..Labels::default()
+        };
+        let r = render_with_base("## Cookies\n\n## Cookies\n", "/", &labels);
+        let ids: Vec<&str> = r.sections.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["cookies-2", "cookies-3"], "{}", r.html);
     }
 
     #[test]

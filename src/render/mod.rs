@@ -194,9 +194,10 @@ pub fn render_site(
     let plans = plan_pages(site, &languages, default_lang, &mut diags);
 
     // Markdown first: links are checked against the full list of pages.
+    let reserved_ids = template_ids(&site.theme);
     let labels: BTreeMap<Lang, markdown::Labels> = languages
         .iter()
-        .map(|&l| (l, markdown_labels(site, l)))
+        .map(|&l| (l, markdown_labels(site, l, &reserved_ids)))
         .collect();
     let rendered_md: Vec<Option<markdown::Rendered>> = plans
         .par_iter()
@@ -640,14 +641,32 @@ fn nav_targets<'p>(
 }
 
 /// The words Markdown rendering adds, from the theme's `[markdown]` strings.
-fn markdown_labels(site: &Site, lang: Lang) -> markdown::Labels {
+fn markdown_labels(site: &Site, lang: Lang, reserved_ids: &[String]) -> markdown::Labels {
     let strings = site.theme.strings.get(&lang);
     let string = |key: &str| strings.and_then(|s| lookup(s, key)).map(str::to_string);
     let default = markdown::Labels::default();
     markdown::Labels {
         footnote: string("markdown.footnote").unwrap_or(default.footnote),
         table: string("markdown.table").unwrap_or(default.table),
+        reserved_ids: reserved_ids.to_vec(),
     }
+}
+
+/// Every literal `id="…"` in the theme's templates (`controller`,
+/// `cookies`, …; not the ones built from data, such as `purpose-{{ p.id }}`).
+/// The firm's Markdown headings keep clear of them: a `## Cookies` on the
+/// privacy statement must not take the id of its standard cookies section.
+fn template_ids(theme: &crate::theme::Theme) -> Vec<String> {
+    let mut ids = BTreeSet::new();
+    for template in theme.templates.values() {
+        for part in template.source.split("id=\"").skip(1) {
+            let id = part.split('"').next().unwrap_or_default();
+            if !id.is_empty() && !id.contains(['{', '}', ' ']) {
+                ids.insert(id.to_string());
+            }
+        }
+    }
+    ids.into_iter().collect()
 }
 
 /// The front matter's title, else the theme's title for the page kind.

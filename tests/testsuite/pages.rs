@@ -378,3 +378,32 @@ fn printed_links_to_portal_pages_show_their_address() {
         "in-page links print no address: {after:?}"
     );
 }
+
+#[test]
+fn markdown_heading_named_like_a_standard_section_gets_its_own_id() {
+    let portal = Portal::example();
+    portal.edit(
+        "content/nl/privacy.md",
+        "## Kort samengevat",
+        "## Cookies\n\nOnze eigen woorden over cookies.\n\n## Kort samengevat",
+    );
+    portal.build();
+    let html = portal.html("public/nl/privacy/index.html");
+    let mut ids = BTreeSet::new();
+    for el in select(&html, "[id]") {
+        let id = attr(&el, "id");
+        assert!(ids.insert(id.to_string()), "duplicate id `{id}`");
+    }
+    let own = select(&html, ".prose h2")
+        .into_iter()
+        .find(|h| text(h) == "Cookies")
+        .expect("the firm's heading");
+    let own_id = attr(&own, "id");
+    assert_ne!(own_id, "cookies");
+    let toc: Vec<&str> = select(&html, "nav.toc a")
+        .iter()
+        .map(|a| attr(a, "href"))
+        .collect();
+    assert!(toc.contains(&format!("#{own_id}").as_str()), "{toc:?}");
+    assert!(toc.contains(&"#cookies"), "{toc:?}");
+}
