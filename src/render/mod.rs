@@ -105,8 +105,29 @@ struct PageView {
     title: String,
     description: Option<String>,
     content: String,
+    /// The level-2 headings of `content` as `{id, title}`, for a table of
+    /// contents.
+    sections: Vec<Section>,
     url: String,
     permalink: String,
+}
+
+#[derive(Serialize)]
+struct Section {
+    id: String,
+    title: String,
+}
+
+/// One language of the site, for a page that speaks all of them.
+#[derive(Serialize)]
+struct Translation {
+    code: Lang,
+    name: &'static str,
+    /// The language's landing page.
+    url: String,
+    site_title: tera::Value,
+    /// The theme's strings in this language.
+    t: tera::Value,
 }
 
 #[derive(Serialize)]
@@ -174,11 +195,16 @@ pub fn render_site(
     let plans = plan_pages(site, &languages, default_lang, &mut diags);
 
     // Markdown first: links are checked against the full list of pages.
+    let reserved_ids = template_ids(&site.theme);
+    let labels: BTreeMap<Lang, markdown::Labels> = languages
+        .iter()
+        .map(|&l| (l, markdown_labels(site, l, &reserved_ids)))
+        .collect();
     let rendered_md: Vec<Option<markdown::Rendered>> = plans
         .par_iter()
         .map(|p| {
             p.content
-                .map(|c| markdown::render_with_base(&c.markdown, &base_path))
+                .map(|c| markdown::render_with_base(&c.markdown, &base_path, &labels[&p.lang]))
         })
         .collect();
 
@@ -215,7 +241,13 @@ pub fn render_site(
             (l, (view, strings))
         })
         .collect();
-    let assets = tera::Value::from_serializable(&BTreeMap::from([("stylesheet", stylesheet)]));
+    let favicon = statics
+        .contains_key("favicon.svg")
+        .then(|| format!("{base_path}favicon.svg"));
+    let assets = tera::Value::from_serializable(&BTreeMap::from([
+        ("stylesheet", stylesheet),
+        ("favicon", favicon),
+    ]));
 
     // `base_url` ends with the base path (less its slash); paths start with it.
     let origin = base_url
@@ -260,6 +292,14 @@ pub fn render_site(
                 title,
                 description,
                 content: md.as_ref().map(|m| m.html.clone()).unwrap_or_default(),
+                sections: md
+                    .iter()
+                    .flat_map(|m| &m.sections)
+                    .map(|(id, title)| Section {
+                        id: id.clone(),
+                        title: title.clone(),
+                    })
+                    .collect(),
                 permalink: permalink(&url),
                 url,
             };
@@ -287,6 +327,26 @@ pub fn render_site(
                 })
                 .collect();
 
+            // The root and the 404 page belong to no language: they speak
+            // every language of the site, each in its own words.
+            let translations: Vec<Translation> = match plan.kind {
+                Target::Page(_) => Vec::new(),
+                _ => languages
+                    .iter()
+                    .map(|&l| Translation {
+                        code: l,
+                        name: l.endonym(),
+                        url: format!("{base_path}{l}/"),
+                        site_title: views[&l]
+                            .0
+                            .get_from_path("site.title")
+                            .cloned()
+                            .unwrap_or_else(tera::Value::none),
+                        t: views[&l].1.clone(),
+                    })
+                    .collect(),
+            };
+
             let mut ctx = tera::Context::new();
             if let Some(map) = view.as_map() {
                 for (k, v) in map.iter() {
@@ -299,6 +359,7 @@ pub fn render_site(
             ctx.insert("page", &page);
             ctx.insert("languages", &languages_links);
             ctx.insert("nav", &nav);
+            ctx.insert("translations", &translations);
             match (&plan.kind, &form_signing) {
                 (Target::Page(PageKind::Right(right)), Some((action, keys, issued))) => {
                     let signing = crate::forms::Signing {
@@ -578,6 +639,35 @@ fn nav_targets<'p>(
             | Target::Page(PageKind::Custom(_)) => Some((&p.kind, page_title(site, p))),
             _ => None,
         })
+}
+
+/// The words Markdown rendering adds, from the theme's `[markdown]` strings.
+fn markdown_labels(site: &Site, lang: Lang, reserved_ids: &[String]) -> markdown::Labels {
+    let strings = site.theme.strings.get(&lang);
+    let string = |key: &str| strings.and_then(|s| lookup(s, key)).map(str::to_string);
+    let default = markdown::Labels::default();
+    markdown::Labels {
+        footnote: string("markdown.footnote").unwrap_or(default.footnote),
+        table: string("markdown.table").unwrap_or(default.table),
+        reserved_ids: reserved_ids.to_vec(),
+    }
+}
+
+/// Every literal `id="…"` in the theme's templates (`controller`,
+/// `cookies`, …; not the ones built from data, such as `purpose-{{ p.id }}`).
+/// The firm's Markdown headings keep clear of them: a `## Cookies` on the
+/// privacy statement must not take the id of its standard cookies section.
+fn template_ids(theme: &crate::theme::Theme) -> Vec<String> {
+    let mut ids = BTreeSet::new();
+    for template in theme.templates.values() {
+        for part in template.source.split("id=\"").skip(1) {
+            let id = part.split('"').next().unwrap_or_default();
+            if !id.is_empty() && !id.contains(['{', '}', ' ']) {
+                ids.insert(id.to_string());
+            }
+        }
+    }
+    ids.into_iter().collect()
 }
 
 /// The front matter's title, else the theme's title for the page kind.

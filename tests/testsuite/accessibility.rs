@@ -16,7 +16,7 @@ use crate::support::static_files::StaticServer;
 use crate::support::{Portal, browser, tools};
 
 /// The example portal, built with a fixed key, served on loopback.
-fn served_example() -> (Portal, StaticServer, Vec<String>) {
+pub(crate) fn served_example() -> (Portal, StaticServer, Vec<String>) {
     let portal = Portal::example();
     let out = portal
         .portaal()
@@ -216,7 +216,7 @@ fn tabbing_through_a_form_shows_focus_on_every_control() {
 /// `Accessibility.getFullAXTree` with the answer kept as JSON: the typed
 /// protocol structs reject properties newer than the crate.
 #[derive(Debug, serde::Serialize)]
-struct FullAxTree {}
+pub(crate) struct FullAxTree {}
 
 impl headless_chrome::protocol::cdp::types::Method for FullAxTree {
     const NAME: &'static str = "Accessibility.getFullAXTree";

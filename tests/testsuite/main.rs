@@ -9,6 +9,7 @@ mod errors;
 mod example;
 mod forms;
 mod nginx;
+mod pages;
 mod postfix;
 mod safety;
 mod serve;
