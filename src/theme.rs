@@ -118,7 +118,22 @@ impl Theme {
             );
         }
         theme.check_strings(name, languages, diags);
+        theme.check_mail_strings(name, diags);
         theme
+    }
+
+    /// The endpoint's mails need every `[mail]` string as text: a site
+    /// override that breaks one is reported here, not when a ticket waits.
+    fn check_mail_strings(&self, name: &str, diags: &mut Diagnostics) {
+        for (lang, strings) in &self.strings {
+            if let Err(e) = crate::forms::strings::MailStrings::from_theme(strings) {
+                diags.push(
+                    Diagnostic::error(format!("themes/{name}/i18n/{lang}.toml"), e)
+                        .with_code("P025")
+                        .with_fix("every key under [mail] is a text in quotes; see the built-in theme's i18n files"),
+                );
+            }
+        }
     }
 
     fn add_file(
@@ -211,6 +226,19 @@ impl Theme {
             }
         }
     }
+}
+
+/// The built-in theme's strings of one language, without a site: for
+/// wording that must exist even when no site is at hand (an old spooled
+/// ticket). The built-in files are tested to parse.
+pub fn builtin_strings(lang: Lang) -> toml::Table {
+    let rel = format!("i18n/{lang}.toml");
+    embedded::THEME
+        .iter()
+        .find(|(r, _)| *r == rel)
+        .and_then(|(_, bytes)| std::str::from_utf8(bytes).ok())
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .unwrap_or_default()
 }
 
 /// Whether `name` can name a folder under `themes/`: not empty, no path

@@ -8,10 +8,11 @@ use super::ratelimit::{Limiter, Rate};
 use super::registry::{Registry, SiteEntry};
 use super::response::{self, Rejection, Reply};
 use super::spool::Committer;
-use super::ticket::{self, Ticket};
+use super::ticket::{self, Handling, Ticket, TicketField, Wording};
 use super::validate;
-use crate::forms::definition::{FormDef, HONEYPOT};
+use crate::forms::definition::{FieldKind, FormDef, HONEYPOT};
 use crate::forms::sign::{self, Claims};
+use crate::forms::strings::MailStrings;
 use crate::site::lang::Lang;
 
 /// A form accepted at most this far in the future (clock skew).
@@ -89,7 +90,8 @@ pub struct Handler {
 struct Accepted {
     thanks: String,
     reference: String,
-    due: String,
+    /// None for a complaint or a consent withdrawal: no Art. 12(3) month.
+    due: Option<String>,
     stored: bool,
 }
 
@@ -129,7 +131,7 @@ impl Handler {
         let result = self.accept(rq, &mut ctx);
         let (mut reply, mut outcome) = match result {
             Ok(a) => {
-                let reply = response::received(rq.json, &a.thanks, &a.reference, &a.due);
+                let reply = response::received(rq.json, &a.thanks, &a.reference, a.due.as_deref());
                 let outcome = Outcome {
                     status: reply.status,
                     verdict: if a.stored { "accepted" } else { "discarded" },
@@ -241,8 +243,14 @@ impl Handler {
         self.sites.take(&site.id, now).map_err(Rejection::TooMany)?;
         let reference =
             ticket::new_reference().map_err(|e| Rejection::Unavailable(e.to_string()))?;
-        let due = ticket::iso_date(ticket::due_date(received));
         let thanks = site.thanks_url(lang, &reference);
+        // What a bot is told matches a person's answer for the same form.
+        let due_of = |handling: Handling| {
+            handling.has_deadline().then(|| {
+                let tz = ticket::time_zone(&site.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+                ticket::deadlines(ticket::day_in(received, &tz))
+            })
+        };
         if get(HONEYPOT).is_some_and(|v| !v.is_empty())
             || pairs.iter().filter(|(k, _)| k == HONEYPOT).count() > 1
         {
@@ -250,11 +258,16 @@ impl Handler {
             return Ok(Accepted {
                 thanks,
                 reference,
-                due,
+                due: due_of(Handling::of(form.right.slug(), &[])).map(|d| ticket::iso_date(d.due)),
                 stored: false,
             });
         }
         let accepted = validate::check(form, lang, &pairs).map_err(Rejection::Invalid)?;
+        let handling = Handling::of(form.right.slug(), &accepted.fields);
+        let deadlines = due_of(handling);
+        let due = deadlines.map(|d| ticket::iso_date(d.due));
+        let firm_words = site.mail_words(site.ticket_language);
+        let fields = in_language(form, accepted.fields, site.ticket_language, &firm_words);
         let to = site
             .route(form.route)
             .ok_or(Rejection::Unavailable(format!(
@@ -270,8 +283,16 @@ impl Handler {
             to: to.to_string(),
             language: lang.code().to_string(),
             received,
+            handling: Some(handling),
             due: due.clone(),
-            fields: accepted.fields,
+            extended: deadlines.map(|d| ticket::iso_date(d.extended)),
+            time_zone: site.time_zone.clone(),
+            ticket_language: Some(site.ticket_language.code().to_string()),
+            wording: Some(Wording {
+                ticket: firm_words,
+                ack: site.mail_words(lang),
+            }),
+            fields,
             reply_to: accepted.email,
             requester_name: accepted.name,
             acknowledge: site.acknowledge,
@@ -286,4 +307,40 @@ impl Handler {
             stored: true,
         })
     }
+}
+
+/// The ticket's fields in the firm's language: labels, the chosen option's
+/// label (with the value the form posted) and yes/no for check boxes,
+/// whatever the requester's language was.
+fn in_language(
+    form: &FormDef,
+    fields: Vec<TicketField>,
+    lang: Lang,
+    words: &MailStrings,
+) -> Vec<TicketField> {
+    fields
+        .into_iter()
+        .map(|mut f| {
+            let Some(def) = form.field(&f.name) else {
+                return f;
+            };
+            f.label = def.label.get_ref().in_lang(lang);
+            match def.kind {
+                FieldKind::Checkbox | FieldKind::Consent => {
+                    f.value = if f.value == "yes" {
+                        words.ticket.yes.clone()
+                    } else {
+                        words.ticket.no.clone()
+                    };
+                }
+                FieldKind::Select | FieldKind::Radio => {
+                    if let Some(o) = def.options.iter().find(|o| o.value.get_ref() == &f.value) {
+                        f.value = format!("{} ({})", o.label.get_ref().in_lang(lang), f.value);
+                    }
+                }
+                _ => {}
+            }
+            f
+        })
+        .collect()
 }

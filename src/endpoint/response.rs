@@ -118,8 +118,10 @@ impl Reply {
     }
 }
 
-/// The visitor's request was stored: see the thank-you page.
-pub fn received(json: bool, thanks_url: &str, reference: &str, due: &str) -> Reply {
+/// The visitor's request was stored: see the thank-you page. `due` is
+/// `null` in JSON for a complaint or a consent withdrawal (no Art. 12(3)
+/// month).
+pub fn received(json: bool, thanks_url: &str, reference: &str, due: Option<&str>) -> Reply {
     if json {
         let body = json!({"status": "received", "reference": reference, "due": due, "location": thanks_url});
         return Reply {

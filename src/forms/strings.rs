@@ -2,7 +2,7 @@
 //! required marker, the endpoint's error and acknowledgement texts. Fixed so
 //! that nothing a visitor typed ever becomes part of a message's wording.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::site::lang::Lang;
 
@@ -184,5 +184,109 @@ impl EndpointStrings {
                 ack_body: "{firm} has received your request under reference {reference}.\nYou will get an answer by {due} at the latest.\n\nReplies to this e-mail go to {firm}. Always mention the reference.\nThis is an automatic message.\n",
             },
         }
+    }
+}
+
+/// The wording of the endpoint's two mails in one language: the theme's
+/// `[mail]` table (`themes/default/i18n/*.toml`, overridable key by key in a
+/// site's theme). Copied into each ticket when its post is accepted, so a
+/// ticket waiting in the spool is sent with the words it was accepted
+/// with, even after a restart with another theme.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailStrings {
+    pub request: RequestNames,
+    pub ticket: TicketWords,
+    pub ack: AckWords,
+    pub language: LanguageNames,
+}
+
+/// What the ticket's subject calls each kind of request, with its article.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestNames {
+    pub access: String,
+    pub rectification: String,
+    pub erasure: String,
+    pub restriction: String,
+    pub portability: String,
+    pub objection: String,
+    pub objection_direct_marketing: String,
+    pub withdraw_consent: String,
+    pub complaint: String,
+    pub other: String,
+}
+
+/// The labels and notes of the ticket mail to the firm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketWords {
+    pub reference: String,
+    pub request: String,
+    pub firm: String,
+    pub site: String,
+    pub form: String,
+    pub language: String,
+    pub received: String,
+    pub due: String,
+    pub extended: String,
+    pub one_month: String,
+    pub stop_direct_marketing: String,
+    pub withdraw_consent: String,
+    pub complaint: String,
+    pub yes: String,
+    pub no: String,
+    pub reply: String,
+    pub no_reply_to: String,
+}
+
+/// The acknowledgement to the requester: one body per kind of request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AckWords {
+    pub subject: String,
+    pub subject_complaint: String,
+    pub subject_withdrawal: String,
+    pub one_month: String,
+    pub stop_direct_marketing: String,
+    pub withdraw_consent: String,
+    pub complaint: String,
+    pub footer: String,
+}
+
+/// Each language's name in this language, to name the requester's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LanguageNames {
+    pub nl: String,
+    pub fr: String,
+    pub de: String,
+    pub en: String,
+}
+
+impl LanguageNames {
+    pub fn of(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Nl => &self.nl,
+            Lang::Fr => &self.fr,
+            Lang::De => &self.de,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+impl MailStrings {
+    /// The `[mail]` table of one language's merged theme strings; the
+    /// problem (a missing key, a number where text belongs) otherwise.
+    pub fn from_theme(strings: &toml::Table) -> Result<MailStrings, String> {
+        let table = strings
+            .get("mail")
+            .cloned()
+            .ok_or_else(|| "the theme has no [mail] strings".to_string())?;
+        table
+            .try_into()
+            .map_err(|e: toml::de::Error| format!("[mail] strings: {}", e.message().trim_end()))
+    }
+
+    /// The built-in theme's wording: for tickets spooled by a version that
+    /// did not store their wording.
+    pub fn builtin(lang: Lang) -> MailStrings {
+        MailStrings::from_theme(&crate::theme::builtin_strings(lang))
+            .expect("the built-in theme has every [mail] string")
     }
 }
