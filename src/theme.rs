@@ -122,15 +122,25 @@ impl Theme {
         theme
     }
 
-    /// The endpoint's mails need every `[mail]` string as text: a site
+    /// The forms and the endpoint's mails need every `[form]` and `[mail]`
+    /// string as text: a site
     /// override that breaks one is reported here, not when a ticket waits.
     fn check_mail_strings(&self, name: &str, diags: &mut Diagnostics) {
         for (lang, strings) in &self.strings {
-            if let Err(e) = crate::forms::strings::MailStrings::from_theme(strings) {
+            let form = strings
+                .get("form")
+                .cloned()
+                .map(toml::Value::try_into::<crate::forms::strings::FormStrings>);
+            let problem = match form {
+                Some(Ok(_)) => crate::forms::strings::MailStrings::from_theme(strings).err(),
+                Some(Err(e)) => Some(format!("[form] strings: {}", e.message().trim_end())),
+                None => Some("the theme has no [form] strings".to_string()),
+            };
+            if let Some(e) = problem {
                 diags.push(
                     Diagnostic::error(format!("themes/{name}/i18n/{lang}.toml"), e)
                         .with_code("P025")
-                        .with_fix("every key under [mail] is a text in quotes; see the built-in theme's i18n files"),
+                        .with_fix("every key under [form] and [mail] is a text in quotes; see the built-in theme's i18n files"),
                 );
             }
         }
@@ -230,15 +240,25 @@ impl Theme {
 
 /// The built-in theme's strings of one language, without a site: for
 /// wording that must exist even when no site is at hand (an old spooled
-/// ticket). The built-in files are tested to parse.
-pub fn builtin_strings(lang: Lang) -> toml::Table {
-    let rel = format!("i18n/{lang}.toml");
-    embedded::THEME
-        .iter()
-        .find(|(r, _)| *r == rel)
-        .and_then(|(_, bytes)| std::str::from_utf8(bytes).ok())
-        .and_then(|text| text.parse::<toml::Table>().ok())
-        .unwrap_or_default()
+/// ticket, an error page for a post of no known site). Parsed once.
+pub fn builtin_strings(lang: Lang) -> &'static toml::Table {
+    static PARSED: std::sync::OnceLock<BTreeMap<Lang, toml::Table>> = std::sync::OnceLock::new();
+    let all = PARSED.get_or_init(|| {
+        Lang::ALL
+            .into_iter()
+            .map(|l| {
+                let rel = format!("i18n/{l}.toml");
+                let table = embedded::THEME
+                    .iter()
+                    .find(|(r, _)| *r == rel)
+                    .and_then(|(_, bytes)| std::str::from_utf8(bytes).ok())
+                    .and_then(|text| text.parse::<toml::Table>().ok())
+                    .unwrap_or_default();
+                (l, table)
+            })
+            .collect()
+    });
+    &all[&lang]
 }
 
 /// Whether `name` can name a folder under `themes/`: not empty, no path
