@@ -172,3 +172,22 @@ fn a_mail_string_that_is_not_text_is_reported() {
     assert!(errors.contains("themes/default/i18n/nl.toml"), "{errors}");
     assert!(errors.contains("[mail] strings"), "{errors}");
 }
+
+#[test]
+fn a_sites_theme_overrides_the_form_button() {
+    let portal = Portal::fixture("endpoint-site");
+    portal.write(
+        "themes/default/i18n/nl.toml",
+        "[form]\nsubmit = \"Verzoek versturen\"\n",
+    );
+    portal.build();
+    let button = |lang: &str| {
+        let html = portal.html(&format!("public/{lang}/access/index.html"));
+        crate::support::select(&html, "form.request-form button[type=submit]")
+            .first()
+            .map(crate::support::text)
+            .unwrap()
+    };
+    assert_eq!(button("nl"), "Verzoek versturen");
+    assert_eq!(button("fr"), "Envoyer");
+}
