@@ -804,4 +804,27 @@ mod tests {
             }
         }
     }
+
+    /// A ticket and an acknowledgement spooled by the previous version
+    /// (English ticket, `due` as a plain string, no wording) still send.
+    #[test]
+    fn tickets_spooled_before_the_wording_moved_still_send() {
+        let old = r#"{"reference":"K7QM-3XDA","site":"acme","firm":"Acme BV","form":"access",
+            "right":"access","to":"info@acme.test","language":"fr","received":1795860000,
+            "due":"2026-12-28","fields":[],"reply_to":"ann@example.test",
+            "requester_name":"Ann","acknowledge":true}"#;
+        let t: Ticket = serde_json::from_str(old).unwrap();
+        assert_eq!(t.handling(), Handling::OneMonth);
+        let body = body_of(&ticket_message(&t, &from()).unwrap());
+        assert!(body.contains("Requester’s language: French (fr)"), "{body}");
+        assert!(body.contains("by: 28 December 2026"), "{body}");
+        assert!(body.contains("Extended limit: 28 February 2027"), "{body}");
+        let old_ack = r#"{"reference":"K7QM-3XDA","site":"acme","form":"access","firm":"Acme BV",
+            "language":"fr","received":1795860000,"due":"2026-12-28",
+            "to":"ann@example.test","reply_to":"info@acme.test"}"#;
+        let a: Ack = serde_json::from_str(old_ack).unwrap();
+        let body = body_of(&ack_message(&a, &from()).unwrap());
+        assert!(body.contains("soit le 28 décembre 2026"), "{body}");
+        assert!(body.contains("jusqu’au 28 février 2027"), "{body}");
+    }
 }
