@@ -262,7 +262,15 @@ impl Handler {
                 stored: false,
             });
         }
-        let accepted = validate::check(form, lang, &pairs).map_err(Rejection::Invalid)?;
+        let accepted = validate::check(form, lang, &pairs).map_err(|mut errors| {
+            // In the site's words, once the post is known to be the site's.
+            for e in &mut errors {
+                if let Some(text) = site.problem_text(lang, e.problem) {
+                    e.message = text.to_string();
+                }
+            }
+            Rejection::Invalid(errors)
+        })?;
         let handling = Handling::of(form.right.slug(), &accepted.fields);
         let deadlines = due_of(handling);
         let due = deadlines.map(|d| ticket::iso_date(d.due));

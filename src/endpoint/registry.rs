@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use crate::forms::Route;
 use crate::forms::definition::FormDef;
 use crate::forms::sign::KeyRing;
-use crate::forms::strings::MailStrings;
+use crate::forms::strings::{MailStrings, Problem};
 use crate::site::Site;
 use crate::site::lang::Lang;
 use crate::site::page_kind::Right;
@@ -33,6 +33,8 @@ pub struct SiteEntry {
     pub time_zone: String,
     /// The `[mail]` wording of the site's theme, per site language.
     pub mail: HashMap<Lang, MailStrings>,
+    /// The site theme's `[form.problem]` texts, per site language.
+    pub problems: HashMap<Lang, toml::Table>,
 }
 
 impl SiteEntry {
@@ -43,6 +45,11 @@ impl SiteEntry {
             .get(&lang)
             .cloned()
             .unwrap_or_else(|| MailStrings::builtin(lang))
+    }
+
+    /// What the site's theme says about a refused field in `lang`.
+    pub fn problem_text(&self, lang: Lang, problem: Problem) -> Option<&str> {
+        self.problems.get(&lang)?.get(problem.key())?.as_str()
     }
 
     /// The address a form's tickets go to.
@@ -155,6 +162,15 @@ impl SiteEntry {
                         .and_then(|s| MailStrings::from_theme(s).ok())
                         .unwrap_or_else(|| MailStrings::builtin(*l));
                     (*l, words)
+                })
+                .collect(),
+            problems: site
+                .theme
+                .strings
+                .iter()
+                .filter_map(|(l, s)| {
+                    let t = s.get("form")?.get("problem")?.as_table()?;
+                    Some((*l, t.clone()))
                 })
                 .collect(),
         }

@@ -191,3 +191,36 @@ fn a_sites_theme_overrides_the_form_button() {
     assert_eq!(button("nl"), "Verzoek versturen");
     assert_eq!(button("fr"), "Envoyer");
 }
+
+#[test]
+fn a_sites_theme_overrides_what_the_endpoint_says_about_a_field() {
+    let smtp = SmtpServer::start(Mode::Accept);
+    let h = Harness::with_site(
+        &smtp.url(),
+        |site| {
+            let dir = site.join("themes/default/i18n");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(
+                dir.join("nl.toml"),
+                "[form.problem]\nmissing = \"moet u invullen\"\n",
+            )
+            .unwrap();
+        },
+        |_| {},
+    );
+    let problem = |lang: &str| {
+        let reply = h.post(&Post::new("access", lang).without("name").pairs(&h.site));
+        assert_eq!(reply.status, 422, "{reply:?}");
+        let html = scraper::Html::parse_document(&reply.body);
+        crate::support::select(&html, "li[data-field=name]")
+            .first()
+            .map(crate::support::text)
+            .unwrap()
+    };
+    assert!(
+        problem("nl").ends_with("moet u invullen"),
+        "{}",
+        problem("nl")
+    );
+    assert!(problem("en").ends_with("is required"), "{}", problem("en"));
+}

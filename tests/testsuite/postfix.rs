@@ -516,7 +516,8 @@ fn postfix_relay_tickets_and_acknowledgements_arrive_once_and_parse_strictly() {
     assert_eq!(ack.to, "user@xn--bcher-kva.test");
     assert!(
         // An objection to direct marketing: acted on without delay.
-        ack.body.contains("a reçu votre opposition à la prospection"),
+        ack.body
+            .contains("a reçu votre opposition à la prospection"),
         "{}",
         ack.body
     );
