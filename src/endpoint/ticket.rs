@@ -1,7 +1,8 @@
 //! A ticket: one accepted request, as it waits in the spool for delivery.
 //!
-//! Everything the mail needs is resolved when the post is accepted (the
-//! routed address, the firm's name, the field labels), so the mail worker
+//! Everything the mails need is resolved when the post is accepted (the
+//! routed address, the firm's name, the field labels in the firm's
+//! language, the deadlines, the wording of both mails), so the mail worker
 //! needs nothing but the ticket, even after a restart with other settings.
 
 use jiff::civil::Date;
