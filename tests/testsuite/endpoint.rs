@@ -59,7 +59,7 @@ impl Harness {
         }
     }
 
-    fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.endpoint.as_ref().unwrap().addr()
     }
 

@@ -224,3 +224,23 @@ fn a_sites_theme_overrides_what_the_endpoint_says_about_a_field() {
     );
     assert!(problem("en").ends_with("is required"), "{}", problem("en"));
 }
+
+#[test]
+fn the_json_answer_names_a_due_date_only_under_art_12_3() {
+    let smtp = SmtpServer::start(Mode::Accept);
+    let h = Harness::new(&smtp.url(), |_| {});
+    let due = |post: Post| {
+        let reply = crate::support::http::post_form(h.addr(), &post.pairs(&h.site), true);
+        assert_eq!(reply.status, 200, "{reply:?}");
+        let json: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+        json["due"].clone()
+    };
+    let tz = ticket::time_zone("Europe/Brussels").unwrap();
+    let expected = ticket::iso_date(ticket::deadlines(ticket::day_in(ticket::now_secs(), &tz)).due);
+    assert_eq!(due(Post::new("access", "en")), serde_json::json!(expected));
+    assert_eq!(due(Post::new("complaint", "en")), serde_json::Value::Null);
+    let withdraw = Post::new("withdraw-consent", "en")
+        .without("phone")
+        .without("acting_for");
+    assert_eq!(due(withdraw), serde_json::Value::Null);
+}
