@@ -24,18 +24,6 @@ pub fn embedded_forms() -> &'static [(&'static str, &'static [u8])] {
     embedded::FORMS
 }
 
-/// The built-in theme's strings of `lang`: for the endpoint's pages that
-/// belong to no site, or to a site whose own theme cannot be loaded.
-pub fn builtin_strings(lang: Lang) -> toml::Table {
-    let rel = format!("i18n/{}.toml", lang.code());
-    embedded::THEME
-        .iter()
-        .find(|(r, _)| *r == rel)
-        .and_then(|(_, bytes)| std::str::from_utf8(bytes).ok())
-        .and_then(|text| toml::from_str(text).ok())
-        .unwrap_or_default()
-}
-
 /// Where a theme file came from, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
@@ -130,7 +118,32 @@ impl Theme {
             );
         }
         theme.check_strings(name, languages, diags);
+        theme.check_mail_strings(name, diags);
         theme
+    }
+
+    /// The forms and the endpoint's mails need every `[form]` and `[mail]`
+    /// string as text: a site
+    /// override that breaks one is reported here, not when a ticket waits.
+    fn check_mail_strings(&self, name: &str, diags: &mut Diagnostics) {
+        for (lang, strings) in &self.strings {
+            let form = strings
+                .get("form")
+                .cloned()
+                .map(toml::Value::try_into::<crate::forms::strings::FormStrings>);
+            let problem = match form {
+                Some(Ok(_)) => crate::forms::strings::MailStrings::from_theme(strings).err(),
+                Some(Err(e)) => Some(format!("[form] strings: {}", e.message().trim_end())),
+                None => Some("the theme has no [form] strings".to_string()),
+            };
+            if let Some(e) = problem {
+                diags.push(
+                    Diagnostic::error(format!("themes/{name}/i18n/{lang}.toml"), e)
+                        .with_code("P025")
+                        .with_fix("every key under [form] and [mail] is a text in quotes; see the built-in theme's i18n files"),
+                );
+            }
+        }
     }
 
     fn add_file(
@@ -223,6 +236,29 @@ impl Theme {
             }
         }
     }
+}
+
+/// The built-in theme's strings of one language, without a site: for
+/// wording that must exist even when no site is at hand (an old spooled
+/// ticket, an error page for a post of no known site). Parsed once.
+pub fn builtin_strings(lang: Lang) -> &'static toml::Table {
+    static PARSED: std::sync::OnceLock<BTreeMap<Lang, toml::Table>> = std::sync::OnceLock::new();
+    let all = PARSED.get_or_init(|| {
+        Lang::ALL
+            .into_iter()
+            .map(|l| {
+                let rel = format!("i18n/{l}.toml");
+                let table = embedded::THEME
+                    .iter()
+                    .find(|(r, _)| *r == rel)
+                    .and_then(|(_, bytes)| std::str::from_utf8(bytes).ok())
+                    .and_then(|text| text.parse::<toml::Table>().ok())
+                    .unwrap_or_default();
+                (l, table)
+            })
+            .collect()
+    });
+    &all[&lang]
 }
 
 /// Whether `name` can name a folder under `themes/`: not empty, no path

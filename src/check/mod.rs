@@ -214,26 +214,17 @@ impl Context<'_> {
 
 /// Today's date in UTC, from the system clock.
 pub fn today() -> (u16, u8, u8) {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    civil_from_days((secs / 86_400) as i64)
+    date_of(crate::endpoint::ticket::now_secs())
 }
 
-/// The proleptic Gregorian date of a day count since 1970-01-01
-/// (H. Hinnant's `civil_from_days`).
-fn civil_from_days(z: i64) -> (u16, u8, u8) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    (y as u16, m as u8, d as u8)
+/// The UTC calendar date of `unix_secs`.
+fn date_of(unix_secs: u64) -> (u16, u8, u8) {
+    let d = crate::endpoint::ticket::day_in(unix_secs, &jiff::tz::TimeZone::UTC);
+    (
+        u16::try_from(d.year()).unwrap_or(0),
+        d.month().unsigned_abs(),
+        d.day().unsigned_abs(),
+    )
 }
 
 #[cfg(test)]
@@ -242,9 +233,9 @@ mod tests {
 
     #[test]
     fn days_become_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_780), (2026, 11, 23));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(date_of(0), (1970, 1, 1));
+        assert_eq!(date_of(20_780 * 86_400), (2026, 11, 23));
+        assert_eq!(date_of(11_016 * 86_400 + 86_399), (2000, 2, 29));
     }
 
     #[test]

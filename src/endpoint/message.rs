@@ -14,9 +14,10 @@ use lettre::{Address, Message};
 
 use super::address::{self, is_format_char, needs_smtputf8};
 use super::mailer::sender;
-use super::ticket::{Ack, Ticket, iso_time};
-use crate::forms::strings::EndpointStrings;
+use super::ticket::{self, Ack, Deadlines, Handling, Ticket, date_in_words, iso_time};
+use crate::forms::strings::MailStrings;
 use crate::site::lang::Lang;
+use jiff::civil::Date;
 
 /// Drops every control and Unicode format character (bidi controls, zero
 /// width characters: they can make a name display as something else) and
@@ -32,18 +33,75 @@ pub fn header_safe(s: &str, max_chars: usize) -> String {
         .to_string()
 }
 
-fn right_name(slug: &str) -> &'static str {
-    match slug {
-        "access" => "Access request (Art. 15)",
-        "rectification" => "Rectification request (Art. 16)",
-        "erasure" => "Erasure request (Art. 17)",
-        "restriction" => "Restriction request (Art. 18)",
-        "portability" => "Portability request (Art. 20)",
-        "objection" => "Objection (Art. 21)",
-        "withdraw-consent" => "Consent withdrawal (Art. 7(3))",
-        "complaint" => "Complaint (Art. 77)",
-        _ => "Request",
+/// What the ticket calls the request, in the ticket's language.
+fn request_name(words: &MailStrings, right: &str, handling: Handling) -> String {
+    let r = &words.request;
+    match (right, handling) {
+        (_, Handling::StopDirectMarketing) => &r.objection_direct_marketing,
+        ("access", _) => &r.access,
+        ("rectification", _) => &r.rectification,
+        ("erasure", _) => &r.erasure,
+        ("restriction", _) => &r.restriction,
+        ("portability", _) => &r.portability,
+        ("objection", _) => &r.objection,
+        ("withdraw-consent", _) => &r.withdraw_consent,
+        ("complaint", _) => &r.complaint,
+        _ => &r.other,
     }
+    .clone()
+}
+
+/// The dates a mail names: the day of receipt in the firm's time zone and,
+/// for requests under Art. 12(3), the due date and the extended limit (as
+/// stored with the ticket; counted again for a ticket that lacks them).
+struct Dates {
+    received: Date,
+    deadlines: Option<Deadlines>,
+}
+
+impl Dates {
+    fn of(
+        received: u64,
+        time_zone: &str,
+        handling: Handling,
+        due: Option<&str>,
+        extended: Option<&str>,
+    ) -> Dates {
+        let tz = ticket::time_zone(time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let day = ticket::day_in(received, &tz);
+        let counted = ticket::deadlines(day);
+        let deadlines = handling.has_deadline().then(|| Deadlines {
+            due: due.and_then(ticket::parse_date).unwrap_or(counted.due),
+            extended: extended
+                .and_then(ticket::parse_date)
+                .unwrap_or(counted.extended),
+        });
+        Dates {
+            received: day,
+            deadlines,
+        }
+    }
+}
+
+/// `text` with `{firm}`, `{reference}`, `{received}`, `{due}` and
+/// `{extended}` filled in, dates in words in `lang`.
+fn fill(text: &str, firm: &str, reference: &str, dates: &Dates, lang: Lang) -> String {
+    let mut out = text
+        .replace("{firm}", firm)
+        .replace("{reference}", reference)
+        .replace("{received}", &date_in_words(dates.received, lang));
+    if let Some(d) = dates.deadlines {
+        out = out
+            .replace("{due}", &date_in_words(d.due, lang))
+            .replace("{extended}", &date_in_words(d.extended, lang));
+    }
+    out
+}
+
+/// `label value` lines. Not padded into a column: translated labels
+/// differ too much in length for one to read well.
+fn lines(rows: &[(&str, String)]) -> String {
+    rows.iter().map(|(l, v)| format!("{l} {v}\n")).collect()
 }
 
 /// `<REF.site[.ack]@domain>`: fixed per mail, so a resend is recognisable.
@@ -91,28 +149,65 @@ fn mailbox_header(name: &'static str, display: Option<&str>, addr: &Address) -> 
     HeaderValue::dangerous_new_pre_encoded(header, format!("{display} {angle}"), encoded)
 }
 
-/// The ticket as a mail to the firm. Every visitor string is either in the
-/// body or passed through `header_safe`; the subject holds none.
+/// The ticket as a mail to the firm, in the firm's language
+/// (`[endpoint] ticket_language`), naming the requester's. Every visitor
+/// string is either in the body or passed through `header_safe`; the
+/// subject holds none.
 pub fn ticket_message(t: &Ticket, from: &Mailbox) -> Result<Message, String> {
     let from = sender(from)?;
     let to = address::configured(&t.to).map_err(|e| format!("bad routed address: {e}"))?;
+    let words = t.ticket_words();
+    let w = &words.ticket;
+    let lang = t.ticket_lang();
+    let handling = t.handling();
+    let request = request_name(&words, &t.right, handling);
     let subject = format!(
         "[{}] {} – {}",
         t.reference,
-        right_name(&t.right),
+        header_safe(&request, 200),
         header_safe(&t.firm, 200)
     );
-    let mut body = format!(
-        "Reference: {}\nRequest:   {}\nFirm:      {}\nSite:      {}\nForm:      {}\nLanguage:  {}\nReceived:  {}\nDue by:    {} (GDPR Art. 12(3): one month after receipt)\n\n",
-        t.reference,
-        right_name(&t.right),
-        t.firm,
-        t.site,
-        t.form,
-        t.language,
-        iso_time(t.received),
-        t.due
+    let dates = Dates::of(
+        t.received,
+        &t.time_zone,
+        handling,
+        t.due.as_deref(),
+        t.extended.as_deref(),
     );
+    let requester_lang = t.lang();
+    let mut rows = vec![
+        (w.reference.as_str(), t.reference.clone()),
+        (w.request.as_str(), request.clone()),
+        (w.firm.as_str(), t.firm.clone()),
+        (w.site.as_str(), t.site.clone()),
+        (w.form.as_str(), t.form.clone()),
+        (
+            w.language.as_str(),
+            format!("{} ({requester_lang})", words.language.of(requester_lang)),
+        ),
+        (
+            w.received.as_str(),
+            format!(
+                "{} ({})",
+                date_in_words(dates.received, lang),
+                iso_time(t.received)
+            ),
+        ),
+    ];
+    if let Some(d) = dates.deadlines {
+        rows.push((w.due.as_str(), date_in_words(d.due, lang)));
+        rows.push((w.extended.as_str(), date_in_words(d.extended, lang)));
+    }
+    let note = match handling {
+        Handling::OneMonth => &w.one_month,
+        Handling::StopDirectMarketing => &w.stop_direct_marketing,
+        Handling::WithdrawConsent => &w.withdraw_consent,
+        Handling::Complaint => &w.complaint,
+    };
+    let mut body = lines(&rows);
+    body.push('\n');
+    body.push_str(fill(note, &t.firm, &t.reference, &dates, lang).trim_end());
+    body.push_str("\n\n");
     for f in &t.fields {
         let value = f.value.replace('\r', "");
         if value.contains('\n') {
@@ -136,13 +231,13 @@ pub fn ticket_message(t: &Ticket, from: &Mailbox) -> Result<Message, String> {
         Some((_, Ok(addr))) if !needs_smtputf8(&addr) => {
             let name = t.requester_name.as_deref().map(|n| header_safe(n, 100));
             b = b.raw_header(mailbox_header("Reply-To", name.as_deref(), &addr));
-            body.push_str("\nReply to this mail to answer the requester.\n");
+            body.push_str(&format!("\n{}\n", w.reply));
         }
         // A non-ASCII local part in a header needs SMTPUTF8, which this
         // mail's envelope does not ask for: keep it in the body only.
         Some((typed, _)) => body.push_str(&format!(
-            "\nThe requester's address, {typed}, is not in Reply-To: it has characters that not \
-             every mail server accepts in a header. Write to it yourself.\n"
+            "\n{}\n",
+            w.no_reply_to.replace("{address}", typed)
         )),
         None => {}
     }
@@ -150,30 +245,47 @@ pub fn ticket_message(t: &Ticket, from: &Mailbox) -> Result<Message, String> {
         .map_err(|e| e.to_string())
 }
 
-/// The fixed-text acknowledgement to the requester: the firm, the
-/// reference and the due date, nothing the visitor typed. Replies go to
-/// the firm's routed address, not to the agency's `--from`.
+/// The fixed-text acknowledgement to the requester, in their language:
+/// the firm, the reference and what happens next (the deadline and its
+/// possible extension, or "we act on it now"), nothing the visitor typed.
+/// Replies go to the firm's routed address, not to the agency's `--from`.
 pub fn ack_message(a: &Ack, from: &Mailbox) -> Result<Message, String> {
     let from = sender(from)?;
     let to = address::requester(&a.to)
         .map_err(|_| "the requester's address is not one the endpoint mails to".to_string())?;
     let firm_address =
         address::configured(&a.reply_to).map_err(|e| format!("bad routed address: {e}"))?;
-    let lang: Lang = a.language.parse().unwrap_or(Lang::En);
-    let s = EndpointStrings::get(lang);
-    let due = super::ticket::parse_date(&a.due)
-        .map(|(y, m, d)| lang.format_date(y as u16, m as u8, d as u8))
-        .unwrap_or_else(|| a.due.clone());
+    let lang = a.lang();
+    let words = a.words();
+    let w = &words.ack;
+    let dates = Dates::of(
+        a.received,
+        &a.time_zone,
+        a.handling,
+        a.due.as_deref(),
+        a.extended.as_deref(),
+    );
     let firm = header_safe(&a.firm, 200);
-    let body = s
-        .ack_body
-        .replace("{reference}", &a.reference)
-        .replace("{due}", &due)
-        .replace("{firm}", &firm);
+    let (subject, text) = match a.handling {
+        Handling::OneMonth => (&w.subject, &w.one_month),
+        Handling::StopDirectMarketing => (&w.subject, &w.stop_direct_marketing),
+        Handling::WithdrawConsent => (&w.subject_withdrawal, &w.withdraw_consent),
+        Handling::Complaint => (&w.subject_complaint, &w.complaint),
+    };
+    let body = format!(
+        "{}\n\n{}\n",
+        fill(text, &firm, &a.reference, &dates, lang).trim_end(),
+        fill(&w.footer, &firm, &a.reference, &dates, lang).trim_end()
+    );
     Message::builder()
         .from(from.clone())
         .to(Mailbox::new(None, to))
-        .subject(format!("[{}] {} – {}", a.reference, s.ack_subject, firm))
+        .subject(format!(
+            "[{}] {} – {}",
+            a.reference,
+            header_safe(subject, 200),
+            firm
+        ))
         .message_id(Some(message_id(&a.reference, &a.site, ".ack", &from)))
         .raw_header(mailbox_header("Reply-To", Some(&firm), &firm_address))
         .raw_header(auto_submitted("auto-replied"))
@@ -196,7 +308,12 @@ mod tests {
             to: "info@acme.test".into(),
             language: "nl".into(),
             received: 1_780_000_000,
-            due: "2026-06-28".into(),
+            handling: None,
+            due: Some("2026-06-28".into()),
+            extended: None,
+            time_zone: "Europe/Brussels".into(),
+            ticket_language: None,
+            wording: None,
             fields: vec![TicketField {
                 name: "details".into(),
                 label: "Details".into(),
@@ -418,11 +535,296 @@ mod tests {
         assert!(header(&ack, "Subject").unwrap().contains("Acme BV"));
         let bytes = ack.formatted();
         let body = mailparse::parse_mail(&bytes).unwrap().get_body().unwrap();
-        assert!(
-            body.contains("Acme BV heeft uw aanvraag ontvangen"),
-            "{body}"
-        );
+        assert!(body.contains("Acme BV heeft uw verzoek op"), "{body}");
         assert!(body.contains("K7QM-3XDA"), "{body}");
         assert!(!body.contains("Please send me"), "{body}");
+    }
+
+    /// 2026-11-28T10:00:00Z: a Saturday morning in Brussels.
+    const RECEIVED: u64 = 1_795_860_000;
+
+    /// A ticket as `post` stores it: dates counted in Brussels, wording of
+    /// the built-in theme, the ticket in `firm`, the requester in `lang`.
+    fn stored(right: &str, lang: Lang, firm: Lang, fields: Vec<TicketField>) -> Ticket {
+        let handling = Handling::of(right, &fields);
+        let d = handling.has_deadline().then(|| {
+            ticket::deadlines(ticket::day_in(
+                RECEIVED,
+                &ticket::time_zone("Europe/Brussels").unwrap(),
+            ))
+        });
+        let mut t = ticket("Ann", "x");
+        t.form = right.into();
+        t.right = right.into();
+        t.language = lang.code().into();
+        t.received = RECEIVED;
+        t.handling = Some(handling);
+        t.due = d.map(|d| ticket::iso_date(d.due));
+        t.extended = d.map(|d| ticket::iso_date(d.extended));
+        t.ticket_language = Some(firm.code().into());
+        t.wording = Some(super::super::ticket::Wording {
+            ticket: MailStrings::builtin(firm),
+            ack: MailStrings::builtin(lang),
+        });
+        t.fields = fields;
+        t
+    }
+
+    fn body_of(msg: &Message) -> String {
+        let bytes = msg.formatted();
+        mailparse::parse_mail(&bytes).unwrap().get_body().unwrap()
+    }
+
+    #[test]
+    fn ack_states_the_one_month_limit_and_the_two_month_extension() {
+        for (lang, due, extended) in [
+            (
+                Lang::Nl,
+                "uiterlijk op 28 december 2026",
+                "tot uiterlijk 28 februari 2027",
+            ),
+            (
+                Lang::Fr,
+                "soit le 28 décembre 2026",
+                "jusqu’au 28 février 2027",
+            ),
+            (
+                Lang::De,
+                "bis zum 28. Dezember 2026",
+                "bis zum 28. Februar 2027",
+            ),
+            (Lang::En, "by 28 December 2026", "to 28 February 2027"),
+        ] {
+            let t = stored("access", lang, Lang::Nl, vec![]);
+            let ack = ack_message(&Ack::of(&t).unwrap(), &from()).unwrap();
+            let body = body_of(&ack);
+            assert!(body.contains(due), "{lang}: {body}");
+            assert!(body.contains(extended), "{lang}: {body}");
+            assert!(!body.contains('{'), "unfilled placeholder: {body}");
+            assert!(
+                body.contains("K7QM-3XDA") && body.contains("Acme BV"),
+                "{body}"
+            );
+        }
+        let t = stored("access", Lang::En, Lang::En, vec![]);
+        let body = body_of(&ack_message(&Ack::of(&t).unwrap(), &from()).unwrap());
+        assert!(
+            body.contains("received your request on 28 November 2026"),
+            "{body}"
+        );
+        assert!(body.contains("two further months"), "{body}");
+        assert!(body.contains("Article 12(3) GDPR"), "{body}");
+    }
+
+    #[test]
+    fn ticket_shows_received_due_and_extended_dates() {
+        let t = stored("access", Lang::En, Lang::En, vec![]);
+        let msg = ticket_message(&t, &from()).unwrap();
+        let body = body_of(&msg);
+        let line = |label: &str| {
+            body.lines()
+                .find(|l| l.starts_with(label))
+                .unwrap_or_else(|| panic!("no {label} line in {body}"))
+                .to_string()
+        };
+        assert!(
+            line("Received:").contains("28 November 2026 (2026-11-28T10:00:00Z)"),
+            "{body}"
+        );
+        assert!(
+            line("Answer, or announce an extension, by:").ends_with(" 28 December 2026"),
+            "{body}"
+        );
+        assert!(
+            line("Extended limit:").ends_with(" 28 February 2027"),
+            "{body}"
+        );
+        assert!(
+            body.contains("tell the requester before 28 December 2026"),
+            "{body}"
+        );
+        assert_eq!(
+            header(&msg, "Subject").unwrap(),
+            "[K7QM-3XDA] Access request (Art. 15 GDPR) – Acme BV"
+        );
+    }
+
+    #[test]
+    fn dates_are_counted_in_the_firms_time_zone() {
+        // 23:30 UTC on 31 January is 1 February in Brussels: due 1 March,
+        // not 28 February.
+        let mut t = stored("access", Lang::En, Lang::En, vec![]);
+        t.received = 1_801_438_200;
+        assert_eq!(iso_time(t.received), "2027-01-31T23:30:00Z");
+        let tz = ticket::time_zone("Europe/Brussels").unwrap();
+        let d = ticket::deadlines(ticket::day_in(t.received, &tz));
+        assert_eq!(ticket::iso_date(d.due), "2027-03-01");
+        // An old ticket without stored dates gets them counted the same way.
+        t.due = None;
+        t.extended = None;
+        let body = body_of(&ticket_message(&t, &from()).unwrap());
+        assert!(body.contains("1 March 2027"), "{body}");
+        assert!(body.contains("1 May 2027"), "{body}");
+    }
+
+    #[test]
+    fn complaint_to_the_firm_is_not_art_77_and_has_no_due_date() {
+        for lang in Lang::ALL {
+            let t = stored("complaint", lang, lang, vec![]);
+            assert_eq!(t.due, None);
+            let msg = ticket_message(&t, &from()).unwrap();
+            let subject = header(&msg, "Subject").unwrap();
+            assert!(!subject.contains("77"), "{subject}");
+            let body = body_of(&msg);
+            let w = MailStrings::builtin(lang);
+            assert!(!body.contains(&w.ticket.due), "{body}");
+            assert!(!body.contains(&w.ticket.extended), "{body}");
+            assert!(
+                !body.contains("12(3)") && !body.contains("12, lid 3"),
+                "{body}"
+            );
+            assert!(
+                !body.contains("2026-12-28") && !body.contains("2027"),
+                "{body}"
+            );
+            let ack = ack_message(&Ack::of(&t).unwrap(), &from()).unwrap();
+            assert_eq!(
+                header(&ack, "Subject").unwrap(),
+                format!("[K7QM-3XDA] {} – Acme BV", w.ack.subject_complaint)
+            );
+            let body = body_of(&ack);
+            assert!(!body.contains("2027") && !body.contains("12"), "{body}");
+        }
+        let t = stored("complaint", Lang::En, Lang::En, vec![]);
+        let subject = header(&ticket_message(&t, &from()).unwrap(), "Subject").unwrap();
+        assert_eq!(
+            subject,
+            "[K7QM-3XDA] Complaint to the organisation – Acme BV"
+        );
+    }
+
+    #[test]
+    fn withdrawing_consent_is_acted_on_now() {
+        let t = stored("withdraw-consent", Lang::En, Lang::En, vec![]);
+        assert_eq!(
+            (t.due.as_deref(), t.handling),
+            (None, Some(Handling::WithdrawConsent))
+        );
+        let body = body_of(&ticket_message(&t, &from()).unwrap());
+        assert!(
+            body.contains("Act now: the withdrawal takes effect at once (Art. 7(3) GDPR)"),
+            "{body}"
+        );
+        assert!(!body.contains("Extended limit"), "{body}");
+        let ack = ack_message(&Ack::of(&t).unwrap(), &from()).unwrap();
+        let body = body_of(&ack);
+        assert!(body.contains("We act on it now"), "{body}");
+        assert!(
+            !body.contains("one month") && !body.contains("2027"),
+            "{body}"
+        );
+        let nl = stored("withdraw-consent", Lang::Nl, Lang::Nl, vec![]);
+        let body = body_of(&ack_message(&Ack::of(&nl).unwrap(), &from()).unwrap());
+        assert!(body.contains("Wij geven er nu gevolg aan"), "{body}");
+    }
+
+    #[test]
+    fn objection_to_direct_marketing_is_acted_on_without_delay() {
+        let dm = vec![TicketField {
+            name: "objection_to".into(),
+            label: "What do you object to?".into(),
+            value: "direct_marketing".into(),
+        }];
+        let t = stored("objection", Lang::Fr, Lang::Nl, dm);
+        assert_eq!(t.handling, Some(Handling::StopDirectMarketing));
+        let msg = ticket_message(&t, &from()).unwrap();
+        assert!(
+            header(&msg, "Subject")
+                .unwrap()
+                .contains("Bezwaar tegen direct marketing")
+        );
+        let body = body_of(&msg);
+        assert!(body.contains("Handel nu"), "{body}");
+        let body = body_of(&ack_message(&Ack::of(&t).unwrap(), &from()).unwrap());
+        assert!(
+            body.contains("Nous y donnons suite sans tarder\u{202f}:"),
+            "{body}"
+        );
+        // Any other objection follows the month of Art. 12(3).
+        let other = stored("objection", Lang::En, Lang::En, vec![]);
+        assert_eq!(other.handling, Some(Handling::OneMonth));
+    }
+
+    #[test]
+    fn the_ticket_is_in_the_firms_language_and_names_the_requesters() {
+        let t = stored("access", Lang::En, Lang::Nl, vec![]);
+        let msg = ticket_message(&t, &from()).unwrap();
+        assert_eq!(
+            header(&msg, "Subject").unwrap(),
+            "[K7QM-3XDA] Verzoek om inzage (art. 15 AVG) – Acme BV"
+        );
+        let body = body_of(&msg);
+        assert!(
+            body.contains("Taal van de verzoeker: Engels (en)"),
+            "{body}"
+        );
+        assert!(body.contains("Ontvangen op:"), "{body}");
+        assert!(body.contains("28 december 2026"), "{body}");
+        assert!(body.contains("Beantwoord deze e-mail"), "{body}");
+        // The acknowledgement stays in the requester's language.
+        let ack = ack_message(&Ack::of(&t).unwrap(), &from()).unwrap();
+        assert!(
+            header(&ack, "Subject")
+                .unwrap()
+                .contains("We have received your request")
+        );
+    }
+
+    #[test]
+    fn french_mails_use_narrow_no_break_spaces() {
+        let t = stored("access", Lang::Fr, Lang::Fr, vec![]);
+        for msg in [
+            ticket_message(&t, &from()).unwrap(),
+            ack_message(&Ack::of(&t).unwrap(), &from()).unwrap(),
+        ] {
+            let body = body_of(&msg);
+            for p in [':', ';', '?', '!'] {
+                for (i, _) in body.match_indices(p) {
+                    let before = body[..i].chars().next_back();
+                    // Times and URLs have no space before a colon.
+                    if matches!(before, Some(c) if c.is_ascii_digit() || c.is_ascii_alphabetic() && body[i..].starts_with("://"))
+                    {
+                        continue;
+                    }
+                    assert!(
+                        matches!(before, Some('\u{202f}') | Some('\u{a0}')),
+                        "no narrow no-break space before {p:?} at {i}: {body}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A ticket and an acknowledgement spooled by the previous version
+    /// (English ticket, `due` as a plain string, no wording) still send.
+    #[test]
+    fn tickets_spooled_before_the_wording_moved_still_send() {
+        let old = r#"{"reference":"K7QM-3XDA","site":"acme","firm":"Acme BV","form":"access",
+            "right":"access","to":"info@acme.test","language":"fr","received":1795860000,
+            "due":"2026-12-28","fields":[],"reply_to":"ann@example.test",
+            "requester_name":"Ann","acknowledge":true}"#;
+        let t: Ticket = serde_json::from_str(old).unwrap();
+        assert_eq!(t.handling(), Handling::OneMonth);
+        let body = body_of(&ticket_message(&t, &from()).unwrap());
+        assert!(body.contains("Requester’s language: French (fr)"), "{body}");
+        assert!(body.contains("by: 28 December 2026"), "{body}");
+        assert!(body.contains("Extended limit: 28 February 2027"), "{body}");
+        let old_ack = r#"{"reference":"K7QM-3XDA","site":"acme","form":"access","firm":"Acme BV",
+            "language":"fr","received":1795860000,"due":"2026-12-28",
+            "to":"ann@example.test","reply_to":"info@acme.test"}"#;
+        let a: Ack = serde_json::from_str(old_ack).unwrap();
+        let body = body_of(&ack_message(&a, &from()).unwrap());
+        assert!(body.contains("soit le 28 décembre 2026"), "{body}");
+        assert!(body.contains("jusqu’au 28 février 2027"), "{body}");
     }
 }

@@ -8,10 +8,11 @@ use super::ratelimit::{Limiter, Rate};
 use super::registry::{Registry, SiteEntry};
 use super::response::{self, Rejection, Reply};
 use super::spool::Committer;
-use super::ticket::{self, Ticket};
+use super::ticket::{self, Handling, Ticket, TicketField, Wording};
 use super::validate;
-use crate::forms::definition::{FormDef, HONEYPOT};
+use crate::forms::definition::{FieldKind, FormDef, HONEYPOT};
 use crate::forms::sign::{self, Claims};
+use crate::forms::strings::MailStrings;
 use crate::site::lang::Lang;
 
 /// A form accepted at most this far in the future (clock skew).
@@ -96,7 +97,8 @@ pub struct Handler {
 struct Accepted {
     thanks: String,
     reference: String,
-    due: String,
+    /// None for a complaint or a consent withdrawal: no Art. 12(3) month.
+    due: Option<String>,
     stored: bool,
     site: String,
     lang: Lang,
@@ -147,11 +149,12 @@ impl Handler {
         let lang = visitor_lang(ctx.lang, ctx.named, rq.accept_language);
         let (mut reply, mut outcome) = match result {
             Ok(a) => {
+                let due = a.due.as_deref();
                 let reply = if rq.json {
-                    response::received(true, &a.thanks, &a.reference, &a.due)
+                    response::received(true, &a.thanks, &a.reference, due)
                 } else {
-                    let own = thanks_path(rq.path, &a.site, a.lang, &a.due, &a.reference);
-                    response::received(false, &own, &a.reference, &a.due)
+                    let own = thanks_path(rq.path, &a.site, a.lang, due, &a.reference);
+                    response::received(false, &own, &a.reference, due)
                 };
                 let outcome = Outcome {
                     status: reply.status,
@@ -278,8 +281,14 @@ impl Handler {
         self.sites.take(&site.id, now).map_err(Rejection::TooMany)?;
         let reference =
             ticket::new_reference().map_err(|e| Rejection::Unavailable(e.to_string()))?;
-        let due = ticket::iso_date(ticket::due_date(received));
         let thanks = site.thanks_url(lang, &reference);
+        // What a bot is told matches a person's answer for the same form.
+        let due_of = |handling: Handling| {
+            handling.has_deadline().then(|| {
+                let tz = ticket::time_zone(&site.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+                ticket::deadlines(ticket::day_in(received, &tz))
+            })
+        };
         if get(HONEYPOT).is_some_and(|v| !v.is_empty())
             || pairs.iter().filter(|(k, _)| k == HONEYPOT).count() > 1
         {
@@ -287,13 +296,26 @@ impl Handler {
             return Ok(Accepted {
                 thanks,
                 reference,
-                due,
+                due: due_of(Handling::of(form.right.slug(), &[])).map(|d| ticket::iso_date(d.due)),
                 stored: false,
                 site: site.id.clone(),
                 lang,
             });
         }
-        let accepted = validate::check(form, lang, pairs).map_err(Rejection::Invalid)?;
+        let accepted = validate::check(form, lang, pairs).map_err(|mut errors| {
+            // In the site's words, once the post is known to be the site's.
+            for e in &mut errors {
+                if let Some(text) = site.problem_text(lang, e.problem) {
+                    e.message = text.to_string();
+                }
+            }
+            Rejection::Invalid(errors)
+        })?;
+        let handling = Handling::of(form.right.slug(), &accepted.fields);
+        let deadlines = due_of(handling);
+        let due = deadlines.map(|d| ticket::iso_date(d.due));
+        let firm_words = site.mail_words(site.ticket_language);
+        let fields = in_language(form, accepted.fields, site.ticket_language, &firm_words);
         let to = site
             .route(form.route)
             .ok_or(Rejection::Unavailable(format!(
@@ -309,8 +331,16 @@ impl Handler {
             to: to.to_string(),
             language: lang.code().to_string(),
             received,
+            handling: Some(handling),
             due: due.clone(),
-            fields: accepted.fields,
+            extended: deadlines.map(|d| ticket::iso_date(d.extended)),
+            time_zone: site.time_zone.clone(),
+            ticket_language: Some(site.ticket_language.code().to_string()),
+            wording: Some(Wording {
+                ticket: firm_words,
+                ack: site.mail_words(lang),
+            }),
+            fields,
             reply_to: accepted.email,
             requester_name: accepted.name,
             acknowledge: site.acknowledge,
@@ -344,14 +374,23 @@ fn visitor_lang(posted: Option<Lang>, site: Option<&SiteEntry>, accept: Option<&
 /// post's path (`/submit` → `/thanks?…`), so it works behind a proxy that
 /// serves the endpoint under a prefix. `ref` goes last: it is what people
 /// copy from the address.
-fn thanks_path(post_path: &str, site: &str, lang: Lang, due: &str, reference: &str) -> String {
+fn thanks_path(
+    post_path: &str,
+    site: &str,
+    lang: Lang,
+    due: Option<&str>,
+    reference: &str,
+) -> String {
     let dir = &post_path[..post_path.rfind('/').map_or(0, |i| i + 1)];
-    let query = form_urlencoded::Serializer::new(String::new())
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query
         .append_pair("site", site)
-        .append_pair("lang", lang.code())
-        .append_pair("due", due)
-        .append_pair("ref", reference)
-        .finish();
+        .append_pair("lang", lang.code());
+    // No due date for a complaint or a withdrawal: they get none.
+    if let Some(due) = due {
+        query.append_pair("due", due);
+    }
+    let query = query.append_pair("ref", reference).finish();
     format!("{dir}thanks?{query}")
 }
 
@@ -371,7 +410,11 @@ fn refill(
         keys: &site.keys,
         issued: 0,
     };
-    let mut view = crate::forms::view(form, lang, action, &signing)?;
+    let words = match &site.pages {
+        Some(pages) => pages.0.form_strings(lang),
+        None => crate::forms::strings::FormStrings::of(None, lang),
+    };
+    let mut view = crate::forms::view(form, lang, action, &signing, words)?;
     let first = |name: &str| {
         pairs
             .iter()
@@ -404,4 +447,40 @@ fn refill(
         right: form.right,
         other,
     })
+}
+
+/// The ticket's fields in the firm's language: labels, the chosen option's
+/// label (with the value the form posted) and yes/no for check boxes,
+/// whatever the requester's language was.
+fn in_language(
+    form: &FormDef,
+    fields: Vec<TicketField>,
+    lang: Lang,
+    words: &MailStrings,
+) -> Vec<TicketField> {
+    fields
+        .into_iter()
+        .map(|mut f| {
+            let Some(def) = form.field(&f.name) else {
+                return f;
+            };
+            f.label = def.label.get_ref().in_lang(lang);
+            match def.kind {
+                FieldKind::Checkbox | FieldKind::Consent => {
+                    f.value = if f.value == "yes" {
+                        words.ticket.yes.clone()
+                    } else {
+                        words.ticket.no.clone()
+                    };
+                }
+                FieldKind::Select | FieldKind::Radio => {
+                    if let Some(o) = def.options.iter().find(|o| o.value.get_ref() == &f.value) {
+                        f.value = format!("{} ({})", o.label.get_ref().in_lang(lang), f.value);
+                    }
+                }
+                _ => {}
+            }
+            f
+        })
+        .collect()
 }

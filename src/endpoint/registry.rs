@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use crate::forms::Route;
 use crate::forms::definition::FormDef;
 use crate::forms::sign::KeyRing;
+use crate::forms::strings::{MailStrings, Problem};
 use crate::render::endpoint_pages::SitePages;
 use crate::site::Site;
 use crate::site::lang::Lang;
@@ -31,6 +32,14 @@ pub struct SiteEntry {
     pub requests: Option<String>,
     pub complaints: Option<String>,
     pub acknowledge: bool,
+    /// The language of the ticket mails to the firm.
+    pub ticket_language: Lang,
+    /// The IANA time zone the firm's deadlines are counted in.
+    pub time_zone: String,
+    /// The `[mail]` wording of the site's theme, per site language.
+    pub mail: HashMap<Lang, MailStrings>,
+    /// The site theme's `[form.problem]` texts, per site language.
+    pub problems: HashMap<Lang, toml::Table>,
 }
 
 /// A site's compiled theme (a wrapper, for `Debug`).
@@ -43,6 +52,20 @@ impl std::fmt::Debug for Pages {
 }
 
 impl SiteEntry {
+    /// The `[mail]` wording in `lang` (built-in for a language the site
+    /// does not have).
+    pub fn mail_words(&self, lang: Lang) -> MailStrings {
+        self.mail
+            .get(&lang)
+            .cloned()
+            .unwrap_or_else(|| MailStrings::builtin(lang))
+    }
+
+    /// What the site's theme says about a refused field in `lang`.
+    pub fn problem_text(&self, lang: Lang, problem: Problem) -> Option<&str> {
+        self.problems.get(&lang)?.get(problem.key())?.as_str()
+    }
+
     /// The address a form's tickets go to.
     pub fn route(&self, route: Route) -> Option<&str> {
         match route {
@@ -143,6 +166,39 @@ impl SiteEntry {
             requests: c.contacts.requests.as_ref().map(|s| s.get_ref().clone()),
             complaints: c.contacts.complaints.as_ref().map(|s| s.get_ref().clone()),
             acknowledge: c.endpoint.acknowledge,
+            ticket_language: c
+                .endpoint
+                .ticket_language
+                .as_ref()
+                .map(|l| *l.get_ref())
+                .unwrap_or(*c.site.default_language.get_ref()),
+            time_zone: c
+                .endpoint
+                .time_zone
+                .as_ref()
+                .map(|t| t.get_ref().clone())
+                .unwrap_or_else(|| crate::endpoint::ticket::DEFAULT_TIME_ZONE.to_string()),
+            // Site::load reported a theme whose [mail] strings do not read.
+            mail: site
+                .languages()
+                .iter()
+                .map(|l| {
+                    let strings = site.theme.strings.get(l);
+                    let words = strings
+                        .and_then(|s| MailStrings::from_theme(s).ok())
+                        .unwrap_or_else(|| MailStrings::builtin(*l));
+                    (*l, words)
+                })
+                .collect(),
+            problems: site
+                .theme
+                .strings
+                .iter()
+                .filter_map(|(l, s)| {
+                    let t = s.get("form")?.get("problem")?.as_table()?;
+                    Some((*l, t.clone()))
+                })
+                .collect(),
         }
     }
 }

@@ -122,8 +122,10 @@ impl Reply {
     }
 }
 
-/// The visitor's request was stored: see the thank-you page.
-pub fn received(json: bool, thanks_url: &str, reference: &str, due: &str) -> Reply {
+/// The visitor's request was stored: see the thank-you page. `due` is
+/// `null` in JSON for a complaint or a consent withdrawal (no Art. 12(3)
+/// month).
+pub fn received(json: bool, thanks_url: &str, reference: &str, due: Option<&str>) -> Reply {
     if json {
         let body = json!({"status": "received", "reference": reference, "due": due, "location": thanks_url});
         return Reply {
@@ -225,7 +227,11 @@ pub fn refused_page(r: &Rejection, p: &PageContext<'_>, refill: Option<Refill>) 
     if let Some((site, pages)) = p.site.and_then(|s| s.pages.as_ref().map(|pg| (s, &pg.0))) {
         let title = pages.string(p.lang, &format!("endpoint_page.{title_key}"));
         let body = match refill {
-            Some(Refill { form, right, other }) => Body::Form { form, right, other },
+            Some(Refill { form, right, other }) => Body::Form {
+                form: Box::new(form),
+                right,
+                other,
+            },
             None => Body::Refused {
                 title: &title,
                 body: pages
@@ -252,7 +258,7 @@ pub fn refused_page(r: &Rejection, p: &PageContext<'_>, refill: Option<Refill>) 
     }
     let strings = crate::theme::builtin_strings(p.lang);
     let s = |key: &str| {
-        crate::theme::lookup(&strings, &format!("endpoint_page.{key}"))
+        crate::theme::lookup(strings, &format!("endpoint_page.{key}"))
             .unwrap_or_default()
             .replace("{minutes}", &minutes.to_string())
     };

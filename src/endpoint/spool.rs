@@ -404,7 +404,12 @@ mod tests {
             to: "info@acme.test".into(),
             language: "nl".into(),
             received: 1_780_000_000,
-            due: "2026-06-28".into(),
+            handling: None,
+            due: Some("2026-06-28".into()),
+            extended: None,
+            time_zone: "Europe/Brussels".into(),
+            ticket_language: None,
+            wording: None,
             fields: vec![TicketField {
                 name: "details".into(),
                 label: "Details".into(),

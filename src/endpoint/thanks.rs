@@ -81,14 +81,18 @@ pub fn page(registry: &Registry, path: &str, query: &str, accept: Option<&str>) 
 /// A due date `YYYY-MM-DD` in words of `lang`: the one place this page
 /// formats a date.
 fn due_in_words(iso: &str, lang: Lang) -> Option<String> {
-    let (y, m, d) = ticket::parse_date(iso)?;
-    Some(lang.format_date(u16::try_from(y).ok()?, m as u8, d as u8))
+    let date = ticket::parse_date(iso)?;
+    Some(lang.format_date(
+        u16::try_from(date.year()).ok()?,
+        u8::try_from(date.month()).ok()?,
+        u8::try_from(date.day()).ok()?,
+    ))
 }
 
 /// The thank-you page of a site whose theme cannot be loaded.
 fn plain(lang: Lang, reference: &str, due: Option<&str>, base_url: &str) -> String {
     let strings = crate::theme::builtin_strings(lang);
-    let s = |key: &str| crate::theme::lookup(&strings, key).unwrap_or_default();
+    let s = |key: &str| crate::theme::lookup(strings, key).unwrap_or_default();
     let e = response::escape;
     let mut html = format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\"><title>{title}</title></head>\n<body>\n<main>\n<h1>{title}</h1>\n<p><strong>{reference}</strong></p>\n<p>{hint}</p>\n",

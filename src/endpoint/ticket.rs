@@ -1,16 +1,70 @@
 //! A ticket: one accepted request, as it waits in the spool for delivery.
 //!
-//! Everything the mail needs is resolved when the post is accepted (the
-//! routed address, the firm's name, the field labels), so the mail worker
+//! Everything the mails need is resolved when the post is accepted (the
+//! routed address, the firm's name, the field labels in the firm's
+//! language, the deadlines, the wording of both mails), so the mail worker
 //! needs nothing but the ticket, even after a restart with other settings.
 
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
+
+use crate::forms::strings::MailStrings;
+use crate::site::lang::Lang;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketField {
     pub name: String,
     pub label: String,
     pub value: String,
+}
+
+/// How the law says a request is to be handled; decides the mails' notes
+/// and which deadlines they carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Handling {
+    /// A request under Arts. 15-22: answer without undue delay, within one
+    /// month of receipt, extendable by two further months (Art. 12(3)).
+    #[default]
+    OneMonth,
+    /// An objection to direct marketing: the processing stops now
+    /// (Art. 21(3)); Art. 12(3)'s month stays the limit for the answer.
+    StopDirectMarketing,
+    /// Withdrawing consent takes effect at once (Art. 7(3)); it is not a
+    /// request under Arts. 15-22, so it has no Art. 12(3) deadline.
+    WithdrawConsent,
+    /// A complaint to the firm itself: no statutory deadline. (A complaint
+    /// to the authority, Art. 77, never reaches the firm's endpoint.)
+    Complaint,
+}
+
+/// The field of the objection form that says what the objection is to,
+/// and its value for direct marketing.
+pub const OBJECTION_TO: (&str, &str) = ("objection_to", "direct_marketing");
+
+impl Handling {
+    /// The handling of a post to the form of right `right` with `fields`.
+    pub fn of(right: &str, fields: &[TicketField]) -> Handling {
+        match right {
+            "withdraw-consent" => Handling::WithdrawConsent,
+            "complaint" => Handling::Complaint,
+            "objection"
+                if fields
+                    .iter()
+                    .any(|f| f.name == OBJECTION_TO.0 && f.value == OBJECTION_TO.1) =>
+            {
+                Handling::StopDirectMarketing
+            }
+            _ => Handling::OneMonth,
+        }
+    }
+
+    /// Whether Art. 12(3)'s month (and its extension) applies.
+    pub fn has_deadline(self) -> bool {
+        matches!(self, Handling::OneMonth | Handling::StopDirectMarketing)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,11 +77,31 @@ pub struct Ticket {
     pub right: String,
     /// The routed address, from `[contacts]`; never from the post.
     pub to: String,
+    /// The requester's language: the acknowledgement's.
     pub language: String,
     /// Unix seconds.
     pub received: u64,
-    /// `YYYY-MM-DD`, one month after receipt (GDPR Art. 12(3)).
-    pub due: String,
+    /// How the request is to be handled; older tickets lack it.
+    #[serde(default)]
+    pub handling: Option<Handling>,
+    /// `YYYY-MM-DD`, one month after the day of receipt in the firm's time
+    /// zone (Art. 12(3)); none for a complaint or a consent withdrawal.
+    #[serde(default)]
+    pub due: Option<String>,
+    /// `YYYY-MM-DD`, three months after receipt: the limit if the firm
+    /// extends the period by two further months.
+    #[serde(default)]
+    pub extended: Option<String>,
+    /// The IANA time zone the dates are counted in.
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+    /// The firm's language (`[endpoint] ticket_language`): the ticket's.
+    #[serde(default)]
+    pub ticket_language: Option<String>,
+    /// The words of both mails, from the site's theme when the post was
+    /// accepted; older tickets lack them and get the built-in ones.
+    #[serde(default)]
+    pub wording: Option<Wording>,
     pub fields: Vec<TicketField>,
     /// The requester's address, already validated: `Reply-To`.
     pub reply_to: Option<String>,
@@ -36,6 +110,42 @@ pub struct Ticket {
     /// Send the requester a fixed-text acknowledgement after delivery.
     #[serde(default)]
     pub acknowledge: bool,
+}
+
+/// The mails' words: the ticket's in the firm's language, the
+/// acknowledgement's in the requester's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wording {
+    pub ticket: MailStrings,
+    pub ack: MailStrings,
+}
+
+impl Ticket {
+    pub fn handling(&self) -> Handling {
+        self.handling
+            .unwrap_or_else(|| Handling::of(&self.right, &self.fields))
+    }
+
+    /// The language the ticket mail is written in.
+    pub fn ticket_lang(&self) -> Lang {
+        self.ticket_language
+            .as_deref()
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(Lang::En)
+    }
+
+    /// The requester's language.
+    pub fn lang(&self) -> Lang {
+        self.language.parse().unwrap_or(Lang::En)
+    }
+
+    /// The ticket mail's words.
+    pub fn ticket_words(&self) -> MailStrings {
+        match &self.wording {
+            Some(w) => w.ticket.clone(),
+            None => MailStrings::builtin(self.ticket_lang()),
+        }
+    }
 }
 
 /// An acknowledgement waiting in the spool (`new/REF.ack.json`): written
@@ -51,7 +161,17 @@ pub struct Ack {
     pub firm: String,
     pub language: String,
     pub received: u64,
-    pub due: String,
+    #[serde(default)]
+    pub handling: Handling,
+    #[serde(default)]
+    pub due: Option<String>,
+    #[serde(default)]
+    pub extended: Option<String>,
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+    /// The acknowledgement's words, in the requester's language.
+    #[serde(default)]
+    pub words: Option<MailStrings>,
     /// The requester's address (A-label domain): `To`.
     pub to: String,
     /// The routed address the ticket went to: the acknowledgement's
@@ -72,10 +192,26 @@ impl Ack {
             firm: t.firm.clone(),
             language: t.language.clone(),
             received: t.received,
+            handling: t.handling(),
             due: t.due.clone(),
+            extended: t.extended.clone(),
+            time_zone: t.time_zone.clone(),
+            words: t.wording.as_ref().map(|w| w.ack.clone()),
             to: t.reply_to.clone()?,
             reply_to: t.to.clone(),
         })
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.language.parse().unwrap_or(Lang::En)
+    }
+
+    /// The acknowledgement's words.
+    pub fn words(&self) -> MailStrings {
+        match &self.words {
+            Some(w) => w.clone(),
+            None => MailStrings::builtin(self.lang()),
+        }
     }
 }
 
@@ -109,74 +245,84 @@ pub fn is_reference(s: &str) -> bool {
         })
 }
 
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (i64::from(m) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// The time zone a firm's deadlines are counted in when its site names
+/// none: most of our firms are Belgian.
+pub const DEFAULT_TIME_ZONE: &str = "Europe/Brussels";
+
+fn default_time_zone() -> String {
+    DEFAULT_TIME_ZONE.to_string()
 }
 
-/// The civil date of a day count since 1970-01-01.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+/// The time zone called `name` (an IANA name such as `Europe/Brussels`),
+/// from the tz database built into the binary, so a server without
+/// `/usr/share/zoneinfo` counts the same days.
+pub fn time_zone(name: &str) -> Result<TimeZone, String> {
+    TimeZone::get(name).map_err(|e| format!("unknown time zone `{name}`: {e}"))
 }
 
-fn days_in_month(y: i64, m: u32) -> u32 {
-    let next = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-    (days_from_civil(next.0, next.1, 1) - days_from_civil(y, m, 1)) as u32
+/// The calendar day of `unix_secs` in `tz`: the day the firm received it.
+pub fn day_in(unix_secs: u64, tz: &TimeZone) -> Date {
+    let secs = i64::try_from(unix_secs).unwrap_or(i64::MAX);
+    let at = Timestamp::from_second(secs).unwrap_or(Timestamp::MAX);
+    at.to_zoned_datetime(tz.clone()).date()
 }
 
-/// The date one month after the day of `unix_secs` (UTC): the same day of
-/// the next month, or its last day when that month is shorter (31 Jan →
-/// 28/29 Feb), as deadlines "within one month" are commonly counted.
-pub fn due_date(unix_secs: u64) -> (i64, u32, u32) {
-    let (y, m, d) = civil_from_days((unix_secs / 86_400) as i64);
-    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-    (ny, nm, d.min(days_in_month(ny, nm)))
+/// The deadlines of Art. 12(3) for a request received on `day`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadlines {
+    /// One month after receipt: the answer is due, or the requester must
+    /// be told that (and why) the firm takes longer.
+    pub due: Date,
+    /// Two further months: the outer limit of an extended period.
+    pub extended: Date,
 }
 
-pub fn iso_date((y, m, d): (i64, u32, u32)) -> String {
-    format!("{y:04}-{m:02}-{d:02}")
+/// Months are counted as Regulation 1182/71 art. 3(2)(c) counts them: the
+/// same day of the month, or that month's last day when it is shorter
+/// (31 January -> 28/29 February). The extended limit is three months
+/// after receipt, counted the same way (31 January -> 30 April), not two
+/// months after a clamped due date.
+pub fn deadlines(day: Date) -> Deadlines {
+    let months = |n: i64| day.checked_add(Span::new().months(n)).unwrap_or(Date::MAX);
+    Deadlines {
+        due: months(1),
+        extended: months(3),
+    }
+}
+
+/// `YYYY-MM-DD`.
+pub fn iso_date(d: Date) -> String {
+    d.to_string()
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn iso_time(unix_secs: u64) -> String {
-    let (y, m, d) = civil_from_days((unix_secs / 86_400) as i64);
-    let s = unix_secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
+    let secs = i64::try_from(unix_secs).unwrap_or(i64::MAX);
+    Timestamp::from_second(secs)
+        .unwrap_or(Timestamp::MAX)
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// Parses `YYYY-MM-DD` into a real calendar date.
-pub fn parse_date(s: &str) -> Option<(i64, u32, u32)> {
+pub fn parse_date(s: &str) -> Option<Date> {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let y: i64 = s[0..4].parse().ok()?;
-    let m: u32 = s[5..7].parse().ok()?;
-    let d: u32 = s[8..10].parse().ok()?;
-    if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
-        return None;
-    }
-    Some((y, m, d))
+    s.parse().ok()
+}
+
+/// A date in words in `lang`: "28 december 2026", "28. Dezember 2026".
+pub fn date_in_words(d: Date, lang: Lang) -> String {
+    let (Ok(y), Ok(m), Ok(day)) = (
+        u16::try_from(d.year()),
+        u8::try_from(d.month()),
+        u8::try_from(d.day()),
+    ) else {
+        return d.to_string();
+    };
+    lang.format_date(y, m, day)
 }
 
 pub fn now_secs() -> u64 {
@@ -190,14 +336,47 @@ pub fn now_secs() -> u64 {
 mod tests {
     use super::*;
 
+    fn day(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
     #[test]
     fn due_is_one_month_later_clamped_to_month_end() {
-        let at = |y, m, d| (days_from_civil(y, m, d) * 86_400 + 3600) as u64;
-        assert_eq!(iso_date(due_date(at(2026, 3, 15))), "2026-04-15");
-        assert_eq!(iso_date(due_date(at(2026, 1, 31))), "2026-02-28");
-        assert_eq!(iso_date(due_date(at(2028, 1, 31))), "2028-02-29");
-        assert_eq!(iso_date(due_date(at(2026, 12, 20))), "2027-01-20");
-        assert_eq!(iso_time(at(2026, 3, 15)), "2026-03-15T01:00:00Z");
+        let d = |s: &str| iso_date(deadlines(day(s)).due);
+        assert_eq!(d("2026-03-15"), "2026-04-15");
+        assert_eq!(d("2026-01-31"), "2026-02-28");
+        assert_eq!(d("2028-01-31"), "2028-02-29");
+        assert_eq!(d("2026-12-20"), "2027-01-20");
+    }
+
+    #[test]
+    fn extended_limit_is_three_months_after_receipt() {
+        let e = |s: &str| iso_date(deadlines(day(s)).extended);
+        assert_eq!(e("2026-03-15"), "2026-06-15");
+        // Not two months after the clamped 28 February.
+        assert_eq!(e("2026-01-31"), "2026-04-30");
+        assert_eq!(e("2026-11-30"), "2027-02-28");
+        assert_eq!(e("2026-10-28"), "2027-01-28");
+    }
+
+    #[test]
+    fn the_day_of_receipt_is_the_firms_day_not_utc() {
+        // 2026-11-28T23:30:00Z is already 29 November in Brussels.
+        let at = 1_795_908_600;
+        assert_eq!(iso_time(at), "2026-11-28T23:30:00Z");
+        let brussels = time_zone("Europe/Brussels").unwrap();
+        assert_eq!(iso_date(day_in(at, &brussels)), "2026-11-29");
+        assert_eq!(iso_date(day_in(at, &TimeZone::UTC)), "2026-11-28");
+        assert!(time_zone("Europe/Atlantis").is_err());
+    }
+
+    #[test]
+    fn dates_in_words_per_language() {
+        let d = day("2026-12-28");
+        assert_eq!(date_in_words(d, Lang::Nl), "28 december 2026");
+        assert_eq!(date_in_words(d, Lang::Fr), "28 décembre 2026");
+        assert_eq!(date_in_words(d, Lang::De), "28. Dezember 2026");
+        assert_eq!(date_in_words(d, Lang::En), "28 December 2026");
     }
 
     #[test]

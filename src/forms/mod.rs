@@ -72,7 +72,14 @@ pub struct Signing<'a> {
 }
 
 /// The view of `form` in `lang`, signed; `None` when the ring has no key.
-pub fn view(form: &FormDef, lang: Lang, action: &str, signing: &Signing<'_>) -> Option<FormView> {
+/// `t` is the theme's `[form]` wording in `lang` (a site may override it).
+pub fn view(
+    form: &FormDef,
+    lang: Lang,
+    action: &str,
+    signing: &Signing<'_>,
+    t: strings::FormStrings,
+) -> Option<FormView> {
     let key = signing.keys.signing()?;
     let claims = Claims {
         site: signing.site_id,
@@ -159,7 +166,7 @@ pub fn view(form: &FormDef, lang: Lang, action: &str, signing: &Signing<'_>) -> 
             name: HONEYPOT,
             value: String::new(),
         },
-        t: strings::FormStrings::get(lang),
+        t,
     })
 }
 
@@ -192,7 +199,8 @@ mod tests {
             issued: 1_780_000_000,
         };
         let form = for_right(&forms, right).expect("a built-in form per right");
-        let view = view(form, lang, "https://forms.agency.test/submit", &signing).unwrap();
+        let t = strings::FormStrings::get(lang);
+        let view = view(form, lang, "https://forms.agency.test/submit", &signing, t).unwrap();
         let mut ctx = tera::Context::new();
         ctx.insert("form", &view);
         Html::parse_fragment(&tera.render("partials/form.html", &ctx).unwrap())

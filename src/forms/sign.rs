@@ -220,14 +220,14 @@ pub fn from_hex(s: &str) -> Option<Vec<u8>> {
 /// an existing one, keeping the old keys so cached pages stay valid.
 /// Returns the file and whether keys were there before.
 pub fn add_key(site_dir: &Path) -> std::io::Result<(PathBuf, bool)> {
-    use crate::endpoint::ticket::{civil_from_days, iso_date, now_secs};
+    use crate::endpoint::ticket::{day_in, iso_date, now_secs};
     let path = site_dir.join(KEY_FILE);
     let existing = match std::fs::read_to_string(&path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };
-    let date = iso_date(civil_from_days((now_secs() / 86_400) as i64)).replace('-', "");
+    let date = iso_date(day_in(now_secs(), &jiff::tz::TimeZone::UTC)).replace('-', "");
     let mut line = generate_key_line(&date).map_err(std::io::Error::other)?;
     if existing
         .as_deref()

@@ -39,7 +39,7 @@ pub enum Body<'a> {
     /// The form again (422): values and problems are in the form's fields;
     /// `other` lists problems that belong to no field of the form.
     Form {
-        form: FormView,
+        form: Box<FormView>,
         right: Right,
         other: Vec<String>,
     },
@@ -112,6 +112,11 @@ impl SitePages {
     }
 
     /// A string of the site's theme, empty if it has none.
+    /// The wording around forms in `lang`, the site's overrides included.
+    pub fn form_strings(&self, lang: Lang) -> crate::forms::strings::FormStrings {
+        crate::forms::strings::FormStrings::of(self.strings.get(&lang), lang)
+    }
+
     pub fn string(&self, lang: Lang, key: &str) -> String {
         self.strings
             .get(&lang)

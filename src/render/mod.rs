@@ -367,8 +367,13 @@ pub fn render_site(
                         keys,
                         issued: *issued,
                     };
-                    let view = crate::forms::for_right(&site.forms, *right)
-                        .and_then(|f| crate::forms::view(f, plan.lang, action, &signing));
+                    let view = crate::forms::for_right(&site.forms, *right).and_then(|f| {
+                        let t = crate::forms::strings::FormStrings::of(
+                            site.theme.strings.get(&plan.lang),
+                            plan.lang,
+                        );
+                        crate::forms::view(f, plan.lang, action, &signing, t)
+                    });
                     ctx.insert("form", &view);
                 }
                 _ => ctx.insert_value("form", tera::Value::none()),

@@ -111,6 +111,12 @@ pub struct Endpoint {
     /// to `false`: the default thank-you page promises it.
     #[serde(default = "yes")]
     pub acknowledge: bool,
+    /// The language of the ticket mails to the firm; the site's default
+    /// language when not set.
+    pub ticket_language: Option<Spanned<super::lang::Lang>>,
+    /// The IANA time zone the firm's deadlines are counted in;
+    /// `Europe/Brussels` when not set.
+    pub time_zone: Option<Spanned<String>>,
 }
 
 fn yes() -> bool {
@@ -122,6 +128,8 @@ impl Default for Endpoint {
         Endpoint {
             url: None,
             acknowledge: true,
+            ticket_language: None,
+            time_zone: None,
         }
     }
 }

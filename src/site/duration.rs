@@ -38,39 +38,28 @@ impl Unit {
         Self::SUFFIXES.iter().find(|(_, u)| *u == self).unwrap().0
     }
 
-    /// Singular and plural word for this unit in `lang`.
+    /// Singular and plural word for this unit in `lang`: the built-in
+    /// theme's `[duration]` strings (`year`, `years`, …).
     fn words(self, lang: Lang) -> (&'static str, &'static str) {
-        use Unit::*;
-        match (lang, self) {
-            (Lang::Nl, Year) => ("jaar", "jaar"),
-            (Lang::Nl, Month) => ("maand", "maanden"),
-            (Lang::Nl, Week) => ("week", "weken"),
-            (Lang::Nl, Day) => ("dag", "dagen"),
-            (Lang::Nl, Hour) => ("uur", "uur"),
-            (Lang::Nl, Minute) => ("minuut", "minuten"),
-            (Lang::Nl, Second) => ("seconde", "seconden"),
-            (Lang::Fr, Year) => ("an", "ans"),
-            (Lang::Fr, Month) => ("mois", "mois"),
-            (Lang::Fr, Week) => ("semaine", "semaines"),
-            (Lang::Fr, Day) => ("jour", "jours"),
-            (Lang::Fr, Hour) => ("heure", "heures"),
-            (Lang::Fr, Minute) => ("minute", "minutes"),
-            (Lang::Fr, Second) => ("seconde", "secondes"),
-            (Lang::De, Year) => ("Jahr", "Jahre"),
-            (Lang::De, Month) => ("Monat", "Monate"),
-            (Lang::De, Week) => ("Woche", "Wochen"),
-            (Lang::De, Day) => ("Tag", "Tage"),
-            (Lang::De, Hour) => ("Stunde", "Stunden"),
-            (Lang::De, Minute) => ("Minute", "Minuten"),
-            (Lang::De, Second) => ("Sekunde", "Sekunden"),
-            (Lang::En, Year) => ("year", "years"),
-            (Lang::En, Month) => ("month", "months"),
-            (Lang::En, Week) => ("week", "weeks"),
-            (Lang::En, Day) => ("day", "days"),
-            (Lang::En, Hour) => ("hour", "hours"),
-            (Lang::En, Minute) => ("minute", "minutes"),
-            (Lang::En, Second) => ("second", "seconds"),
-        }
+        let (one, many) = match self {
+            Unit::Year => ("year", "years"),
+            Unit::Month => ("month", "months"),
+            Unit::Week => ("week", "weeks"),
+            Unit::Day => ("day", "days"),
+            Unit::Hour => ("hour", "hours"),
+            Unit::Minute => ("minute", "minutes"),
+            Unit::Second => ("second", "seconds"),
+        };
+        let table = crate::theme::builtin_strings(lang)
+            .get("duration")
+            .and_then(|t| t.as_table());
+        let word = |key: &str| {
+            table
+                .and_then(|t| t.get(key))
+                .and_then(|v| v.as_str())
+                .unwrap_or_else(|| panic!("the built-in theme has no [duration] {key} in {lang}"))
+        };
+        (word(one), word(many))
     }
 }
 

@@ -184,6 +184,33 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
     if let Some(u) = &config.endpoint.url {
         c.url("endpoint url", u);
     }
+    if let (Some(l), Some(langs)) = (&config.endpoint.ticket_language, c.languages.clone()) {
+        if !langs.contains(l.get_ref()) {
+            let fix = format!(
+                "use one of the site's languages ({}), or remove it to use the default language",
+                langs
+                    .iter()
+                    .map(|l| l.code())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            c.error(
+                l,
+                format!(
+                    "ticket_language `{}` is not among the site's languages",
+                    l.get_ref()
+                ),
+            )
+            .fix = Some(fix);
+        }
+    }
+    if let Some(tz) = &config.endpoint.time_zone {
+        if let Err(e) = crate::endpoint::ticket::time_zone(tz.get_ref()) {
+            c.error(tz, e).fix = Some(
+                "name an IANA time zone such as `Europe/Brussels` or `Europe/Amsterdam`".into(),
+            );
+        }
+    }
 
     // [[recipients]]
     let mut recipient_ids = BTreeSet::new();

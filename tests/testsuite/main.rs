@@ -8,6 +8,7 @@ mod endpoint;
 mod errors;
 mod example;
 mod forms;
+mod mails;
 mod nginx;
 mod pages;
 mod postfix;

@@ -57,6 +57,17 @@ impl Mail {
             .collect()
     }
 
+    /// The Subject, with its RFC 2047 encoded words decoded.
+    pub fn subject(&self) -> String {
+        let parsed = mailparse::parse_mail(self.data.as_bytes()).expect("a parsable mail");
+        parsed
+            .headers
+            .iter()
+            .find(|h| h.get_key().eq_ignore_ascii_case("Subject"))
+            .map(|h| h.get_value())
+            .unwrap_or_default()
+    }
+
     /// The body, decoded from its Content-Transfer-Encoding.
     pub fn body(&self) -> String {
         let raw = self
