@@ -212,7 +212,8 @@ fn a_sites_theme_overrides_what_the_endpoint_says_about_a_field() {
         let reply = h.post(&Post::new("access", lang).without("name").pairs(&h.site));
         assert_eq!(reply.status, 422, "{reply:?}");
         let html = scraper::Html::parse_document(&reply.body);
-        crate::support::select(&html, "li[data-field=name]")
+        // The message next to the refused field of the form, sent back.
+        crate::support::select(&html, "#f-access-name-error")
             .first()
             .map(crate::support::text)
             .unwrap()
