@@ -308,7 +308,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                 "endpoint",
                 cx.diagnostic(
                     Severity::Warning,
-                    "P038",
+                    "P043",
                     "the rights pages carry no request form, because portal.toml has no [endpoint] url",
                 ),
             )

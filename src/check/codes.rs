@@ -161,7 +161,7 @@ pub const CODES: &[Code] = &[
         "special-category data without an exception of Art. 9(2)",
     ),
     code(
-        "P038",
+        "P043",
         Warning,
         "the rights pages carry no request form ([endpoint] url is not set)",
     ),

@@ -121,7 +121,7 @@ fn init_output_checks_clean() {
             .iter()
             .map(|f| f["code"].as_str().unwrap())
             .collect();
-        assert_eq!(codes, ["P038"], "{site:#}");
+        assert_eq!(codes, ["P043"], "{site:#}");
     }
 }
 
