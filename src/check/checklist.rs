@@ -104,20 +104,21 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
     }
 
     // Art. 13(1)(e): recipients.
-    if config.recipients.is_empty() && !config.purposes.is_empty() {
+    if config.recipients.is_empty() && statement.recipients.is_none() && !config.purposes.is_empty()
+    {
         diags.push(
             Diagnostic::warning(
                 cx.file(),
-                "no [[recipients]] are declared: the statement will say that no one outside the firm receives data",
+                "no [[recipients]] are declared, and [statement] does not say `recipients = \"none\"`: the statement says nothing about who receives data",
             )
             .with_code("P005")
-            .with_fix("add a [[recipients]] entry for each supplier that handles the data (hosting, e-mail, payments, accountant); if there really are none, ignore this warning"),
+            .with_fix("add a [[recipients]] entry for each supplier or category that receives the data (hosting, e-mail, payments, accountant); if really no one outside the firm does, write `recipients = \"none\"` in [statement]"),
         );
     }
     let used: BTreeSet<&str> = config
         .purposes
         .iter()
-        .flat_map(|p| p.recipients.iter().map(|r| r.get_ref().as_str()))
+        .flat_map(|p| p.recipient_ids().iter().map(|r| r.get_ref().as_str()))
         .collect();
     for r in &config.recipients {
         if !used.contains(r.id.get_ref().as_str()) {
@@ -198,6 +199,39 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                 ),
             );
         }
+    }
+
+    // Silence is no claim: the pages say "no transfers" or "no cookies"
+    // only when portal.toml does, so an unanswered question is reported.
+    let outside_eea = config
+        .recipients
+        .iter()
+        .any(|r| !is_eea(r.country.get_ref()));
+    if config.transfers.is_empty() && statement.transfers.is_none() && !outside_eea {
+        diags.push(
+            cx.in_table(
+                "statement",
+                Diagnostic::warning(
+                    cx.file(),
+                    "it is not stated whether personal data leave the EEA: the statement says nothing about transfers",
+                ),
+            )
+            .with_code("P039")
+            .with_fix("write `transfers = \"none\"` in [statement] if no data leave the EEA; otherwise add a [[transfers]] entry per recipient outside it"),
+        );
+    }
+    if config.cookies.is_empty() && statement.cookies.is_none() {
+        diags.push(
+            cx.in_table(
+                "statement",
+                Diagnostic::warning(
+                    cx.file(),
+                    "it is not stated whether the website uses cookies: the cookie page says nothing about them",
+                ),
+            )
+            .with_code("P038")
+            .with_fix("declare each cookie in [[cookies]], or write `cookies = \"none\"` in [statement] if the website sets none (nor similar techniques such as localStorage)"),
+        );
     }
 
     // Art. 13(2)(d): the supervisory authority.

@@ -98,6 +98,8 @@ pub struct PurposeView {
     pub retention_period: Option<String>,
     pub retention_criteria: Option<String>,
     pub recipients: Vec<RecipientRef>,
+    /// The purpose says who receives its data, if only `[]` (no one).
+    pub recipients_declared: bool,
     /// The purpose's own, else `[statement]`'s (Art. 13(2)(e)).
     pub provision_requirement: Option<ProvisionRequirement>,
     /// Where the data come from when not from the person (Art. 14(2)(f)).
@@ -116,6 +118,13 @@ pub struct StatementView {
     pub dpo_required: bool,
     /// Where visitors change their cookie consent on the firm's website.
     pub cookie_settings_url: Option<String>,
+    /// `cookies = "none"`: the website sets no cookies. Without it and
+    /// without cookies, the pages say nothing about there being none.
+    pub cookies_none: bool,
+    /// `transfers = "none"`: no data leave the EEA.
+    pub transfers_none: bool,
+    /// `recipients = "none"`: no one outside the firm receives data.
+    pub recipients_none: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -310,6 +319,9 @@ impl LangView {
                 provision_requirement: default_provision,
                 dpo_required: config.statement.dpo_required,
                 cookie_settings_url: opt_text(&config.statement.cookie_settings_url, lang),
+                cookies_none: config.statement.cookies.is_some(),
+                transfers_none: config.statement.transfers.is_some(),
+                recipients_none: config.statement.recipients.is_some(),
             },
             purposes: config
                 .purposes
@@ -339,8 +351,9 @@ impl LangView {
                             .as_ref()
                             .map(|d| d.get_ref().render(lang, &session_word)),
                         retention_criteria: opt_text(&retention.criteria, lang),
+                        recipients_declared: p.recipients.is_some(),
                         recipients: p
-                            .recipients
+                            .recipient_ids()
                             .iter()
                             .filter_map(|id| find_recipient(id.get_ref()))
                             .map(|r| RecipientRef {

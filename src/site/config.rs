@@ -203,6 +203,25 @@ pub struct Statement {
     /// website (a URL, or one per language): withdrawing must be as easy as
     /// giving consent (Art. 7(3)), so the cookie page links to it.
     pub cookie_settings_url: Option<Spanned<Text>>,
+    /// `"none"`: the website sets no cookies and uses no similar technique.
+    /// Without it and without `[[cookies]]`, the statement says nothing
+    /// about cookies: silence is never rendered as "we use none".
+    pub cookies: Option<Spanned<DeclaredNone>>,
+    /// `"none"`: no personal data leave the EEA. Without it and without
+    /// `[[transfers]]`, the statement says nothing about transfers.
+    pub transfers: Option<Spanned<DeclaredNone>>,
+    /// `"none"`: no organisation outside the firm receives personal data.
+    /// Without it and without `[[recipients]]`, the statement says nothing.
+    pub recipients: Option<Spanned<DeclaredNone>>,
+}
+
+/// The only value of a key that declares a list empty: `"none"`. A key of
+/// its own, because an absent list is silence, not a claim that there is
+/// nothing (a privacy statement must not state what the firm did not say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclaredNone {
+    None,
 }
 
 impl Statement {
@@ -231,9 +250,10 @@ pub struct Purpose {
     #[serde(default)]
     pub data_categories: Vec<Spanned<Text>>,
     pub retention: Spanned<Retention>,
-    /// Ids of `[[recipients]]` that receive data for this purpose.
-    #[serde(default)]
-    pub recipients: Vec<Spanned<String>>,
+    /// Ids of `[[recipients]]` that receive data for this purpose; `[]`
+    /// declares that no one outside the firm does, while leaving the key
+    /// out says nothing either way.
+    pub recipients: Option<Vec<Spanned<String>>>,
     /// Whether people must give these data; else `[statement]`'s default.
     pub provision_requirement: Option<Spanned<ProvisionRequirement>>,
     /// Where the data come from when not from the person (Art. 14(2)(f)).
@@ -244,6 +264,13 @@ pub struct Purpose {
     pub direct_marketing: bool,
     /// The Art. 9(2) exception that allows special-category data (health).
     pub special_category_condition: Option<Spanned<SpecialCondition>>,
+}
+
+impl Purpose {
+    /// The recipients named for this purpose; none when the key is absent.
+    pub fn recipient_ids(&self) -> &[Spanned<String>] {
+        self.recipients.as_deref().unwrap_or_default()
+    }
 }
 
 /// The exceptions of GDPR Art. 9(2) to the ban on special-category data.

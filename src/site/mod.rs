@@ -97,6 +97,7 @@ impl Site {
             theme,
             forms,
         };
+        crate::check::cookies::contradicting_none(&site, &text, &mut diags);
         (Some(site), diags)
     }
 

@@ -28,6 +28,30 @@ impl Checker<'_> {
         self.diags.0.last_mut().expect("just pushed")
     }
 
+    /// Where `at` is, as "line 12": the second place a contradiction names.
+    fn line_of<T>(&self, at: &Spanned<T>) -> String {
+        let p = crate::diagnostics::Position::of_offset(self.file.text, at.span().start);
+        format!("line {}, column {}", p.line, p.column)
+    }
+
+    /// `[statement] key = "none"` while `other` (at `place`) says otherwise:
+    /// a statement that contradicts itself is refused, naming both places.
+    fn contradiction<T, U>(
+        &mut self,
+        key: &str,
+        none: &Spanned<T>,
+        other: &Spanned<U>,
+        what: String,
+        fix: &str,
+    ) {
+        let place = self.line_of(other);
+        let d = self.error(
+            none,
+            format!("[statement] says `{key} = \"none\"`, but {what} at {place} of portal.toml"),
+        );
+        d.fix = Some(fix.to_string());
+    }
+
     fn text(&mut self, what: &str, text: &Spanned<Text>) {
         let Some(languages) = &self.languages else {
             return;
@@ -254,7 +278,7 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
         }
         c.opt_text("retention criteria", &retention.criteria);
         c.opt_text("purpose source", &p.source);
-        for r in &p.recipients {
+        for r in p.recipient_ids() {
             if !recipient_ids.contains(r.get_ref().as_str()) {
                 c.error(
                     r,
@@ -283,6 +307,8 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
         c.opt_text("transfer details", &t.details);
     }
 
+    declared_none(&mut c, config);
+
     // [[cookies]]
     let mut cookie_names = BTreeSet::new();
     for k in &config.cookies {
@@ -293,6 +319,58 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
             );
         }
         c.text("cookie purpose", &k.purpose);
+    }
+}
+
+/// `"none"` in [statement] against the lists it declares empty. Cookies set
+/// by the pages themselves are compared in [`crate::check::cookies`], once
+/// the theme and content are read.
+fn declared_none(c: &mut Checker<'_>, config: &Parts) {
+    let statement = &config.statement;
+    if let Some(none) = &statement.transfers {
+        for t in &config.transfers {
+            c.contradiction(
+                "transfers",
+                none,
+                &t.recipient,
+                format!("a [[transfers]] entry sends data of `{}` to {}", t.recipient.get_ref(), t.country.get_ref()),
+                "remove `transfers = \"none\"` from [statement], or the [[transfers]] entry if it is wrong",
+            );
+        }
+        for r in &config.recipients {
+            let country = r.country.get_ref();
+            if country.len() == 2 && !crate::check::checklist::is_eea(country) {
+                c.contradiction(
+                    "transfers",
+                    none,
+                    &r.country,
+                    format!("recipient `{}` is in {country}, outside the EEA,", r.id.get_ref()),
+                    "remove `transfers = \"none\"` from [statement] and add a [[transfers]] entry naming the safeguard, or correct the recipient's country",
+                );
+            }
+        }
+    }
+    if let Some(none) = &statement.recipients {
+        for r in &config.recipients {
+            c.contradiction(
+                "recipients",
+                none,
+                &r.id,
+                format!("recipient `{}` is declared", r.id.get_ref()),
+                "remove `recipients = \"none\"` from [statement], or the [[recipients]] entry if no one receives data",
+            );
+        }
+    }
+    if let Some(none) = &statement.cookies {
+        for k in &config.cookies {
+            c.contradiction(
+                "cookies",
+                none,
+                &k.name,
+                format!("cookie `{}` is declared", k.name.get_ref()),
+                "remove `cookies = \"none\"` from [statement], or the [[cookies]] entry if the website does not set it",
+            );
+        }
     }
 }
 

@@ -12,4 +12,5 @@ mod nginx;
 mod postfix;
 mod safety;
 mod serve;
+mod statement;
 mod support;

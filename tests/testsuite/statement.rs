@@ -1,0 +1,254 @@
+//! What the privacy statement claims about the firm: only what portal.toml
+//! says. Silence is never rendered as "none"; a "none" that the rest of the
+//! portal contradicts stops the build, naming both places.
+
+use crate::support::{Portal, select, text, theme_string};
+
+const LANGS: [&str; 4] = ["nl", "fr", "de", "en"];
+
+/// A four-language portal that says nothing about cookies, transfers or
+/// recipients: no [[cookies]], [[transfers]], [[recipients]], no "none",
+/// and a purpose without a `recipients` key.
+const SILENT: &str = r#"
+[site]
+id = "stil"
+base_url = "https://privacy.stil.example"
+languages = ["nl", "fr", "de", "en"]
+default_language = "nl"
+title = "Privacy"
+policy_version = "1.0"
+last_updated = 2026-03-15
+
+[controller]
+legal_name = "Stil BV"
+email = "privacy@stil.example"
+
+[controller.address]
+street = "Kerkstraat 1"
+postal_code = "9000"
+city = "Gent"
+country = "BE"
+
+[contacts]
+requests = "privacy@stil.example"
+
+[authority]
+preset = "BE"
+
+[statement]
+automated_decisions = "none"
+
+[[purposes]]
+id = "orders"
+name = "Orders"
+legal_basis = "contract"
+data_categories = ["identity"]
+retention = { period = "7y" }
+"#;
+
+/// The "none" sentences of the built-in theme in `lang`, by key.
+fn none_sentences(lang: &str) -> Vec<(&'static str, String)> {
+    [
+        "page.cookies.none",
+        "transfers.none",
+        "recipients.none",
+        "purposes.recipients_none",
+    ]
+    .into_iter()
+    .map(|key| (key, theme_string(lang, key)))
+    .collect()
+}
+
+/// The text of every element of `main` on a built page.
+fn main_text(portal: &Portal, rel: &str) -> String {
+    let html = portal.html(rel);
+    select(&html, "main")
+        .iter()
+        .map(text)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn undeclared_cookies_transfers_and_recipients_render_no_none_sentence() {
+    let portal = Portal::empty();
+    portal.write("portal.toml", SILENT);
+    portal.build();
+    for lang in LANGS {
+        let privacy = main_text(&portal, &format!("public/{lang}/privacy/index.html"));
+        let cookies = main_text(&portal, &format!("public/{lang}/cookies/index.html"));
+        assert!(privacy.contains("Orders"), "{lang}: {privacy}");
+        for (key, sentence) in none_sentences(lang) {
+            assert!(!privacy.contains(&sentence), "{lang} privacy says {key}");
+            assert!(!cookies.contains(&sentence), "{lang} cookies says {key}");
+        }
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        for id in ["transfers", "recipients"] {
+            assert!(
+                select(&html, &format!("section#{id}, a[href='#{id}']")).is_empty(),
+                "{lang}: an empty #{id} section or its ToC entry"
+            );
+        }
+    }
+    // `check` names the open questions instead.
+    let out = portal.run(&["check", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = json["sites"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    for code in ["P005", "P038", "P039"] {
+        assert!(codes.contains(&code), "{code} missing: {json:#}");
+    }
+}
+
+#[test]
+fn declared_none_renders_each_none_sentence_in_every_language() {
+    let portal = Portal::empty();
+    portal.write(
+        "portal.toml",
+        &SILENT
+            .replace(
+                "automated_decisions = \"none\"\n",
+                "automated_decisions = \"none\"\ncookies = \"none\"\ntransfers = \"none\"\nrecipients = \"none\"\n",
+            )
+            .replace(
+                "retention = { period = \"7y\" }\n",
+                "retention = { period = \"7y\" }\nrecipients = []\n",
+            ),
+    );
+    portal.build();
+    for lang in LANGS {
+        let privacy = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let cookies = portal.html(&format!("public/{lang}/cookies/index.html"));
+        let found = |html: &scraper::Html, css: &str, sentence: &str| {
+            select(html, css).iter().any(|e| text(e) == sentence)
+        };
+        for (key, sentence) in none_sentences(lang) {
+            let shown = match key {
+                "page.cookies.none" => found(&cookies, "main p", &sentence),
+                "transfers.none" => found(&privacy, "section#transfers p", &sentence),
+                "recipients.none" => found(&privacy, "section#recipients p", &sentence),
+                _ => found(&privacy, "tr#purpose-orders td", &sentence),
+            };
+            assert!(shown, "{lang}: {key} ({sentence}) not shown");
+        }
+    }
+    let out = portal.run(&["check", "--format", "json"]);
+    let findings = String::from_utf8_lossy(&out.stdout);
+    for code in ["P005", "P038", "P039"] {
+        assert!(!findings.contains(code), "{code}: {findings}");
+    }
+}
+
+/// The 1-based line of the first occurrence of `needle` in `text`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text[..text.find(needle).unwrap()].matches('\n').count() + 1
+}
+
+#[test]
+fn transfers_none_next_to_a_us_recipient_fails_naming_both_places() {
+    let toml = format!(
+        "{}\n[[recipients]]\nid = \"mailer\"\nname = \"Mailer Inc.\"\nkind = \"processor\"\nservice = \"newsletter\"\ncountry = \"US\"\n",
+        SILENT
+            .replace(
+                "automated_decisions = \"none\"\n",
+                "automated_decisions = \"none\"\ntransfers = \"none\"\n",
+            )
+            .replace(
+                "retention = { period = \"7y\" }\n",
+                "retention = { period = \"7y\" }\nrecipients = [\"mailer\"]\n",
+            )
+    );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    let err = portal.build_fails();
+    let none_line = line_of(&toml, "transfers = \"none\"");
+    let country_line = line_of(&toml, "country = \"US\"");
+    assert!(
+        err.contains(&format!(
+            "portal.toml:{none_line}:13: error: [statement] says `transfers = \"none\"`"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("recipient `mailer` is in US, outside the EEA, at line {country_line}, column 11 of portal.toml")),
+        "{err}"
+    );
+    assert!(!portal.path().join("public").exists());
+}
+
+#[test]
+fn transfers_none_next_to_a_transfer_fails() {
+    let portal = Portal::fixture("minimal");
+    portal.edit(
+        "portal.toml",
+        "[endpoint]",
+        "[statement]\ntransfers = \"none\"\n\n[endpoint]",
+    );
+    let err = portal.build_fails();
+    assert!(
+        err.contains("a [[transfers]] entry sends data of `mailer` to US at line"),
+        "{err}"
+    );
+}
+
+#[test]
+fn recipients_none_next_to_a_recipient_fails() {
+    let portal = Portal::fixture("check/clean");
+    portal.edit(
+        "portal.toml",
+        "[statement]\n",
+        "[statement]\nrecipients = \"none\"\n",
+    );
+    let err = portal.build_fails();
+    let toml = portal.read("portal.toml");
+    assert!(
+        err.contains(&format!(
+            "recipient `hosting` is declared at line {}, column 6 of portal.toml",
+            line_of(&toml, "id = \"hosting\"")
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn cookies_none_next_to_a_declared_cookie_fails() {
+    let portal = Portal::fixture("check/clean");
+    portal.edit(
+        "portal.toml",
+        "[statement]\n",
+        "[statement]\ncookies = \"none\"\n",
+    );
+    let err = portal.build_fails();
+    assert!(
+        err.contains("cookie `bc_session` is declared at line"),
+        "{err}"
+    );
+}
+
+#[test]
+fn cookies_none_next_to_an_embed_fails_naming_both_places() {
+    // The P032 fixture embeds YouTube in its Dutch Markdown (line 3).
+    let portal = Portal::fixture("check/P032");
+    let toml = portal.read("portal.toml");
+    let without_cookies = &toml[..toml.find("\n[[cookies]]").unwrap()];
+    portal.write(
+        "portal.toml",
+        &without_cookies.replace("[statement]\n", "[statement]\ncookies = \"none\"\n"),
+    );
+    let err = portal.build_fails();
+    let none_line = line_of(without_cookies, "[statement]") + 1;
+    assert!(
+        err.contains(&format!(
+            "portal.toml:{none_line}:11: error: [statement] says `cookies = \"none\"`, but YouTube"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("is embedded at content/nl/privacy.md:3:14"),
+        "{err}"
+    );
+}
