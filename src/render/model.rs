@@ -118,6 +118,8 @@ pub struct StatementView {
     pub dpo_required: bool,
     /// Where visitors change their cookie consent on the firm's website.
     pub cookie_settings_url: Option<String>,
+    /// The firm's own security measures, when it states them.
+    pub security_measures: Option<String>,
     /// `cookies = "none"`: the website sets no cookies. Without it and
     /// without cookies, the pages say nothing about there being none.
     pub cookies_none: bool,
@@ -319,6 +321,7 @@ impl LangView {
                 provision_requirement: default_provision,
                 dpo_required: config.statement.dpo_required,
                 cookie_settings_url: opt_text(&config.statement.cookie_settings_url, lang),
+                security_measures: opt_text(&config.statement.security_measures, lang),
                 cookies_none: config.statement.cookies.is_some(),
                 transfers_none: config.statement.transfers.is_some(),
                 recipients_none: config.statement.recipients.is_some(),

@@ -203,6 +203,10 @@ pub struct Statement {
     /// website (a URL, or one per language): withdrawing must be as easy as
     /// giving consent (Art. 7(3)), so the cookie page links to it.
     pub cookie_settings_url: Option<Spanned<Text>>,
+    /// The firm's own security measures, in its words (Art. 32). The
+    /// standard text states only what the law requires; what the firm
+    /// actually does (encryption, backups, access rules) is a fact to give.
+    pub security_measures: Option<Spanned<Text>>,
     /// `"none"`: the website sets no cookies and uses no similar technique.
     /// Without it and without `[[cookies]]`, the statement says nothing
     /// about cookies: silence is never rendered as "we use none".

@@ -200,6 +200,7 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
 
     // [statement]
     c.opt_text("automated_decisions", &config.statement.automated_decisions);
+    c.opt_text("security_measures", &config.statement.security_measures);
     if let Some(u) = &config.statement.cookie_settings_url {
         c.url_text("cookie_settings_url", u);
     }

@@ -252,3 +252,58 @@ fn cookies_none_next_to_an_embed_fails_naming_both_places() {
         "{err}"
     );
 }
+
+/// Sentences the standard texts once asserted about every firm, whatever
+/// it did: each is now a fact in portal.toml or gone.
+#[test]
+fn standard_texts_assert_no_security_cookie_or_weighing_facts() {
+    let portal = Portal::example();
+    portal.build();
+    let en = main_text(&portal, "public/en/privacy/index.html")
+        + &main_text(&portal, "public/en/cookies/index.html");
+    for claim in [
+        "such as giving access only to staff",
+        "We have weighed them",
+        "we take extra measures, such as encryption",
+        "We only place them with your consent",
+        "We only place all other cookies",
+        "by marking fields in a form as optional",
+    ] {
+        assert!(!en.contains(claim), "still claims: {claim}");
+    }
+}
+
+#[test]
+fn the_firms_own_security_measures_are_shown_in_every_language() {
+    let portal = Portal::empty();
+    portal.write(
+        "portal.toml",
+        &SILENT.replace(
+            "automated_decisions = \"none\"\n",
+            "automated_decisions = \"none\"\nsecurity_measures = { nl = \"Versleuteld.\", fr = \"Chiffré.\", de = \"Verschlüsselt.\", en = \"Encrypted.\" }\n",
+        ),
+    );
+    portal.build();
+    for (lang, own) in [
+        ("nl", "Versleuteld."),
+        ("fr", "Chiffré."),
+        ("de", "Verschlüsselt."),
+        ("en", "Encrypted."),
+    ] {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let paragraphs: Vec<String> = select(&html, "section#security p")
+            .iter()
+            .map(text)
+            .collect();
+        assert_eq!(
+            paragraphs,
+            [theme_string(lang, "privacy.security_body"), own.to_string()],
+            "{lang}"
+        );
+    }
+    // Without it, only what the law requires is said.
+    portal.write("portal.toml", SILENT);
+    portal.build();
+    let html = portal.html("public/en/privacy/index.html");
+    assert_eq!(select(&html, "section#security p").len(), 1);
+}
