@@ -14,13 +14,6 @@ use crate::site::page_kind::Right;
 use crate::site::text::Text;
 use crate::theme::lookup;
 
-/// The European Economic Area: the EU, Iceland, Liechtenstein and Norway.
-/// Data may flow freely within it; leaving it needs a safeguard (Art. 44).
-const EEA: [&str; 30] = [
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IS",
-    "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
-];
-
 /// Countries with an adequacy decision of the European Commission (Art. 45),
 /// as known on 2026-11-23 without access to the Commission's list; check
 /// there before relying on a borderline case (Brazil's was pending). For the
@@ -49,10 +42,9 @@ pub const COMMON_DATA_CATEGORIES: [&str; 12] = [
     "health",
 ];
 
-/// Whether data in `country` stay inside the EEA (also used by the build,
-/// which must never say "no transfers" next to a recipient outside it).
-pub fn is_eea(country: &str) -> bool {
-    EEA.contains(&country)
+/// Whether data in `country` stay inside the EEA.
+fn is_eea(country: &str) -> bool {
+    crate::site::country::in_eea(country)
 }
 
 pub fn run(cx: &Context, diags: &mut Diagnostics) {
@@ -142,25 +134,32 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
 
     // Art. 13(1)(f): transfers outside the EEA and their safeguards.
     for r in &config.recipients {
-        let country = r.country.get_ref();
-        if !is_eea(country)
-            && !config
-                .transfers
-                .iter()
-                .any(|t| t.recipient.get_ref() == r.id.get_ref())
+        let Some(place) = r.country.as_ref().filter(|_| r.outside_eea()) else {
+            continue;
+        };
+        let country = place.get_ref();
+        let country = if country == "outside_eea" {
+            "a country"
+        } else {
+            country.as_str()
+        };
+        if !config
+            .transfers
+            .iter()
+            .any(|t| t.recipient.get_ref() == r.id.get_ref())
         {
             diags.push(
                 cx.at(
                     Severity::Error,
                     "P007",
-                    &r.country,
+                    place,
                     format!(
                         "recipient `{}` is in {country}, outside the EEA, but no [[transfers]] entry names the safeguard",
                         r.id.get_ref()
                     ),
                 )
                 .with_fix(format!(
-                    "add [[transfers]] with `recipient = \"{}\"`, `country = \"{country}\"` and `safeguard = \"standard_contractual_clauses\"` (or adequacy_decision, binding_corporate_rules, derogation)",
+                    "add [[transfers]] with `recipient = \"{}\"`, `country = \"…\"` (the country code) and `safeguard = \"standard_contractual_clauses\"` (or adequacy_decision, binding_corporate_rules, derogation)",
                     r.id.get_ref()
                 )),
             );
@@ -203,10 +202,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
 
     // Silence is no claim: the pages say "no transfers" or "no cookies"
     // only when portal.toml does, so an unanswered question is reported.
-    let outside_eea = config
-        .recipients
-        .iter()
-        .any(|r| !is_eea(r.country.get_ref()));
+    let outside_eea = config.recipients.iter().any(|r| r.outside_eea());
     if config.transfers.is_empty() && statement.transfers.is_none() && !outside_eea {
         diags.push(
             cx.in_table(

@@ -170,7 +170,7 @@ struct Source<'a> {
 pub fn run(cx: &Context, db: Option<&CookieDb>, diags: &mut Diagnostics) {
     let cookies = &cx.site.config.cookies;
     for c in cookies {
-        if c.provider.trim().is_empty() {
+        if provider_names(c).iter().any(|p| p.trim().is_empty()) {
             diags.push(
                 cx.at(
                     Severity::Error,
@@ -223,11 +223,13 @@ pub fn run(cx: &Context, db: Option<&CookieDb>, diags: &mut Diagnostics) {
             }
             if p.cookies.is_empty() {
                 let named = cx.site.config.recipients.iter().any(|r| {
-                    let n = r.name.to_lowercase();
-                    p.name
-                        .split([' ', '(', ')'])
-                        .filter(|w| w.len() > 3)
-                        .any(|w| n.contains(&w.to_lowercase()))
+                    r.all_names().iter().any(|n| {
+                        let n = n.to_lowercase();
+                        p.name
+                            .split([' ', '(', ')'])
+                            .filter(|w| w.len() > 3)
+                            .any(|w| n.contains(&w.to_lowercase()))
+                    })
                 });
                 if !named {
                     reported.push(p.name);
@@ -257,8 +259,10 @@ pub fn run(cx: &Context, db: Option<&CookieDb>, diags: &mut Diagnostics) {
                 .collect();
             let names = p.names();
             let provider_named = cookies.iter().any(|c| {
-                let declared = c.provider.to_lowercase();
-                names.iter().any(|n| declared.contains(n.as_str()))
+                provider_names(c).iter().any(|declared| {
+                    let declared = declared.to_lowercase();
+                    names.iter().any(|n| declared.contains(n.as_str()))
+                })
             });
             if undeclared.len() == p.cookies.len() && !provider_named {
                 reported.push(p.name);
@@ -412,6 +416,14 @@ fn read_statics(site: &Site) -> Vec<(PathBuf, String)> {
         }
     }
     out
+}
+
+/// A cookie's provider in each language it is written in.
+fn provider_names(c: &Cookie) -> Vec<String> {
+    match c.provider.get_ref() {
+        crate::site::text::Text::Same(s) => vec![s.clone()],
+        crate::site::text::Text::PerLang(m) => m.values().cloned().collect(),
+    }
 }
 
 /// Whether the overview declares a cookie called `name`.

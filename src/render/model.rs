@@ -34,6 +34,8 @@ pub struct AddressView {
     pub postal_code: String,
     pub city: String,
     pub country: String,
+    /// The country's name in the page's language.
+    pub country_name: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -74,8 +76,9 @@ pub struct AuthorityView {
 #[derive(Debug, Clone, Serialize)]
 pub struct RecipientRef {
     pub id: String,
+    /// Its category and/or name (see `Recipient::label`).
     pub name: String,
-    pub service: String,
+    pub service: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -132,10 +135,14 @@ pub struct StatementView {
 #[derive(Debug, Clone, Serialize)]
 pub struct RecipientView {
     pub id: String,
+    /// Its category and/or name (see `Recipient::label`).
     pub name: String,
     pub kind: RecipientKind,
-    pub service: String,
-    pub country: String,
+    pub service: Option<String>,
+    /// A country code or a region, when the firm states where.
+    pub country: Option<String>,
+    /// The same in words, in the page's language.
+    pub country_name: Option<String>,
     /// The data leave the EEA (Chapter V GDPR).
     pub outside_eea: bool,
 }
@@ -144,6 +151,7 @@ pub struct RecipientView {
 pub struct TransferView {
     pub recipient_name: String,
     pub country: String,
+    pub country_name: String,
     pub safeguard: Safeguard,
     pub details: Option<String>,
 }
@@ -253,6 +261,18 @@ impl LangView {
             other => other.in_lang(lang),
         };
         let session_word = string("session");
+        // A theme's own name for a country or region first, then the
+        // built-in ISO 3166 name, then the code as written.
+        let place_name = |code: &str| {
+            let themed = strings.and_then(|s| {
+                lookup(s, &format!("country.{code}"))
+                    .or_else(|| lookup(s, &format!("region.{code}")))
+            });
+            themed
+                .map(str::to_string)
+                .or_else(|| crate::site::country::name(code, lang).map(str::to_string))
+                .unwrap_or_else(|| code.to_string())
+        };
         let cite = |compact: &str| Citation::parse(compact).render(string);
         let default_provision = config
             .statement
@@ -279,6 +299,7 @@ impl LangView {
                     postal_code: ctl.address.postal_code.clone(),
                     city: text(&ctl.address.city, lang),
                     country: ctl.address.country.get_ref().clone(),
+                    country_name: place_name(ctl.address.country.get_ref()),
                 },
                 enterprise_number: ctl.enterprise_number.as_ref().map(|n| n.get_ref().clone()),
                 email: ctl.email.get_ref().clone(),
@@ -361,8 +382,8 @@ impl LangView {
                             .filter_map(|id| find_recipient(id.get_ref()))
                             .map(|r| RecipientRef {
                                 id: r.id.get_ref().clone(),
-                                name: r.name.clone(),
-                                service: text(&r.service, lang),
+                                name: r.label(lang),
+                                service: opt_text(&r.service, lang),
                             })
                             .collect(),
                         provision_requirement: p
@@ -379,11 +400,12 @@ impl LangView {
                 .iter()
                 .map(|r| RecipientView {
                     id: r.id.get_ref().clone(),
-                    name: r.name.clone(),
+                    name: r.label(lang),
                     kind: r.kind,
-                    service: text(&r.service, lang),
-                    country: r.country.get_ref().clone(),
-                    outside_eea: !crate::check::checklist::is_eea(r.country.get_ref()),
+                    service: opt_text(&r.service, lang),
+                    country: r.country.as_ref().map(|c| c.get_ref().clone()),
+                    country_name: r.country.as_ref().map(|c| place_name(c.get_ref())),
+                    outside_eea: r.outside_eea(),
                 })
                 .collect(),
             transfers: config
@@ -391,9 +413,10 @@ impl LangView {
                 .iter()
                 .map(|t| TransferView {
                     recipient_name: find_recipient(t.recipient.get_ref())
-                        .map(|r| r.name.clone())
+                        .map(|r| r.label(lang))
                         .unwrap_or_default(),
                     country: t.country.get_ref().clone(),
+                    country_name: place_name(t.country.get_ref()),
                     safeguard: t.safeguard,
                     details: opt_text(&t.details, lang),
                 })
@@ -409,7 +432,7 @@ impl LangView {
                         .map(|c| CookieView {
                             name: c.name.get_ref().clone(),
                             prefix: c.prefix,
-                            provider: c.provider.clone(),
+                            provider: text(&c.provider, lang),
                             party: c.party,
                             duration: c.duration.get_ref().render(lang, &session_word),
                             purpose: text(&c.purpose, lang),

@@ -340,12 +340,52 @@ pub enum RecipientKind {
 #[serde(deny_unknown_fields)]
 pub struct Recipient {
     pub id: Spanned<String>,
-    pub name: String,
+    /// The organisation's name; optional when a category says who it is
+    /// (Art. 13(1)(e): "recipients or categories of recipients").
+    pub name: Option<Spanned<Text>>,
+    /// A category of recipients, e.g. "IT service providers".
+    pub category: Option<Spanned<Text>>,
     pub kind: RecipientKind,
     /// What they do for the firm, e.g. "web hosting".
-    pub service: Spanned<Text>,
-    /// ISO country code where the data is processed.
-    pub country: Spanned<String>,
+    pub service: Option<Spanned<Text>>,
+    /// Where the data are processed: an ISO 3166-1 code, or a region (`EU`,
+    /// `EEA`, `outside_eea`, `unknown`) when the firm names no country.
+    pub country: Option<Spanned<String>>,
+}
+
+impl Recipient {
+    /// What the statement calls the recipient in `lang`: its category (with
+    /// the name after it, when both are given) or its name.
+    pub fn label(&self, lang: super::lang::Lang) -> String {
+        let name = self.name.as_ref().map(|n| n.get_ref().in_lang(lang));
+        let category = self.category.as_ref().map(|c| c.get_ref().in_lang(lang));
+        match (category, name) {
+            (Some(c), Some(n)) => format!("{c} ({n})"),
+            (Some(c), None) => c,
+            (None, Some(n)) => n,
+            (None, None) => self.id.get_ref().clone(),
+        }
+    }
+
+    /// Every wording of its name and category, in all languages: what a
+    /// third party's name is matched against.
+    pub fn all_names(&self) -> Vec<String> {
+        [&self.name, &self.category]
+            .into_iter()
+            .flatten()
+            .flat_map(|t| match t.get_ref() {
+                Text::Same(s) => vec![s.clone()],
+                Text::PerLang(m) => m.values().cloned().collect(),
+            })
+            .collect()
+    }
+
+    /// The data are processed outside the EEA for sure.
+    pub fn outside_eea(&self) -> bool {
+        self.country
+            .as_ref()
+            .is_some_and(|c| super::country::outside_eea(c.get_ref()))
+    }
 }
 
 /// The legal instrument that makes a transfer outside the EEA lawful (Art. 45–49).
@@ -430,7 +470,8 @@ pub struct Cookie {
     pub name: Spanned<String>,
     #[serde(default)]
     pub prefix: bool,
-    pub provider: String,
+    /// Who sets it; a plain string, or one per language.
+    pub provider: Spanned<Text>,
     pub category: CookieCategory,
     pub party: Party,
     pub duration: Spanned<Duration>,

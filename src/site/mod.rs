@@ -4,6 +4,7 @@ pub mod authority;
 pub mod config;
 pub mod confine;
 pub mod content;
+pub mod country;
 pub mod document;
 pub mod duration;
 pub mod identifiers;

@@ -125,15 +125,11 @@ impl Checker<'_> {
         }
     }
 
-    fn country(&mut self, value: &Spanned<String>) {
-        let c = value.get_ref();
-        if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
-            self.error(
-                value,
-                format!(
-                    "country `{c}` should be a two-letter ISO 3166 code in capitals, e.g. `BE`"
-                ),
-            );
+    /// A country code (ISO 3166-1 alpha-2), or with `regions` also a
+    /// region such as `outside_eea`.
+    fn place(&mut self, value: &Spanned<String>, regions: bool) {
+        if let Some(problem) = super::country::place_problem(value.get_ref(), regions) {
+            self.error(value, format!("country {problem}"));
         }
     }
 }
@@ -152,7 +148,7 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
     if let Some(ctl) = &config.controller {
         c.opt_text("controller legal_form", &ctl.legal_form);
         c.text("controller city", &ctl.address.city);
-        c.country(&ctl.address.country);
+        c.place(&ctl.address.country, false);
         c.email("controller e-mail", &ctl.email);
         if let Some(w) = &ctl.website {
             c.url("controller website", w);
@@ -220,8 +216,25 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
                 format!("recipient id `{}` is used twice", r.id.get_ref()),
             );
         }
-        c.text("recipient service", &r.service);
-        c.country(&r.country);
+        c.opt_text("recipient name", &r.name);
+        c.opt_text("recipient category", &r.category);
+        c.opt_text("recipient service", &r.service);
+        if let Some(place) = &r.country {
+            c.place(place, true);
+        }
+        if r.name.is_none() && r.category.is_none() {
+            c.error(
+                &r.id,
+                format!(
+                    "recipient `{}` has neither a name nor a category",
+                    r.id.get_ref()
+                ),
+            )
+            .fix = Some(
+                "give `name = \"…\"` (the organisation), or `category = \"…\"` (e.g. \"IT service providers\"), or both"
+                    .into(),
+            );
+        }
     }
 
     // [[purposes]]
@@ -304,7 +317,7 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
                 ),
             );
         }
-        c.country(&t.country);
+        c.place(&t.country, false);
         c.opt_text("transfer details", &t.details);
     }
 
@@ -320,6 +333,7 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
             );
         }
         c.text("cookie purpose", &k.purpose);
+        c.text("cookie provider", &k.provider);
     }
 }
 
@@ -339,13 +353,21 @@ fn declared_none(c: &mut Checker<'_>, config: &Parts) {
             );
         }
         for r in &config.recipients {
-            let country = r.country.get_ref();
-            if country.len() == 2 && !crate::check::checklist::is_eea(country) {
+            if let Some(place) = r.country.as_ref().filter(|_| r.outside_eea()) {
+                let country = place.get_ref();
+                let what = if country == "outside_eea" {
+                    format!("recipient `{}` is outside the EEA", r.id.get_ref())
+                } else {
+                    format!(
+                        "recipient `{}` is in {country}, outside the EEA,",
+                        r.id.get_ref()
+                    )
+                };
                 c.contradiction(
                     "transfers",
                     none,
-                    &r.country,
-                    format!("recipient `{}` is in {country}, outside the EEA,", r.id.get_ref()),
+                    place,
+                    what,
                     "remove `transfers = \"none\"` from [statement] and add a [[transfers]] entry naming the safeguard, or correct the recipient's country",
                 );
             }

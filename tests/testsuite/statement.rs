@@ -307,3 +307,162 @@ fn the_firms_own_security_measures_are_shown_in_every_language() {
     let html = portal.html("public/en/privacy/index.html");
     assert_eq!(select(&html, "section#security p").len(), 1);
 }
+
+/// Recipients as the firms write them (Art. 13(1)(e)): a category with or
+/// without a name, a region instead of a country, or no place at all.
+#[test]
+fn recipients_may_be_categories_with_a_region_in_every_language() {
+    let toml = format!(
+        "{}{}",
+        SILENT.replace(
+            "retention = { period = \"7y\" }\n",
+            "retention = { period = \"7y\" }\nrecipients = [\"it\", \"authorities\", \"support\"]\n",
+        ),
+        r#"
+[[recipients]]
+id = "it"
+category = { nl = "IT-dienstverleners", fr = "Prestataires informatiques", de = "IT-Dienstleister", en = "IT service providers" }
+kind = "processor"
+country = "EEA"
+
+[[recipients]]
+id = "authorities"
+category = { nl = "Overheden als de wet het vereist", fr = "Autorités lorsque la loi l'exige", de = "Behörden, wenn das Gesetz es verlangt", en = "Public authorities when the law requires it" }
+kind = "controller"
+
+[[recipients]]
+id = "support"
+name = "Help Desk Co"
+category = { nl = "Klantendienst", fr = "Service clientèle", de = "Kundendienst", en = "Customer service" }
+kind = "processor"
+service = { nl = "telefonische hulp", fr = "aide téléphonique", de = "Telefonhilfe", en = "telephone help" }
+country = "TH"
+
+[[transfers]]
+recipient = "support"
+country = "TH"
+safeguard = "standard_contractual_clauses"
+"#
+    );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    portal.build();
+    for (lang, it, eea, support, thailand) in [
+        (
+            "nl",
+            "IT-dienstverleners",
+            "Europese Economische Ruimte",
+            "Klantendienst (Help Desk Co)",
+            "Thailand",
+        ),
+        (
+            "fr",
+            "Prestataires informatiques",
+            "Espace économique européen",
+            "Service clientèle (Help Desk Co)",
+            "Thaïlande",
+        ),
+        (
+            "de",
+            "IT-Dienstleister",
+            "Europäischer Wirtschaftsraum",
+            "Kundendienst (Help Desk Co)",
+            "Thailand",
+        ),
+        (
+            "en",
+            "IT service providers",
+            "European Economic Area",
+            "Customer service (Help Desk Co)",
+            "Thailand",
+        ),
+    ] {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let row = |id: &str| -> Vec<String> {
+            select(&html, &format!("tr#recipient-{id} > *"))
+                .iter()
+                .map(text)
+                .collect()
+        };
+        let it_row = row("it");
+        assert_eq!(
+            (it_row[0].as_str(), it_row[1].as_str(), it_row[3].as_str()),
+            (it, "", eea),
+            "{lang}"
+        );
+        assert_eq!(
+            row("authorities")[3],
+            "",
+            "{lang}: no place stated, none shown"
+        );
+        let support_row = row("support");
+        assert_eq!(
+            (support_row[0].as_str(), support_row[3].as_str()),
+            (support, thailand),
+            "{lang}"
+        );
+        let transfer: Vec<String> = select(&html, "section#transfers tbody td")
+            .iter()
+            .map(text)
+            .collect();
+        assert_eq!(transfer[0], thailand, "{lang}");
+    }
+}
+
+#[test]
+fn a_recipient_outside_the_eea_by_region_contradicts_transfers_none() {
+    let toml = format!(
+        "{}\n[[recipients]]\nid = \"cloud\"\ncategory = \"Cloud storage\"\nkind = \"processor\"\ncountry = \"outside_eea\"\n",
+        SILENT.replace(
+            "automated_decisions = \"none\"\n",
+            "automated_decisions = \"none\"\ntransfers = \"none\"\n",
+        )
+    );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    let err = portal.build_fails();
+    assert!(
+        err.contains(&format!(
+            "recipient `cloud` is outside the EEA at line {}, column 11 of portal.toml",
+            line_of(&toml, "country = \"outside_eea\"")
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn country_codes_are_checked_against_iso_3166() {
+    let toml = format!(
+        "{}\n[[recipients]]\nid = \"a\"\nname = \"A\"\nkind = \"processor\"\ncountry = \"UK\"\n\n[[recipients]]\nid = \"b\"\nname = \"B\"\nkind = \"processor\"\ncountry = \"XX\"\n\n[[recipients]]\nid = \"c\"\nkind = \"processor\"\n",
+        SILENT.replace("country = \"BE\"", "country = \"EU\"")
+    );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    let err = portal.build_fails();
+    for expected in [
+        // The controller's address needs a country, not a region.
+        "country `EU` is not an ISO 3166-1 alpha-2 country code (e.g. `BE`)\n",
+        "country `UK` is not an ISO 3166-1 alpha-2 country code (e.g. `BE`), or a region: `EU`, `EEA`, `outside_eea`, `unknown`; the United Kingdom is `GB`",
+        "country `XX` is not an ISO 3166-1 alpha-2 country code",
+        "recipient `c` has neither a name nor a category",
+    ] {
+        assert!(err.contains(expected), "{expected}\n{err}");
+    }
+}
+
+#[test]
+fn cookie_providers_are_translatable() {
+    let portal = Portal::empty();
+    portal.write(
+        "portal.toml",
+        &format!(
+            "{SILENT}\n[[cookies]]\nname = \"s\"\nprovider = {{ nl = \"Wij\", fr = \"Nous\", de = \"Wir\", en = \"Us\" }}\ncategory = \"strictly_necessary\"\nparty = \"first\"\nduration = \"session\"\npurpose = \"Session\"\n"
+        ),
+    );
+    portal.build();
+    for (lang, us) in [("nl", "Wij"), ("fr", "Nous"), ("de", "Wir"), ("en", "Us")] {
+        let html = portal.html(&format!("public/{lang}/cookies/index.html"));
+        let cells: Vec<String> = select(&html, "table.cookies td").iter().map(text).collect();
+        assert!(cells.contains(&us.to_string()), "{lang}: {cells:?}");
+    }
+}
