@@ -53,22 +53,52 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
     let statement = &config.statement;
 
     // Art. 13(1)(a): who the controller is and how to reach them.
-    for (key, value) in [
-        ("legal_name", &ctl.legal_name),
-        ("street", &ctl.address.street),
-        ("postal_code", &ctl.address.postal_code),
-    ] {
-        if value.trim().is_empty() {
-            diags.push(
-                cx.at_key(
-                    Severity::Error,
-                    "P001",
-                    key,
-                    format!("the controller's `{key}` is empty: the statement must say who is responsible and where"),
-                )
-                .with_fix(format!("fill in `{key}` in [controller] (or [controller.address])")),
-            );
-        }
+    if ctl.legal_name.trim().is_empty() {
+        diags.push(
+            cx.at_key(
+                Severity::Error,
+                "P001",
+                "legal_name",
+                "the controller's `legal_name` is empty: the statement must say who is responsible",
+            )
+            .with_fix("fill in `legal_name` in [controller]"),
+        );
+    }
+    // The page shows what there is of the address, never a country alone;
+    // what is missing is reported here.
+    let blank = |s: &Option<toml::Spanned<String>>| {
+        s.as_ref().is_none_or(|s| s.get_ref().trim().is_empty())
+    };
+    let city_blank = ctl.address.city.as_ref().is_none_or(|c| {
+        cx.languages()
+            .iter()
+            .any(|l| c.get_ref().in_lang(*l).trim().is_empty())
+    });
+    let missing: Vec<&str> = [
+        ("street", blank(&ctl.address.street)),
+        ("postal_code", blank(&ctl.address.postal_code)),
+        ("city", city_blank),
+    ]
+    .into_iter()
+    .filter_map(|(key, is_blank)| is_blank.then_some(key))
+    .collect();
+    if !missing.is_empty() {
+        let keys = missing
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        diags.push(
+            cx.in_table(
+                "controller.address",
+                Diagnostic::error(
+                    cx.file(),
+                    format!("the controller's address lacks {keys}: the statement must say where the controller can be reached"),
+                ),
+            )
+            .with_code("P001")
+            .with_fix(format!("fill in {keys} in [controller.address]")),
+        );
     }
     if ctl.email.get_ref().trim().is_empty() {
         diags.push(

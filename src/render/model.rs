@@ -36,6 +36,17 @@ pub struct AddressView {
     pub country: String,
     /// The country's name in the page's language.
     pub country_name: String,
+    /// There is a postal address to show: a street or a city. A country
+    /// alone is no address ("Address: Belgium").
+    pub postal: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RepresentativeView {
+    pub name: String,
+    pub email: String,
+    pub address: Option<String>,
+    pub phone: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -48,6 +59,7 @@ pub struct DpoView {
 #[derive(Debug, Clone, Serialize)]
 pub struct ControllerView {
     pub legal_name: String,
+    pub trade_name: Option<String>,
     pub legal_form: Option<String>,
     pub address: AddressView,
     pub enterprise_number: Option<String>,
@@ -55,6 +67,8 @@ pub struct ControllerView {
     pub phone: Option<String>,
     pub website: Option<String>,
     pub dpo: Option<DpoView>,
+    /// The representative in the EU (Art. 27).
+    pub representative: Option<RepresentativeView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -222,6 +236,13 @@ fn text(t: &toml::Spanned<Text>, lang: Lang) -> String {
     t.get_ref().in_lang(lang)
 }
 
+/// An optional string, trimmed; empty when missing.
+fn filled(s: &Option<toml::Spanned<String>>) -> String {
+    s.as_ref()
+        .map(|s| s.get_ref().trim().to_string())
+        .unwrap_or_default()
+}
+
 fn opt_text(t: &Option<toml::Spanned<Text>>, lang: Lang) -> Option<String> {
     t.as_ref().map(|t| text(t, lang))
 }
@@ -293,11 +314,20 @@ impl LangView {
             },
             controller: ControllerView {
                 legal_name: ctl.legal_name.clone(),
+                trade_name: opt_text(&ctl.trade_name, lang),
                 legal_form: opt_text(&ctl.legal_form, lang),
                 address: AddressView {
-                    street: ctl.address.street.clone(),
-                    postal_code: ctl.address.postal_code.clone(),
-                    city: text(&ctl.address.city, lang),
+                    street: filled(&ctl.address.street),
+                    postal_code: filled(&ctl.address.postal_code),
+                    city: opt_text(&ctl.address.city, lang)
+                        .map(|c| c.trim().to_string())
+                        .unwrap_or_default(),
+                    postal: !filled(&ctl.address.street).is_empty()
+                        || ctl
+                            .address
+                            .city
+                            .as_ref()
+                            .is_some_and(|c| !text(c, lang).trim().is_empty()),
                     country: ctl.address.country.get_ref().clone(),
                     country_name: place_name(ctl.address.country.get_ref()),
                 },
@@ -309,6 +339,12 @@ impl LangView {
                     name: d.name.clone(),
                     email: d.email.get_ref().clone(),
                     phone: d.phone.clone(),
+                }),
+                representative: ctl.representative.as_ref().map(|r| RepresentativeView {
+                    name: r.name.clone(),
+                    email: r.email.get_ref().clone(),
+                    address: opt_text(&r.address, lang),
+                    phone: r.phone.clone(),
                 }),
             },
             contacts: ContactsView {

@@ -49,9 +49,11 @@ fn default_theme() -> Spanned<String> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Address {
-    pub street: String,
-    pub postal_code: String,
-    pub city: Spanned<Text>,
+    /// Street and number; a firm that publishes none leaves it out, and
+    /// `portaal check` reports it (P001) rather than the page inventing one.
+    pub street: Option<Spanned<String>>,
+    pub postal_code: Option<Spanned<String>>,
+    pub city: Option<Spanned<Text>>,
     /// ISO 3166-1 alpha-2 code, e.g. `BE`.
     pub country: Spanned<String>,
 }
@@ -68,6 +70,8 @@ pub struct Dpo {
 #[serde(deny_unknown_fields)]
 pub struct Controller {
     pub legal_name: String,
+    /// The brand the firm trades under, when it is not its legal name.
+    pub trade_name: Option<Spanned<Text>>,
     pub legal_form: Option<Spanned<Text>>,
     pub address: Address,
     /// Belgian KBO/BCE number (`0123.456.749`) or Dutch KvK number.
@@ -76,6 +80,19 @@ pub struct Controller {
     pub phone: Option<String>,
     pub website: Option<Spanned<String>>,
     pub dpo: Option<Dpo>,
+    /// The representative in the EU of a controller established outside
+    /// it (Art. 27); the statement must give its identity and contact.
+    pub representative: Option<Representative>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Representative {
+    pub name: String,
+    pub email: Spanned<String>,
+    /// The postal address in one text, e.g. "Rue de la Loi 1, 1000 Brussels, Belgium".
+    pub address: Option<Spanned<Text>>,
+    pub phone: Option<String>,
 }
 
 /// Where tickets from the request forms go. The visitor never chooses.

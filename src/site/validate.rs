@@ -147,7 +147,12 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
     // [controller]
     if let Some(ctl) = &config.controller {
         c.opt_text("controller legal_form", &ctl.legal_form);
-        c.text("controller city", &ctl.address.city);
+        c.opt_text("controller trade_name", &ctl.trade_name);
+        c.opt_text("controller city", &ctl.address.city);
+        if let Some(rep) = &ctl.representative {
+            c.email("representative e-mail", &rep.email);
+            c.opt_text("representative address", &rep.address);
+        }
         c.place(&ctl.address.country, false);
         c.email("controller e-mail", &ctl.email);
         if let Some(w) = &ctl.website {

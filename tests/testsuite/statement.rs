@@ -466,3 +466,94 @@ fn cookie_providers_are_translatable() {
         assert!(cells.contains(&us.to_string()), "{lang}: {cells:?}");
     }
 }
+
+/// A firm that publishes no street: no "Address: Belgium" on any page, and
+/// `check` says what to add where.
+#[test]
+fn an_address_of_only_a_country_is_not_shown_and_check_names_controller_address() {
+    let toml = SILENT.replace(
+        "street = \"Kerkstraat 1\"\npostal_code = \"9000\"\ncity = \"Gent\"\n",
+        "",
+    );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    portal.build();
+    for lang in LANGS {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        assert!(select(&html, "#controller address").is_empty(), "{lang}");
+        let terms: Vec<String> = select(&html, "#controller dt").iter().map(text).collect();
+        assert!(
+            !terms.contains(&theme_string(lang, "controller.address")),
+            "{lang}: {terms:?}"
+        );
+        let right = portal.html(&format!("public/{lang}/access/index.html"));
+        assert!(select(&right, "address.postal").is_empty(), "{lang}");
+    }
+    let out = portal.run(&["check", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p001: Vec<&serde_json::Value> = json["sites"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "P001")
+        .collect();
+    assert_eq!(p001.len(), 1, "{json:#}");
+    assert_eq!(p001[0]["line"], line_of(&toml, "[controller.address]"));
+    assert_eq!(
+        p001[0]["fix"],
+        "fill in `street`, `postal_code`, `city` in [controller.address]"
+    );
+}
+
+#[test]
+fn a_city_without_street_is_shown_without_empty_lines() {
+    let portal = Portal::empty();
+    portal.write(
+        "portal.toml",
+        &SILENT.replace("street = \"Kerkstraat 1\"\npostal_code = \"9000\"\n", ""),
+    );
+    portal.build();
+    let html = portal.html("public/fr/privacy/index.html");
+    let address = select(&html, "#controller address");
+    assert_eq!(address[0].inner_html().trim(), "Gent<br>Belgique");
+}
+
+#[test]
+fn trade_name_and_eu_representative_in_every_language() {
+    // A British firm with a trade name and a representative in the EU.
+    let toml = SILENT
+        .replace(
+            "legal_name = \"Stil BV\"\n",
+            "legal_name = \"Stil Holdings Ltd\"\ntrade_name = \"Stil\"\n",
+        )
+        .replace("country = \"BE\"", "country = \"GB\"")
+        .replace(
+            "[controller.address]",
+            "[controller.representative]\nname = \"Rep Europe BV\"\nemail = \"rep@rep.example\"\naddress = \"Wetstraat 1, 1000 Brussel\"\n\n[controller.address]",
+        );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    portal.build();
+    for lang in LANGS {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let facts: Vec<String> = select(&html, "#controller dt, #controller dd")
+            .iter()
+            .map(text)
+            .collect();
+        let trade = facts
+            .iter()
+            .position(|f| *f == theme_string(lang, "controller.trade_name"))
+            .unwrap_or_else(|| panic!("{lang}: no trade name in {facts:?}"));
+        assert_eq!(facts[trade + 1], "Stil");
+        let heading: Vec<String> = select(&html, "#representative").iter().map(text).collect();
+        assert_eq!(
+            heading,
+            [theme_string(lang, "controller.representative_heading")]
+        );
+        assert!(facts.contains(&"Rep Europe BV".to_string()), "{lang}");
+        assert!(
+            facts.contains(&"Wetstraat 1, 1000 Brussel".to_string()),
+            "{lang}"
+        );
+    }
+}
