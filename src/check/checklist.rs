@@ -490,7 +490,11 @@ fn standard_texts(cx: &Context, diags: &mut Diagnostics) {
             keys.push((code, format!("{prefix}.{leaf}")));
         }
     };
-    let bases: BTreeSet<LegalBasis> = config.purposes.iter().map(|p| p.legal_basis).collect();
+    let bases: BTreeSet<LegalBasis> = config
+        .purposes
+        .iter()
+        .flat_map(|p| p.legal_basis.all().iter().copied())
+        .collect();
     let consent = bases.contains(&LegalBasis::Consent);
     for r in Right::ALL {
         // Withdrawing consent has its own code where consent is relied on.

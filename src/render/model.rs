@@ -100,11 +100,16 @@ pub struct PurposeView {
     pub id: String,
     pub name: String,
     pub description: Option<String>,
+    /// The first basis, for themes that show one.
     pub legal_basis: LegalBasis,
     /// The point of Art. 6(1) in the code's notation, e.g. `6(1)(a)`.
     pub legal_basis_article: &'static str,
     /// The same, cited as the page's language does (see `citation`).
     pub legal_basis_ref: String,
+    /// Every basis of the purpose, in the order given.
+    pub legal_bases: Vec<BasisView>,
+    /// Their keys, for tests in templates (`"consent" in p.basis_keys`).
+    pub basis_keys: Vec<LegalBasis>,
     /// People may object without giving a reason (Art. 21(2)).
     pub direct_marketing: bool,
     /// The Art. 9(2) exception for special-category data, and its citation.
@@ -121,6 +126,14 @@ pub struct PurposeView {
     pub provision_requirement: Option<ProvisionRequirement>,
     /// Where the data come from when not from the person (Art. 14(2)(f)).
     pub source: Option<String>,
+}
+
+/// One legal basis of a purpose, with its citation.
+#[derive(Debug, Clone, Serialize)]
+pub struct BasisView {
+    pub key: LegalBasis,
+    pub article: &'static str,
+    pub article_ref: String,
 }
 
 /// `[statement]`: what the statement says beyond the purposes.
@@ -213,6 +226,8 @@ pub struct LangView {
     pub authority: AuthorityView,
     pub statement: StatementView,
     pub purposes: Vec<PurposeView>,
+    /// The legal bases the purposes use, each once, in the order of Art. 6(1).
+    pub legal_bases: Vec<BasisView>,
     pub recipients: Vec<RecipientView>,
     pub transfers: Vec<TransferView>,
     pub cookie_groups: Vec<CookieGroup>,
@@ -392,9 +407,20 @@ impl LangView {
                         id: p.id.get_ref().clone(),
                         name: text(&p.name, lang),
                         description: opt_text(&p.description, lang),
-                        legal_basis: p.legal_basis,
-                        legal_basis_article: p.legal_basis.article(),
-                        legal_basis_ref: cite(p.legal_basis.article()),
+                        legal_basis: p.legal_basis.first(),
+                        legal_basis_article: p.legal_basis.first().article(),
+                        legal_basis_ref: cite(p.legal_basis.first().article()),
+                        legal_bases: p
+                            .legal_basis
+                            .all()
+                            .iter()
+                            .map(|b| BasisView {
+                                key: *b,
+                                article: b.article(),
+                                article_ref: cite(b.article()),
+                            })
+                            .collect(),
+                        basis_keys: p.legal_basis.all().to_vec(),
                         direct_marketing: p.direct_marketing,
                         special_condition: p
                             .special_category_condition
@@ -426,11 +452,27 @@ impl LangView {
                             .provision_requirement
                             .as_ref()
                             .map(|r| *r.get_ref())
-                            .or(default_provision.filter(|d| fits_basis(*d, p.legal_basis))),
+                            .or(default_provision.filter(|d| {
+                                p.legal_basis.all().iter().any(|b| fits_basis(*d, *b))
+                            })),
                         source: opt_text(&p.source, lang),
                     }
                 })
                 .collect(),
+            legal_bases: {
+                let used: std::collections::BTreeSet<LegalBasis> = config
+                    .purposes
+                    .iter()
+                    .flat_map(|p| p.legal_basis.all().iter().copied())
+                    .collect();
+                used.into_iter()
+                    .map(|b| BasisView {
+                        key: b,
+                        article: b.article(),
+                        article_ref: cite(b.article()),
+                    })
+                    .collect()
+            },
             recipients: config
                 .recipients
                 .iter()

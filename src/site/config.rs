@@ -180,6 +180,66 @@ impl LegalBasis {
     }
 }
 
+/// The legal bases of one purpose: `"contract"` or `["consent",
+/// "legitimate_interests"]`. Never empty, never a basis twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegalBases(Vec<LegalBasis>);
+
+impl LegalBases {
+    pub fn all(&self) -> &[LegalBasis] {
+        &self.0
+    }
+
+    pub fn contains(&self, basis: LegalBasis) -> bool {
+        self.0.contains(&basis)
+    }
+
+    /// The first basis given: what a theme that shows one basis shows.
+    pub fn first(&self) -> LegalBasis {
+        self.0[0]
+    }
+}
+
+impl<'de> Deserialize<'de> for LegalBases {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, IntoDeserializer, SeqAccess, Visitor};
+
+        struct BasesVisitor;
+
+        impl<'de> Visitor<'de> for BasesVisitor {
+            type Value = Vec<LegalBasis>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "a legal basis, or a list of them")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                let d: de::value::StrDeserializer<E> = v.into_deserializer();
+                Ok(vec![LegalBasis::deserialize(d)?])
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(b) = seq.next_element::<LegalBasis>()? {
+                    if out.contains(&b) {
+                        return Err(de::Error::custom(format!(
+                            "legal basis `{}` is listed twice",
+                            b.key()
+                        )));
+                    }
+                    out.push(b);
+                }
+                if out.is_empty() {
+                    return Err(de::Error::custom("the list of legal bases is empty"));
+                }
+                Ok(out)
+            }
+        }
+
+        d.deserialize_any(BasesVisitor).map(LegalBases)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Retention {
@@ -264,8 +324,10 @@ pub struct Purpose {
     pub id: Spanned<String>,
     pub name: Spanned<Text>,
     pub description: Option<Spanned<Text>>,
-    pub legal_basis: LegalBasis,
-    /// Required when the basis is `legitimate_interests`.
+    /// One basis, or several where the firm really has them (direct
+    /// marketing on "consent or legitimate interests"); each is rendered.
+    pub legal_basis: LegalBases,
+    /// Required when a basis is `legitimate_interests`.
     pub legitimate_interest: Option<Spanned<Text>>,
     /// Built-in category keys (`identity`, `contact`, …) or own wording.
     #[serde(default)]

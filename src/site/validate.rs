@@ -257,10 +257,11 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
         for cat in &p.data_categories {
             c.text("data category", cat);
         }
-        match (&p.legal_basis, &p.legitimate_interest) {
-            (LegalBasis::LegitimateInterests, None)
-                if !config.was_repaired("purposes.legitimate_interest", &p.id) =>
-            {
+        match (
+            p.legal_basis.contains(LegalBasis::LegitimateInterests),
+            &p.legitimate_interest,
+        ) {
+            (true, None) if !config.was_repaired("purposes.legitimate_interest", &p.id) => {
                 let d = c.error(
                     &p.id,
                     format!(

@@ -557,3 +557,90 @@ fn trade_name_and_eu_representative_in_every_language() {
         );
     }
 }
+
+/// Direct marketing on "consent or legitimate interests": both shown.
+#[test]
+fn a_purpose_with_several_legal_bases_shows_each_in_every_language() {
+    let toml = SILENT.replace(
+        "legal_basis = \"contract\"\n",
+        "legal_basis = [\"consent\", \"legitimate_interests\"]\nlegitimate_interest = \"Offers to our customers\"\n",
+    );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    portal.build();
+    for lang in LANGS {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let links: Vec<String> = select(&html, "tr#purpose-orders td a")
+            .iter()
+            .map(|a| a.value().attr("href").unwrap().to_string())
+            .collect();
+        assert_eq!(
+            links,
+            ["#basis-consent", "#basis-legitimate_interests"],
+            "{lang}"
+        );
+        let names: Vec<String> = select(&html, "tr#purpose-orders td a")
+            .iter()
+            .map(text)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                theme_string(lang, "legal_basis.consent.name"),
+                theme_string(lang, "legal_basis.legitimate_interests.name")
+            ]
+        );
+        let explained: Vec<&str> = select(&html, "#purposes dl.explained dt")
+            .iter()
+            .map(|d| d.value().attr("id").unwrap())
+            .collect();
+        assert_eq!(
+            explained,
+            ["basis-consent", "basis-legitimate_interests"],
+            "{lang}"
+        );
+        let interests: Vec<String> = select(&html, "#purposes ul li").iter().map(text).collect();
+        assert!(
+            interests
+                .iter()
+                .any(|i| i.contains("Offers to our customers")),
+            "{lang}: {interests:?}"
+        );
+    }
+    // Without the interest, P004 as for a single basis.
+    portal.write(
+        "portal.toml",
+        &toml.replace("legitimate_interest = \"Offers to our customers\"\n", ""),
+    );
+    assert!(
+        portal
+            .build_fails()
+            .contains("rests on legitimate interests but does not say which")
+    );
+}
+
+#[test]
+fn a_list_of_legal_bases_is_checked() {
+    for (bases, expected) in [
+        ("[]", "the list of legal bases is empty"),
+        (
+            "[\"consent\", \"consent\"]",
+            "legal basis `consent` is listed twice",
+        ),
+        (
+            "[\"consent\", \"friendship\"]",
+            "unknown value `friendship`, expected one of: consent, contract",
+        ),
+    ] {
+        let portal = Portal::empty();
+        portal.write(
+            "portal.toml",
+            &SILENT.replace(
+                "legal_basis = \"contract\"\n",
+                &format!("legal_basis = {bases}\n"),
+            ),
+        );
+        let err = portal.build_fails();
+        assert!(err.contains(expected), "{bases}: {err}");
+    }
+}
