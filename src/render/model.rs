@@ -119,6 +119,8 @@ pub struct PurposeView {
     pub data_categories: Vec<String>,
     pub retention_period: Option<String>,
     pub retention_criteria: Option<String>,
+    /// The law that sets the period, when it is statutory.
+    pub retention_statutory: Option<String>,
     pub recipients: Vec<RecipientRef>,
     /// The purpose says who receives its data, if only `[]` (no one).
     pub recipients_declared: bool,
@@ -402,7 +404,17 @@ impl LangView {
                 .purposes
                 .iter()
                 .map(|p| {
-                    let retention = p.retention.get_ref();
+                    let retention = p.retention(&config.statement);
+                    let start =
+                        retention
+                            .and_then(|r| r.start.as_ref())
+                            .map(|t| match t.get_ref() {
+                                Text::Same(key) => strings
+                                    .and_then(|s| lookup(s, &format!("retention_start.{key}")))
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| key.clone()),
+                                other => other.in_lang(lang),
+                            });
                     PurposeView {
                         id: p.id.get_ref().clone(),
                         name: text(&p.name, lang),
@@ -433,10 +445,14 @@ impl LangView {
                         legitimate_interest: opt_text(&p.legitimate_interest, lang),
                         data_categories: p.data_categories.iter().map(category).collect(),
                         retention_period: retention
-                            .period
-                            .as_ref()
-                            .map(|d| d.get_ref().render(lang, &session_word)),
-                        retention_criteria: opt_text(&retention.criteria, lang),
+                            .and_then(|r| r.period.as_ref())
+                            .map(|d| d.get_ref().render(lang, &session_word))
+                            .map(|d| match &start {
+                                Some(s) => format!("{d} {s}"),
+                                None => d,
+                            }),
+                        retention_criteria: retention.and_then(|r| opt_text(&r.criteria, lang)),
+                        retention_statutory: retention.and_then(|r| opt_text(&r.statutory, lang)),
                         recipients_declared: p.recipients.is_some(),
                         recipients: p
                             .recipient_ids()

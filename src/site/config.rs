@@ -247,7 +247,22 @@ pub struct Retention {
     pub period: Option<Spanned<Duration>>,
     /// When no fixed period fits: the criteria that decide it.
     pub criteria: Option<Spanned<Text>>,
+    /// From when the period runs: a built-in key (`contract_end`,
+    /// `last_contact`, `collection`, `financial_year_end`, `account_closed`)
+    /// or the firm's own words ("after the event").
+    pub start: Option<Spanned<Text>>,
+    /// The law that sets the period, named ("Art. III.88 WER").
+    pub statutory: Option<Spanned<Text>>,
 }
+
+/// Built-in starting points of a retention period (`retention_start.<key>`).
+pub const RETENTION_STARTS: [&str; 5] = [
+    "contract_end",
+    "last_contact",
+    "collection",
+    "financial_year_end",
+    "account_closed",
+];
 
 /// Whether a person must give the data (GDPR Art. 13(2)(e)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -280,6 +295,8 @@ pub struct Statement {
     /// website (a URL, or one per language): withdrawing must be as easy as
     /// giving consent (Art. 7(3)), so the cookie page links to it.
     pub cookie_settings_url: Option<Spanned<Text>>,
+    /// The retention of purposes that state none of their own.
+    pub retention: Option<Spanned<Retention>>,
     /// The firm's own security measures, in its words (Art. 32). The
     /// standard text states only what the law requires; what the firm
     /// actually does (encryption, backups, access rules) is a fact to give.
@@ -332,7 +349,8 @@ pub struct Purpose {
     /// Built-in category keys (`identity`, `contact`, …) or own wording.
     #[serde(default)]
     pub data_categories: Vec<Spanned<Text>>,
-    pub retention: Spanned<Retention>,
+    /// Else `[statement] retention`, the portal-wide default.
+    pub retention: Option<Spanned<Retention>>,
     /// Ids of `[[recipients]]` that receive data for this purpose; `[]`
     /// declares that no one outside the firm does, while leaving the key
     /// out says nothing either way.
@@ -350,6 +368,14 @@ pub struct Purpose {
 }
 
 impl Purpose {
+    /// The purpose's own retention, else the portal-wide default.
+    pub fn retention<'a>(&'a self, statement: &'a Statement) -> Option<&'a Retention> {
+        self.retention
+            .as_ref()
+            .or(statement.retention.as_ref())
+            .map(|r| r.get_ref())
+    }
+
     /// The recipients named for this purpose; none when the key is absent.
     pub fn recipient_ids(&self) -> &[Spanned<String>] {
         self.recipients.as_deref().unwrap_or_default()

@@ -202,6 +202,9 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
     // [statement]
     c.opt_text("automated_decisions", &config.statement.automated_decisions);
     c.opt_text("security_measures", &config.statement.security_measures);
+    if let Some(r) = &config.statement.retention {
+        retention_texts(&mut c, r.get_ref());
+    }
     if let Some(u) = &config.statement.cookie_settings_url {
         c.url_text("cookie_settings_url", u);
     }
@@ -277,7 +280,6 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
             (_, Some(li)) => c.text("legitimate interest", li),
             _ => {}
         }
-        let retention = p.retention.get_ref();
         let retention_repaired = [
             "purposes.retention",
             "purposes.retention.period",
@@ -285,18 +287,24 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
         ]
         .iter()
         .any(|k| config.was_repaired(k, &p.id));
-        if retention.period.is_none() && retention.criteria.is_none() && !retention_repaired {
+        let stated = p
+            .retention(&config.statement)
+            .is_some_and(|r| r.period.is_some() || r.criteria.is_some());
+        if !stated && !retention_repaired {
+            let at = p.retention.as_ref().map_or(p.id.span(), |r| r.span());
             let d = c.error(
-                &p.retention,
+                &Spanned::new(at, ()),
                 format!("purpose `{}` states no retention period", p.id.get_ref()),
             );
             d.code = "P009";
             d.fix = Some(
-                "give `retention = { period = \"7y\" }` or `retention = { criteria = \"…\" }`"
+                "give `retention = { period = \"7y\" }` or `retention = { criteria = \"…\" }`, or a default for all purposes in [statement]"
                     .into(),
             );
         }
-        c.opt_text("retention criteria", &retention.criteria);
+        if let Some(r) = &p.retention {
+            retention_texts(&mut c, r.get_ref());
+        }
         c.opt_text("purpose source", &p.source);
         for r in p.recipient_ids() {
             if !recipient_ids.contains(r.get_ref().as_str()) {
@@ -341,6 +349,27 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
         c.text("cookie purpose", &k.purpose);
         c.text("cookie provider", &k.provider);
     }
+}
+
+fn retention_texts(c: &mut Checker<'_>, r: &super::config::Retention) {
+    c.opt_text("retention criteria", &r.criteria);
+    c.opt_text("retention start", &r.start);
+    if let Some(start) = &r.start {
+        // A lone snake_case word is meant as a built-in key: a typo in one
+        // would otherwise be printed as it stands.
+        if let Text::Same(key) = start.get_ref() {
+            let keyish =
+                key.contains('_') && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+            if keyish && !super::config::RETENTION_STARTS.contains(&key.as_str()) {
+                c.error(start, format!("unknown retention start `{key}`"))
+                    .fix = Some(format!(
+                    "use one of: {}, or the firm's own words in each language",
+                    super::config::RETENTION_STARTS.join(", ")
+                ));
+            }
+        }
+    }
+    c.opt_text("retention statutory", &r.statutory);
 }
 
 /// `"none"` in [statement] against the lists it declares empty. Cookies set

@@ -644,3 +644,51 @@ fn a_list_of_legal_bases_is_checked() {
         assert!(err.contains(expected), "{bases}: {err}");
     }
 }
+
+/// "10y" from the end of the contract, a period the law sets, and one
+/// default for every purpose that states none.
+#[test]
+fn retention_with_a_start_a_law_and_a_portal_wide_default_in_every_language() {
+    let toml = SILENT
+        .replace(
+            "automated_decisions = \"none\"\n",
+            "automated_decisions = \"none\"\nretention = { criteria = \"As long as needed\" }\n",
+        )
+        .replace(
+            "retention = { period = \"7y\" }\n",
+            "retention = { period = \"10y\", start = \"contract_end\", statutory = \"Art. III.88 WER\" }\n",
+        )
+        + "\n[[purposes]]\nid = \"other\"\nname = \"Other\"\nlegal_basis = \"contract\"\ndata_categories = [\"contact\"]\n";
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    portal.build();
+    for (lang, ten_years) in [
+        ("nl", "10 jaar na het einde van het contract"),
+        ("fr", "10 ans après la fin du contrat"),
+        ("de", "10 Jahre nach Ende des Vertrags"),
+        ("en", "10 years after the end of the contract"),
+    ] {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let cell = |id: &str| text(&select(&html, &format!("tr#purpose-{id} td"))[2]);
+        let orders = cell("orders");
+        assert!(orders.starts_with(ten_years), "{lang}: {orders}");
+        assert!(
+            orders.ends_with(&format!(
+                "{}Art. III.88 WER",
+                theme_string(lang, "purposes.statutory")
+            )),
+            "{lang}: {orders}"
+        );
+        assert_eq!(cell("other"), "As long as needed", "{lang}");
+    }
+    // A typo in a built-in start is an error, not printed as it stands.
+    portal.write(
+        "portal.toml",
+        &toml.replace("contract_end", "contract_ends"),
+    );
+    assert!(
+        portal
+            .build_fails()
+            .contains("unknown retention start `contract_ends`")
+    );
+}
