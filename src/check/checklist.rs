@@ -473,7 +473,33 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                 )
                 .with_fix("give the date the current version was published"),
             );
+        } else {
+            let (y, m, dd) = cx.today;
+            let two_years_ago = (y.saturating_sub(2), m, dd);
+            if date < two_years_ago {
+                diags.push(
+                    cx.at(
+                        Severity::Warning,
+                        "P041",
+                        &config.site.last_updated,
+                        format!("last_updated {d} is more than two years ago: is the statement still what the firm does?"),
+                    )
+                    .with_fix("review the facts in portal.toml with the firm, then set `last_updated` (and `policy_version` if anything changed)"),
+                );
+            }
         }
+    }
+
+    // A statement must say why data are used (Art. 13(1)(c)).
+    if config.purposes.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                cx.file(),
+                "no [[purposes]] are declared: the statement cannot say why personal data are used",
+            )
+            .with_code("P040")
+            .with_fix("add a [[purposes]] entry for each reason the firm uses personal data, with its legal basis, data categories and retention"),
+        );
     }
 
     standard_texts(cx, diags);

@@ -174,6 +174,12 @@ pub const CODES: &[Code] = &[
         Warning,
         "no transfers are declared, nor that there are none",
     ),
+    code("P040", Error, "no purposes are declared"),
+    code(
+        "P041",
+        Warning,
+        "the policy date is more than two years old",
+    ),
 ];
 
 /// The entry for `code`, if it exists.

@@ -391,14 +391,26 @@ pub(crate) fn contradicting_none(site: &Site, config_text: &str, diags: &mut Dia
     }
 }
 
-/// The site's own `static/` text files, relative to the site directory.
+/// The site's own `static/` text files and those of its theme folder
+/// (`themes/<name>/static/`), relative to the site directory: both are
+/// published with the portal.
 fn read_statics(site: &Site) -> Vec<(PathBuf, String)> {
-    let dir = site.dir.join("static");
     let mut out = Vec::new();
-    if !dir.is_dir() {
-        return out;
+    let theme = site.config.site.theme.get_ref();
+    for dir in [
+        site.dir.join("static"),
+        site.dir.join("themes").join(theme).join("static"),
+    ] {
+        read_static_dir(site, &dir, &mut out);
     }
-    for entry in walkdir::WalkDir::new(&dir)
+    out
+}
+
+fn read_static_dir(site: &Site, dir: &std::path::Path, out: &mut Vec<(PathBuf, String)>) {
+    if !dir.is_dir() {
+        return;
+    }
+    for entry in walkdir::WalkDir::new(dir)
         .sort_by_file_name()
         .into_iter()
         .filter_map(Result::ok)
@@ -415,7 +427,6 @@ fn read_statics(site: &Site) -> Vec<(PathBuf, String)> {
             out.push((rel.to_path_buf(), text));
         }
     }
-    out
 }
 
 /// A cookie's provider in each language it is written in.

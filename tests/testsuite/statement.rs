@@ -692,3 +692,21 @@ fn retention_with_a_start_a_law_and_a_portal_wide_default_in_every_language() {
             .contains("unknown retention start `contract_ends`")
     );
 }
+
+/// A theme folder's static files are published too: a cookie set there is
+/// found like one in the site's own `static/`.
+#[test]
+fn a_cookie_script_in_the_themes_static_folder_is_found() {
+    let portal = Portal::fixture("check/clean");
+    portal.write(
+        "themes/default/static/track.js",
+        "window.addEventListener('load', () => {\n  document.cookie = \"tracker=1\";\n});\n",
+    );
+    let out = portal.run(&["check", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = json["sites"][0]["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{json:#}");
+    assert_eq!(findings[0]["code"], "P031");
+    assert_eq!(findings[0]["file"], "themes/default/static/track.js");
+    assert_eq!(findings[0]["line"], 2);
+}
