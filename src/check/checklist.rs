@@ -137,6 +137,22 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             .with_fix("add a [[recipients]] entry for each supplier or category that receives the data (hosting, e-mail, payments, accountant); if really no one outside the firm does, write `recipients = \"none\"` in [statement]"),
         );
     }
+    for p in &config.purposes {
+        if p.recipients.is_none() {
+            diags.push(
+                cx.at(
+                    Severity::Warning,
+                    "P042",
+                    &p.id,
+                    format!(
+                        "purpose `{}` does not say who receives its data: the statement leaves the cell empty",
+                        p.id.get_ref()
+                    ),
+                )
+                .with_fix("list the ids of its [[recipients]] in `recipients = [\"…\"]`, or write `recipients = []` if no one outside the firm receives them"),
+            );
+        }
+    }
     let used: BTreeSet<&str> = config
         .purposes
         .iter()

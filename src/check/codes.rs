@@ -180,6 +180,11 @@ pub const CODES: &[Code] = &[
         Warning,
         "the policy date is more than two years old",
     ),
+    code(
+        "P042",
+        Warning,
+        "a purpose does not say who receives its data, nor that no one does",
+    ),
 ];
 
 /// The entry for `code`, if it exists.
