@@ -14,13 +14,6 @@ use crate::site::page_kind::Right;
 use crate::site::text::Text;
 use crate::theme::lookup;
 
-/// The European Economic Area: the EU, Iceland, Liechtenstein and Norway.
-/// Data may flow freely within it; leaving it needs a safeguard (Art. 44).
-const EEA: [&str; 30] = [
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IS",
-    "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
-];
-
 /// Countries with an adequacy decision of the European Commission (Art. 45),
 /// as known on 2026-11-23 without access to the Commission's list; check
 /// there before relying on a borderline case (Brazil's was pending). For the
@@ -49,10 +42,9 @@ pub const COMMON_DATA_CATEGORIES: [&str; 12] = [
     "health",
 ];
 
-/// Whether data in `country` stay inside the EEA (also used by the build,
-/// which must never say "no transfers" next to a recipient outside it).
-pub fn is_eea(country: &str) -> bool {
-    EEA.contains(&country)
+/// Whether data in `country` stay inside the EEA.
+fn is_eea(country: &str) -> bool {
+    crate::site::country::in_eea(country)
 }
 
 pub fn run(cx: &Context, diags: &mut Diagnostics) {
@@ -61,22 +53,52 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
     let statement = &config.statement;
 
     // Art. 13(1)(a): who the controller is and how to reach them.
-    for (key, value) in [
-        ("legal_name", &ctl.legal_name),
-        ("street", &ctl.address.street),
-        ("postal_code", &ctl.address.postal_code),
-    ] {
-        if value.trim().is_empty() {
-            diags.push(
-                cx.at_key(
-                    Severity::Error,
-                    "P001",
-                    key,
-                    format!("the controller's `{key}` is empty: the statement must say who is responsible and where"),
-                )
-                .with_fix(format!("fill in `{key}` in [controller] (or [controller.address])")),
-            );
-        }
+    if ctl.legal_name.trim().is_empty() {
+        diags.push(
+            cx.at_key(
+                Severity::Error,
+                "P001",
+                "legal_name",
+                "the controller's `legal_name` is empty: the statement must say who is responsible",
+            )
+            .with_fix("fill in `legal_name` in [controller]"),
+        );
+    }
+    // The page shows what there is of the address, never a country alone;
+    // what is missing is reported here.
+    let blank = |s: &Option<toml::Spanned<String>>| {
+        s.as_ref().is_none_or(|s| s.get_ref().trim().is_empty())
+    };
+    let city_blank = ctl.address.city.as_ref().is_none_or(|c| {
+        cx.languages()
+            .iter()
+            .any(|l| c.get_ref().in_lang(*l).trim().is_empty())
+    });
+    let missing: Vec<&str> = [
+        ("street", blank(&ctl.address.street)),
+        ("postal_code", blank(&ctl.address.postal_code)),
+        ("city", city_blank),
+    ]
+    .into_iter()
+    .filter_map(|(key, is_blank)| is_blank.then_some(key))
+    .collect();
+    if !missing.is_empty() {
+        let keys = missing
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        diags.push(
+            cx.in_table(
+                "controller.address",
+                Diagnostic::error(
+                    cx.file(),
+                    format!("the controller's address lacks {keys}: the statement must say where the controller can be reached"),
+                ),
+            )
+            .with_code("P001")
+            .with_fix(format!("fill in {keys} in [controller.address]")),
+        );
     }
     if ctl.email.get_ref().trim().is_empty() {
         diags.push(
@@ -104,20 +126,37 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
     }
 
     // Art. 13(1)(e): recipients.
-    if config.recipients.is_empty() && !config.purposes.is_empty() {
+    if config.recipients.is_empty() && statement.recipients.is_none() && !config.purposes.is_empty()
+    {
         diags.push(
             Diagnostic::warning(
                 cx.file(),
-                "no [[recipients]] are declared: the statement will say that no one outside the firm receives data",
+                "no [[recipients]] are declared, and [statement] does not say `recipients = \"none\"`: the statement says nothing about who receives data",
             )
             .with_code("P005")
-            .with_fix("add a [[recipients]] entry for each supplier that handles the data (hosting, e-mail, payments, accountant); if there really are none, ignore this warning"),
+            .with_fix("add a [[recipients]] entry for each supplier or category that receives the data (hosting, e-mail, payments, accountant); if really no one outside the firm does, write `recipients = \"none\"` in [statement]"),
         );
+    }
+    for p in &config.purposes {
+        if p.recipients.is_none() {
+            diags.push(
+                cx.at(
+                    Severity::Warning,
+                    "P042",
+                    &p.id,
+                    format!(
+                        "purpose `{}` does not say who receives its data: the statement leaves the cell empty",
+                        p.id.get_ref()
+                    ),
+                )
+                .with_fix("list the ids of its [[recipients]] in `recipients = [\"…\"]`, or write `recipients = []` if no one outside the firm receives them"),
+            );
+        }
     }
     let used: BTreeSet<&str> = config
         .purposes
         .iter()
-        .flat_map(|p| p.recipients.iter().map(|r| r.get_ref().as_str()))
+        .flat_map(|p| p.recipient_ids().iter().map(|r| r.get_ref().as_str()))
         .collect();
     for r in &config.recipients {
         if !used.contains(r.id.get_ref().as_str()) {
@@ -141,25 +180,32 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
 
     // Art. 13(1)(f): transfers outside the EEA and their safeguards.
     for r in &config.recipients {
-        let country = r.country.get_ref();
-        if !is_eea(country)
-            && !config
-                .transfers
-                .iter()
-                .any(|t| t.recipient.get_ref() == r.id.get_ref())
+        let Some(place) = r.country.as_ref().filter(|_| r.outside_eea()) else {
+            continue;
+        };
+        let country = place.get_ref();
+        let country = if country == "outside_eea" {
+            "a country"
+        } else {
+            country.as_str()
+        };
+        if !config
+            .transfers
+            .iter()
+            .any(|t| t.recipient.get_ref() == r.id.get_ref())
         {
             diags.push(
                 cx.at(
                     Severity::Error,
                     "P007",
-                    &r.country,
+                    place,
                     format!(
                         "recipient `{}` is in {country}, outside the EEA, but no [[transfers]] entry names the safeguard",
                         r.id.get_ref()
                     ),
                 )
                 .with_fix(format!(
-                    "add [[transfers]] with `recipient = \"{}\"`, `country = \"{country}\"` and `safeguard = \"standard_contractual_clauses\"` (or adequacy_decision, binding_corporate_rules, derogation)",
+                    "add [[transfers]] with `recipient = \"{}\"`, `country = \"…\"` (the country code) and `safeguard = \"standard_contractual_clauses\"` (or adequacy_decision, binding_corporate_rules, derogation)",
                     r.id.get_ref()
                 )),
             );
@@ -198,6 +244,36 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                 ),
             );
         }
+    }
+
+    // Silence is no claim: the pages say "no transfers" or "no cookies"
+    // only when portal.toml does, so an unanswered question is reported.
+    let outside_eea = config.recipients.iter().any(|r| r.outside_eea());
+    if config.transfers.is_empty() && statement.transfers.is_none() && !outside_eea {
+        diags.push(
+            cx.in_table(
+                "statement",
+                Diagnostic::warning(
+                    cx.file(),
+                    "it is not stated whether personal data leave the EEA: the statement says nothing about transfers",
+                ),
+            )
+            .with_code("P039")
+            .with_fix("write `transfers = \"none\"` in [statement] if no data leave the EEA; otherwise add a [[transfers]] entry per recipient outside it"),
+        );
+    }
+    if config.cookies.is_empty() && statement.cookies.is_none() {
+        diags.push(
+            cx.in_table(
+                "statement",
+                Diagnostic::warning(
+                    cx.file(),
+                    "it is not stated whether the website uses cookies: the cookie page says nothing about them",
+                ),
+            )
+            .with_code("P038")
+            .with_fix("declare each cookie in [[cookies]], or write `cookies = \"none\"` in [statement] if the website sets none (nor similar techniques such as localStorage)"),
+        );
     }
 
     // Art. 13(2)(d): the supervisory authority.
@@ -429,7 +505,33 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                 )
                 .with_fix("give the date the current version was published"),
             );
+        } else {
+            let (y, m, dd) = cx.today;
+            let two_years_ago = (y.saturating_sub(2), m, dd);
+            if date < two_years_ago {
+                diags.push(
+                    cx.at(
+                        Severity::Warning,
+                        "P041",
+                        &config.site.last_updated,
+                        format!("last_updated {d} is more than two years ago: is the statement still what the firm does?"),
+                    )
+                    .with_fix("review the facts in portal.toml with the firm, then set `last_updated` (and `policy_version` if anything changed)"),
+                );
+            }
         }
+    }
+
+    // A statement must say why data are used (Art. 13(1)(c)).
+    if config.purposes.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                cx.file(),
+                "no [[purposes]] are declared: the statement cannot say why personal data are used",
+            )
+            .with_code("P040")
+            .with_fix("add a [[purposes]] entry for each reason the firm uses personal data, with its legal basis, data categories and retention"),
+        );
     }
 
     standard_texts(cx, diags);
@@ -446,7 +548,11 @@ fn standard_texts(cx: &Context, diags: &mut Diagnostics) {
             keys.push((code, format!("{prefix}.{leaf}")));
         }
     };
-    let bases: BTreeSet<LegalBasis> = config.purposes.iter().map(|p| p.legal_basis).collect();
+    let bases: BTreeSet<LegalBasis> = config
+        .purposes
+        .iter()
+        .flat_map(|p| p.legal_basis.all().iter().copied())
+        .collect();
     let consent = bases.contains(&LegalBasis::Consent);
     for r in Right::ALL {
         // Withdrawing consent has its own code where consent is relied on.

@@ -48,7 +48,11 @@ pub const CODES: &[Code] = &[
         Error,
         "a purpose based on legitimate interests does not state the interest",
     ),
-    code("P005", Warning, "no recipients are declared at all"),
+    code(
+        "P005",
+        Warning,
+        "no recipients are declared, nor that there are none",
+    ),
     code(
         "P006",
         Warning,
@@ -159,6 +163,27 @@ pub const CODES: &[Code] = &[
         "P037",
         Error,
         "special-category data without an exception of Art. 9(2)",
+    ),
+    code(
+        "P038",
+        Warning,
+        "no cookies are declared, nor that there are none",
+    ),
+    code(
+        "P039",
+        Warning,
+        "no transfers are declared, nor that there are none",
+    ),
+    code("P040", Error, "no purposes are declared"),
+    code(
+        "P041",
+        Warning,
+        "the policy date is more than two years old",
+    ),
+    code(
+        "P042",
+        Warning,
+        "a purpose does not say who receives its data, nor that no one does",
     ),
     code(
         "P043",

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use super::Context;
 use super::cookie_db::CookieDb;
 use crate::diagnostics::{Diagnostic, Diagnostics, Position, Severity};
+use crate::site::Site;
 use crate::site::config::Cookie;
 
 /// A third party whose scripts or embeds agencies commonly add.
@@ -169,7 +170,7 @@ struct Source<'a> {
 pub fn run(cx: &Context, db: Option<&CookieDb>, diags: &mut Diagnostics) {
     let cookies = &cx.site.config.cookies;
     for c in cookies {
-        if c.provider.trim().is_empty() {
+        if provider_names(c).iter().any(|p| p.trim().is_empty()) {
             diags.push(
                 cx.at(
                     Severity::Error,
@@ -192,48 +193,8 @@ pub fn run(cx: &Context, db: Option<&CookieDb>, diags: &mut Diagnostics) {
         }
     }
 
-    let statics = read_statics(cx);
-    let mut sources: Vec<Source> = Vec::new();
-    for t in cx.site.theme.templates.values() {
-        let text = t.source.as_str();
-        sources.push(Source {
-            file: t.origin.display_path(),
-            text,
-            is_code: false,
-            position: Box::new(move |o| Position::of_offset(text, o)),
-        });
-    }
-    // The request forms are part of every portal's pages too.
-    for (rel, bytes) in crate::theme::embedded_forms() {
-        if let Ok(text) = std::str::from_utf8(bytes) {
-            sources.push(Source {
-                file: PathBuf::from(format!("<built-in forms>/{rel}")),
-                text,
-                is_code: rel.ends_with(".js") || rel.ends_with(".css"),
-                position: Box::new(move |o| Position::of_offset(text, o)),
-            });
-        }
-    }
-    for (path, text) in &statics {
-        let is_code = path
-            .extension()
-            .is_some_and(|e| e == "js" || e == "mjs" || e == "css");
-        sources.push(Source {
-            file: path.clone(),
-            text,
-            is_code,
-            position: Box::new(move |o| Position::of_offset(text, o)),
-        });
-    }
-    for c in &cx.site.content {
-        sources.push(Source {
-            file: c.path.clone(),
-            text: &c.markdown,
-            is_code: false,
-            position: Box::new(move |o| c.position(o)),
-        });
-    }
-
+    let statics = read_statics(cx.site);
+    let sources = sources(cx.site, &statics);
     for s in &sources {
         for (offset, name, kind) in own_cookies(s.text) {
             if !declared(cookies, &name) {
@@ -262,11 +223,13 @@ pub fn run(cx: &Context, db: Option<&CookieDb>, diags: &mut Diagnostics) {
             }
             if p.cookies.is_empty() {
                 let named = cx.site.config.recipients.iter().any(|r| {
-                    let n = r.name.to_lowercase();
-                    p.name
-                        .split([' ', '(', ')'])
-                        .filter(|w| w.len() > 3)
-                        .any(|w| n.contains(&w.to_lowercase()))
+                    r.all_names().iter().any(|n| {
+                        let n = n.to_lowercase();
+                        p.name
+                            .split([' ', '(', ')'])
+                            .filter(|w| w.len() > 3)
+                            .any(|w| n.contains(&w.to_lowercase()))
+                    })
                 });
                 if !named {
                     reported.push(p.name);
@@ -296,8 +259,10 @@ pub fn run(cx: &Context, db: Option<&CookieDb>, diags: &mut Diagnostics) {
                 .collect();
             let names = p.names();
             let provider_named = cookies.iter().any(|c| {
-                let declared = c.provider.to_lowercase();
-                names.iter().any(|n| declared.contains(n.as_str()))
+                provider_names(c).iter().any(|declared| {
+                    let declared = declared.to_lowercase();
+                    names.iter().any(|n| declared.contains(n.as_str()))
+                })
             });
             if undeclared.len() == p.cookies.len() && !provider_named {
                 reported.push(p.name);
@@ -337,14 +302,115 @@ pub fn run(cx: &Context, db: Option<&CookieDb>, diags: &mut Diagnostics) {
     }
 }
 
-/// The site's own `static/` text files, relative to the site directory.
-fn read_statics(cx: &Context) -> Vec<(PathBuf, String)> {
-    let dir = cx.site.dir.join("static");
-    let mut out = Vec::new();
-    if !dir.is_dir() {
-        return out;
+/// Every text the portal publishes: theme templates, the built-in forms,
+/// the site's `static/` text files and its Markdown.
+fn sources<'a>(site: &'a Site, statics: &'a [(PathBuf, String)]) -> Vec<Source<'a>> {
+    let mut sources: Vec<Source> = Vec::new();
+    for t in site.theme.templates.values() {
+        let text = t.source.as_str();
+        sources.push(Source {
+            file: t.origin.display_path(),
+            text,
+            is_code: false,
+            position: Box::new(move |o| Position::of_offset(text, o)),
+        });
     }
-    for entry in walkdir::WalkDir::new(&dir)
+    // The request forms are part of every portal's pages too.
+    for (rel, bytes) in crate::theme::embedded_forms() {
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            sources.push(Source {
+                file: PathBuf::from(format!("<built-in forms>/{rel}")),
+                text,
+                is_code: rel.ends_with(".js") || rel.ends_with(".css"),
+                position: Box::new(move |o| Position::of_offset(text, o)),
+            });
+        }
+    }
+    for (path, text) in statics {
+        let is_code = path
+            .extension()
+            .is_some_and(|e| e == "js" || e == "mjs" || e == "css");
+        sources.push(Source {
+            file: path.clone(),
+            text,
+            is_code,
+            position: Box::new(move |o| Position::of_offset(text, o)),
+        });
+    }
+    for c in &site.content {
+        sources.push(Source {
+            file: c.path.clone(),
+            text: &c.markdown,
+            is_code: false,
+            position: Box::new(move |o| c.position(o)),
+        });
+    }
+
+    sources
+}
+
+/// `[statement] cookies = "none"` while the portal's own pages set a cookie
+/// or storage key, or load a third party that sets cookies: a build error
+/// naming both places, since the page would state something false.
+pub(crate) fn contradicting_none(site: &Site, config_text: &str, diags: &mut Diagnostics) {
+    let Some(none) = &site.config.statement.cookies else {
+        return;
+    };
+    let at = Position::of_offset(config_text, none.span().start);
+    let statics = read_statics(site);
+    let declared_at = |what: String, file: &PathBuf, p: Position| {
+        Diagnostic::error(
+            crate::site::CONFIG_FILE,
+            format!(
+                "[statement] says `cookies = \"none\"`, but {what} at {}:{}:{}",
+                file.display(),
+                p.line,
+                p.column
+            ),
+        )
+        .at(at)
+        .with_fix("remove `cookies = \"none\"` and declare the cookies in [[cookies]], or remove the script or embed")
+    };
+    for s in sources(site, &statics) {
+        for (offset, name, kind) in own_cookies(s.text) {
+            diags.push(declared_at(
+                format!("this page sets the {kind} `{name}`"),
+                &s.file,
+                (s.position)(offset),
+            ));
+        }
+        for (offset, url) in embedded_urls(s.text, s.is_code) {
+            if let Some(p) = provider_of(&url).filter(|p| !p.cookies.is_empty()) {
+                diags.push(declared_at(
+                    format!("{} ({url}), which sets cookies, is embedded", p.name),
+                    &s.file,
+                    (s.position)(offset),
+                ));
+            }
+        }
+    }
+}
+
+/// The site's own `static/` text files and those of its theme folder
+/// (`themes/<name>/static/`), relative to the site directory: both are
+/// published with the portal.
+fn read_statics(site: &Site) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let theme = site.config.site.theme.get_ref();
+    for dir in [
+        site.dir.join("static"),
+        site.dir.join("themes").join(theme).join("static"),
+    ] {
+        read_static_dir(site, &dir, &mut out);
+    }
+    out
+}
+
+fn read_static_dir(site: &Site, dir: &std::path::Path, out: &mut Vec<(PathBuf, String)>) {
+    if !dir.is_dir() {
+        return;
+    }
+    for entry in walkdir::WalkDir::new(dir)
         .sort_by_file_name()
         .into_iter()
         .filter_map(Result::ok)
@@ -357,11 +423,18 @@ fn read_statics(cx: &Context) -> Vec<(PathBuf, String)> {
             continue;
         }
         if let Ok(text) = std::fs::read_to_string(path) {
-            let rel = path.strip_prefix(&cx.site.dir).unwrap_or(path);
+            let rel = path.strip_prefix(&site.dir).unwrap_or(path);
             out.push((rel.to_path_buf(), text));
         }
     }
-    out
+}
+
+/// A cookie's provider in each language it is written in.
+fn provider_names(c: &Cookie) -> Vec<String> {
+    match c.provider.get_ref() {
+        crate::site::text::Text::Same(s) => vec![s.clone()],
+        crate::site::text::Text::PerLang(m) => m.values().cloned().collect(),
+    }
 }
 
 /// Whether the overview declares a cookie called `name`.

@@ -9,7 +9,7 @@
 pub(crate) mod checklist;
 pub mod codes;
 pub mod cookie_db;
-mod cookies;
+pub(crate) mod cookies;
 pub mod report;
 
 use std::path::{Path, PathBuf};

@@ -210,6 +210,8 @@ preset = "BE"
 automated_decisions = "none"
 # legal, contractual or voluntary; a purpose can state its own.
 provision_requirement = "contractual"
+# "none" when no personal data leave the EEA; else list each in [[transfers]].
+transfers = "none"
 
 [[purposes]]
 id = "customers"

@@ -34,6 +34,19 @@ pub struct AddressView {
     pub postal_code: String,
     pub city: String,
     pub country: String,
+    /// The country's name in the page's language.
+    pub country_name: String,
+    /// There is a postal address to show: a street or a city. A country
+    /// alone is no address ("Address: Belgium").
+    pub postal: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RepresentativeView {
+    pub name: String,
+    pub email: String,
+    pub address: Option<String>,
+    pub phone: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -46,6 +59,7 @@ pub struct DpoView {
 #[derive(Debug, Clone, Serialize)]
 pub struct ControllerView {
     pub legal_name: String,
+    pub trade_name: Option<String>,
     pub legal_form: Option<String>,
     pub address: AddressView,
     pub enterprise_number: Option<String>,
@@ -53,6 +67,8 @@ pub struct ControllerView {
     pub phone: Option<String>,
     pub website: Option<String>,
     pub dpo: Option<DpoView>,
+    /// The representative in the EU (Art. 27).
+    pub representative: Option<RepresentativeView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -74,8 +90,9 @@ pub struct AuthorityView {
 #[derive(Debug, Clone, Serialize)]
 pub struct RecipientRef {
     pub id: String,
+    /// Its category and/or name (see `Recipient::label`).
     pub name: String,
-    pub service: String,
+    pub service: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -83,11 +100,16 @@ pub struct PurposeView {
     pub id: String,
     pub name: String,
     pub description: Option<String>,
+    /// The first basis, for themes that show one.
     pub legal_basis: LegalBasis,
     /// The point of Art. 6(1) in the code's notation, e.g. `6(1)(a)`.
     pub legal_basis_article: &'static str,
     /// The same, cited as the page's language does (see `citation`).
     pub legal_basis_ref: String,
+    /// Every basis of the purpose, in the order given.
+    pub legal_bases: Vec<BasisView>,
+    /// Their keys, for tests in templates (`"consent" in p.basis_keys`).
+    pub basis_keys: Vec<LegalBasis>,
     /// People may object without giving a reason (Art. 21(2)).
     pub direct_marketing: bool,
     /// The Art. 9(2) exception for special-category data, and its citation.
@@ -97,11 +119,23 @@ pub struct PurposeView {
     pub data_categories: Vec<String>,
     pub retention_period: Option<String>,
     pub retention_criteria: Option<String>,
+    /// The law that sets the period, when it is statutory.
+    pub retention_statutory: Option<String>,
     pub recipients: Vec<RecipientRef>,
+    /// The purpose says who receives its data, if only `[]` (no one).
+    pub recipients_declared: bool,
     /// The purpose's own, else `[statement]`'s (Art. 13(2)(e)).
     pub provision_requirement: Option<ProvisionRequirement>,
     /// Where the data come from when not from the person (Art. 14(2)(f)).
     pub source: Option<String>,
+}
+
+/// One legal basis of a purpose, with its citation.
+#[derive(Debug, Clone, Serialize)]
+pub struct BasisView {
+    pub key: LegalBasis,
+    pub article: &'static str,
+    pub article_ref: String,
 }
 
 /// `[statement]`: what the statement says beyond the purposes.
@@ -116,15 +150,28 @@ pub struct StatementView {
     pub dpo_required: bool,
     /// Where visitors change their cookie consent on the firm's website.
     pub cookie_settings_url: Option<String>,
+    /// The firm's own security measures, when it states them.
+    pub security_measures: Option<String>,
+    /// `cookies = "none"`: the website sets no cookies. Without it and
+    /// without cookies, the pages say nothing about there being none.
+    pub cookies_none: bool,
+    /// `transfers = "none"`: no data leave the EEA.
+    pub transfers_none: bool,
+    /// `recipients = "none"`: no one outside the firm receives data.
+    pub recipients_none: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RecipientView {
     pub id: String,
+    /// Its category and/or name (see `Recipient::label`).
     pub name: String,
     pub kind: RecipientKind,
-    pub service: String,
-    pub country: String,
+    pub service: Option<String>,
+    /// A country code or a region, when the firm states where.
+    pub country: Option<String>,
+    /// The same in words, in the page's language.
+    pub country_name: Option<String>,
     /// The data leave the EEA (Chapter V GDPR).
     pub outside_eea: bool,
 }
@@ -133,6 +180,7 @@ pub struct RecipientView {
 pub struct TransferView {
     pub recipient_name: String,
     pub country: String,
+    pub country_name: String,
     pub safeguard: Safeguard,
     pub details: Option<String>,
 }
@@ -180,6 +228,8 @@ pub struct LangView {
     pub authority: AuthorityView,
     pub statement: StatementView,
     pub purposes: Vec<PurposeView>,
+    /// The legal bases the purposes use, each once, in the order of Art. 6(1).
+    pub legal_bases: Vec<BasisView>,
     pub recipients: Vec<RecipientView>,
     pub transfers: Vec<TransferView>,
     pub cookie_groups: Vec<CookieGroup>,
@@ -201,6 +251,13 @@ fn fits_basis(requirement: ProvisionRequirement, basis: LegalBasis) -> bool {
 
 fn text(t: &toml::Spanned<Text>, lang: Lang) -> String {
     t.get_ref().in_lang(lang)
+}
+
+/// An optional string, trimmed; empty when missing.
+fn filled(s: &Option<toml::Spanned<String>>) -> String {
+    s.as_ref()
+        .map(|s| s.get_ref().trim().to_string())
+        .unwrap_or_default()
 }
 
 fn opt_text(t: &Option<toml::Spanned<Text>>, lang: Lang) -> Option<String> {
@@ -242,6 +299,18 @@ impl LangView {
             other => other.in_lang(lang),
         };
         let session_word = string("session");
+        // A theme's own name for a country or region first, then the
+        // built-in ISO 3166 name, then the code as written.
+        let place_name = |code: &str| {
+            let themed = strings.and_then(|s| {
+                lookup(s, &format!("country.{code}"))
+                    .or_else(|| lookup(s, &format!("region.{code}")))
+            });
+            themed
+                .map(str::to_string)
+                .or_else(|| crate::site::country::name(code, lang).map(str::to_string))
+                .unwrap_or_else(|| code.to_string())
+        };
         let cite = |compact: &str| Citation::parse(compact).render(string);
         let default_provision = config
             .statement
@@ -262,12 +331,22 @@ impl LangView {
             },
             controller: ControllerView {
                 legal_name: ctl.legal_name.clone(),
+                trade_name: opt_text(&ctl.trade_name, lang),
                 legal_form: opt_text(&ctl.legal_form, lang),
                 address: AddressView {
-                    street: ctl.address.street.clone(),
-                    postal_code: ctl.address.postal_code.clone(),
-                    city: text(&ctl.address.city, lang),
+                    street: filled(&ctl.address.street),
+                    postal_code: filled(&ctl.address.postal_code),
+                    city: opt_text(&ctl.address.city, lang)
+                        .map(|c| c.trim().to_string())
+                        .unwrap_or_default(),
+                    postal: !filled(&ctl.address.street).is_empty()
+                        || ctl
+                            .address
+                            .city
+                            .as_ref()
+                            .is_some_and(|c| !text(c, lang).trim().is_empty()),
                     country: ctl.address.country.get_ref().clone(),
+                    country_name: place_name(ctl.address.country.get_ref()),
                 },
                 enterprise_number: ctl.enterprise_number.as_ref().map(|n| n.get_ref().clone()),
                 email: ctl.email.get_ref().clone(),
@@ -277,6 +356,12 @@ impl LangView {
                     name: d.name.clone(),
                     email: d.email.get_ref().clone(),
                     phone: d.phone.clone(),
+                }),
+                representative: ctl.representative.as_ref().map(|r| RepresentativeView {
+                    name: r.name.clone(),
+                    email: r.email.get_ref().clone(),
+                    address: opt_text(&r.address, lang),
+                    phone: r.phone.clone(),
                 }),
             },
             contacts: ContactsView {
@@ -310,19 +395,44 @@ impl LangView {
                 provision_requirement: default_provision,
                 dpo_required: config.statement.dpo_required,
                 cookie_settings_url: opt_text(&config.statement.cookie_settings_url, lang),
+                security_measures: opt_text(&config.statement.security_measures, lang),
+                cookies_none: config.statement.cookies.is_some(),
+                transfers_none: config.statement.transfers.is_some(),
+                recipients_none: config.statement.recipients.is_some(),
             },
             purposes: config
                 .purposes
                 .iter()
                 .map(|p| {
-                    let retention = p.retention.get_ref();
+                    let retention = p.retention(&config.statement);
+                    let start =
+                        retention
+                            .and_then(|r| r.start.as_ref())
+                            .map(|t| match t.get_ref() {
+                                Text::Same(key) => strings
+                                    .and_then(|s| lookup(s, &format!("retention_start.{key}")))
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| key.clone()),
+                                other => other.in_lang(lang),
+                            });
                     PurposeView {
                         id: p.id.get_ref().clone(),
                         name: text(&p.name, lang),
                         description: opt_text(&p.description, lang),
-                        legal_basis: p.legal_basis,
-                        legal_basis_article: p.legal_basis.article(),
-                        legal_basis_ref: cite(p.legal_basis.article()),
+                        legal_basis: p.legal_basis.first(),
+                        legal_basis_article: p.legal_basis.first().article(),
+                        legal_basis_ref: cite(p.legal_basis.first().article()),
+                        legal_bases: p
+                            .legal_basis
+                            .all()
+                            .iter()
+                            .map(|b| BasisView {
+                                key: *b,
+                                article: b.article(),
+                                article_ref: cite(b.article()),
+                            })
+                            .collect(),
+                        basis_keys: p.legal_basis.all().to_vec(),
                         direct_marketing: p.direct_marketing,
                         special_condition: p
                             .special_category_condition
@@ -335,39 +445,61 @@ impl LangView {
                         legitimate_interest: opt_text(&p.legitimate_interest, lang),
                         data_categories: p.data_categories.iter().map(category).collect(),
                         retention_period: retention
-                            .period
-                            .as_ref()
-                            .map(|d| d.get_ref().render(lang, &session_word)),
-                        retention_criteria: opt_text(&retention.criteria, lang),
+                            .and_then(|r| r.period.as_ref())
+                            .map(|d| d.get_ref().render(lang, &session_word))
+                            .map(|d| match &start {
+                                Some(s) => format!("{d} {s}"),
+                                None => d,
+                            }),
+                        retention_criteria: retention.and_then(|r| opt_text(&r.criteria, lang)),
+                        retention_statutory: retention.and_then(|r| opt_text(&r.statutory, lang)),
+                        recipients_declared: p.recipients.is_some(),
                         recipients: p
-                            .recipients
+                            .recipient_ids()
                             .iter()
                             .filter_map(|id| find_recipient(id.get_ref()))
                             .map(|r| RecipientRef {
                                 id: r.id.get_ref().clone(),
-                                name: r.name.clone(),
-                                service: text(&r.service, lang),
+                                name: r.label(lang),
+                                service: opt_text(&r.service, lang),
                             })
                             .collect(),
                         provision_requirement: p
                             .provision_requirement
                             .as_ref()
                             .map(|r| *r.get_ref())
-                            .or(default_provision.filter(|d| fits_basis(*d, p.legal_basis))),
+                            .or(default_provision.filter(|d| {
+                                p.legal_basis.all().iter().any(|b| fits_basis(*d, *b))
+                            })),
                         source: opt_text(&p.source, lang),
                     }
                 })
                 .collect(),
+            legal_bases: {
+                let used: std::collections::BTreeSet<LegalBasis> = config
+                    .purposes
+                    .iter()
+                    .flat_map(|p| p.legal_basis.all().iter().copied())
+                    .collect();
+                used.into_iter()
+                    .map(|b| BasisView {
+                        key: b,
+                        article: b.article(),
+                        article_ref: cite(b.article()),
+                    })
+                    .collect()
+            },
             recipients: config
                 .recipients
                 .iter()
                 .map(|r| RecipientView {
                     id: r.id.get_ref().clone(),
-                    name: r.name.clone(),
+                    name: r.label(lang),
                     kind: r.kind,
-                    service: text(&r.service, lang),
-                    country: r.country.get_ref().clone(),
-                    outside_eea: !crate::check::checklist::is_eea(r.country.get_ref()),
+                    service: opt_text(&r.service, lang),
+                    country: r.country.as_ref().map(|c| c.get_ref().clone()),
+                    country_name: r.country.as_ref().map(|c| place_name(c.get_ref())),
+                    outside_eea: r.outside_eea(),
                 })
                 .collect(),
             transfers: config
@@ -375,9 +507,10 @@ impl LangView {
                 .iter()
                 .map(|t| TransferView {
                     recipient_name: find_recipient(t.recipient.get_ref())
-                        .map(|r| r.name.clone())
+                        .map(|r| r.label(lang))
                         .unwrap_or_default(),
                     country: t.country.get_ref().clone(),
+                    country_name: place_name(t.country.get_ref()),
                     safeguard: t.safeguard,
                     details: opt_text(&t.details, lang),
                 })
@@ -393,7 +526,7 @@ impl LangView {
                         .map(|c| CookieView {
                             name: c.name.get_ref().clone(),
                             prefix: c.prefix,
-                            provider: c.provider.clone(),
+                            provider: text(&c.provider, lang),
                             party: c.party,
                             duration: c.duration.get_ref().render(lang, &session_word),
                             purpose: text(&c.purpose, lang),

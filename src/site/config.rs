@@ -49,9 +49,11 @@ fn default_theme() -> Spanned<String> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Address {
-    pub street: String,
-    pub postal_code: String,
-    pub city: Spanned<Text>,
+    /// Street and number; a firm that publishes none leaves it out, and
+    /// `portaal check` reports it (P001) rather than the page inventing one.
+    pub street: Option<Spanned<String>>,
+    pub postal_code: Option<Spanned<String>>,
+    pub city: Option<Spanned<Text>>,
     /// ISO 3166-1 alpha-2 code, e.g. `BE`.
     pub country: Spanned<String>,
 }
@@ -68,6 +70,8 @@ pub struct Dpo {
 #[serde(deny_unknown_fields)]
 pub struct Controller {
     pub legal_name: String,
+    /// The brand the firm trades under, when it is not its legal name.
+    pub trade_name: Option<Spanned<Text>>,
     pub legal_form: Option<Spanned<Text>>,
     pub address: Address,
     /// Belgian KBO/BCE number (`0123.456.749`) or Dutch KvK number.
@@ -76,6 +80,19 @@ pub struct Controller {
     pub phone: Option<String>,
     pub website: Option<Spanned<String>>,
     pub dpo: Option<Dpo>,
+    /// The representative in the EU of a controller established outside
+    /// it (Art. 27); the statement must give its identity and contact.
+    pub representative: Option<Representative>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Representative {
+    pub name: String,
+    pub email: Spanned<String>,
+    /// The postal address in one text, e.g. "Rue de la Loi 1, 1000 Brussels, Belgium".
+    pub address: Option<Spanned<Text>>,
+    pub phone: Option<String>,
 }
 
 /// Where tickets from the request forms go. The visitor never chooses.
@@ -171,6 +188,66 @@ impl LegalBasis {
     }
 }
 
+/// The legal bases of one purpose: `"contract"` or `["consent",
+/// "legitimate_interests"]`. Never empty, never a basis twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegalBases(Vec<LegalBasis>);
+
+impl LegalBases {
+    pub fn all(&self) -> &[LegalBasis] {
+        &self.0
+    }
+
+    pub fn contains(&self, basis: LegalBasis) -> bool {
+        self.0.contains(&basis)
+    }
+
+    /// The first basis given: what a theme that shows one basis shows.
+    pub fn first(&self) -> LegalBasis {
+        self.0[0]
+    }
+}
+
+impl<'de> Deserialize<'de> for LegalBases {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, IntoDeserializer, SeqAccess, Visitor};
+
+        struct BasesVisitor;
+
+        impl<'de> Visitor<'de> for BasesVisitor {
+            type Value = Vec<LegalBasis>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "a legal basis, or a list of them")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                let d: de::value::StrDeserializer<E> = v.into_deserializer();
+                Ok(vec![LegalBasis::deserialize(d)?])
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(b) = seq.next_element::<LegalBasis>()? {
+                    if out.contains(&b) {
+                        return Err(de::Error::custom(format!(
+                            "legal basis `{}` is listed twice",
+                            b.key()
+                        )));
+                    }
+                    out.push(b);
+                }
+                if out.is_empty() {
+                    return Err(de::Error::custom("the list of legal bases is empty"));
+                }
+                Ok(out)
+            }
+        }
+
+        d.deserialize_any(BasesVisitor).map(LegalBases)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Retention {
@@ -178,7 +255,22 @@ pub struct Retention {
     pub period: Option<Spanned<Duration>>,
     /// When no fixed period fits: the criteria that decide it.
     pub criteria: Option<Spanned<Text>>,
+    /// From when the period runs: a built-in key (`contract_end`,
+    /// `last_contact`, `collection`, `financial_year_end`, `account_closed`)
+    /// or the firm's own words ("after the event").
+    pub start: Option<Spanned<Text>>,
+    /// The law that sets the period, named ("Art. III.88 WER").
+    pub statutory: Option<Spanned<Text>>,
 }
+
+/// Built-in starting points of a retention period (`retention_start.<key>`).
+pub const RETENTION_STARTS: [&str; 5] = [
+    "contract_end",
+    "last_contact",
+    "collection",
+    "financial_year_end",
+    "account_closed",
+];
 
 /// Whether a person must give the data (GDPR Art. 13(2)(e)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -211,6 +303,31 @@ pub struct Statement {
     /// website (a URL, or one per language): withdrawing must be as easy as
     /// giving consent (Art. 7(3)), so the cookie page links to it.
     pub cookie_settings_url: Option<Spanned<Text>>,
+    /// The retention of purposes that state none of their own.
+    pub retention: Option<Spanned<Retention>>,
+    /// The firm's own security measures, in its words (Art. 32). The
+    /// standard text states only what the law requires; what the firm
+    /// actually does (encryption, backups, access rules) is a fact to give.
+    pub security_measures: Option<Spanned<Text>>,
+    /// `"none"`: the website sets no cookies and uses no similar technique.
+    /// Without it and without `[[cookies]]`, the statement says nothing
+    /// about cookies: silence is never rendered as "we use none".
+    pub cookies: Option<Spanned<DeclaredNone>>,
+    /// `"none"`: no personal data leave the EEA. Without it and without
+    /// `[[transfers]]`, the statement says nothing about transfers.
+    pub transfers: Option<Spanned<DeclaredNone>>,
+    /// `"none"`: no organisation outside the firm receives personal data.
+    /// Without it and without `[[recipients]]`, the statement says nothing.
+    pub recipients: Option<Spanned<DeclaredNone>>,
+}
+
+/// The only value of a key that declares a list empty: `"none"`. A key of
+/// its own, because an absent list is silence, not a claim that there is
+/// nothing (a privacy statement must not state what the firm did not say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclaredNone {
+    None,
 }
 
 impl Statement {
@@ -232,16 +349,20 @@ pub struct Purpose {
     pub id: Spanned<String>,
     pub name: Spanned<Text>,
     pub description: Option<Spanned<Text>>,
-    pub legal_basis: LegalBasis,
-    /// Required when the basis is `legitimate_interests`.
+    /// One basis, or several where the firm really has them (direct
+    /// marketing on "consent or legitimate interests"); each is rendered.
+    pub legal_basis: LegalBases,
+    /// Required when a basis is `legitimate_interests`.
     pub legitimate_interest: Option<Spanned<Text>>,
     /// Built-in category keys (`identity`, `contact`, …) or own wording.
     #[serde(default)]
     pub data_categories: Vec<Spanned<Text>>,
-    pub retention: Spanned<Retention>,
-    /// Ids of `[[recipients]]` that receive data for this purpose.
-    #[serde(default)]
-    pub recipients: Vec<Spanned<String>>,
+    /// Else `[statement] retention`, the portal-wide default.
+    pub retention: Option<Spanned<Retention>>,
+    /// Ids of `[[recipients]]` that receive data for this purpose; `[]`
+    /// declares that no one outside the firm does, while leaving the key
+    /// out says nothing either way.
+    pub recipients: Option<Vec<Spanned<String>>>,
     /// Whether people must give these data; else `[statement]`'s default.
     pub provision_requirement: Option<Spanned<ProvisionRequirement>>,
     /// Where the data come from when not from the person (Art. 14(2)(f)).
@@ -252,6 +373,21 @@ pub struct Purpose {
     pub direct_marketing: bool,
     /// The Art. 9(2) exception that allows special-category data (health).
     pub special_category_condition: Option<Spanned<SpecialCondition>>,
+}
+
+impl Purpose {
+    /// The purpose's own retention, else the portal-wide default.
+    pub fn retention<'a>(&'a self, statement: &'a Statement) -> Option<&'a Retention> {
+        self.retention
+            .as_ref()
+            .or(statement.retention.as_ref())
+            .map(|r| r.get_ref())
+    }
+
+    /// The recipients named for this purpose; none when the key is absent.
+    pub fn recipient_ids(&self) -> &[Spanned<String>] {
+        self.recipients.as_deref().unwrap_or_default()
+    }
 }
 
 /// The exceptions of GDPR Art. 9(2) to the ban on special-category data.
@@ -317,12 +453,52 @@ pub enum RecipientKind {
 #[serde(deny_unknown_fields)]
 pub struct Recipient {
     pub id: Spanned<String>,
-    pub name: String,
+    /// The organisation's name; optional when a category says who it is
+    /// (Art. 13(1)(e): "recipients or categories of recipients").
+    pub name: Option<Spanned<Text>>,
+    /// A category of recipients, e.g. "IT service providers".
+    pub category: Option<Spanned<Text>>,
     pub kind: RecipientKind,
     /// What they do for the firm, e.g. "web hosting".
-    pub service: Spanned<Text>,
-    /// ISO country code where the data is processed.
-    pub country: Spanned<String>,
+    pub service: Option<Spanned<Text>>,
+    /// Where the data are processed: an ISO 3166-1 code, or a region (`EU`,
+    /// `EEA`, `outside_eea`, `unknown`) when the firm names no country.
+    pub country: Option<Spanned<String>>,
+}
+
+impl Recipient {
+    /// What the statement calls the recipient in `lang`: its category (with
+    /// the name after it, when both are given) or its name.
+    pub fn label(&self, lang: super::lang::Lang) -> String {
+        let name = self.name.as_ref().map(|n| n.get_ref().in_lang(lang));
+        let category = self.category.as_ref().map(|c| c.get_ref().in_lang(lang));
+        match (category, name) {
+            (Some(c), Some(n)) => format!("{c} ({n})"),
+            (Some(c), None) => c,
+            (None, Some(n)) => n,
+            (None, None) => self.id.get_ref().clone(),
+        }
+    }
+
+    /// Every wording of its name and category, in all languages: what a
+    /// third party's name is matched against.
+    pub fn all_names(&self) -> Vec<String> {
+        [&self.name, &self.category]
+            .into_iter()
+            .flatten()
+            .flat_map(|t| match t.get_ref() {
+                Text::Same(s) => vec![s.clone()],
+                Text::PerLang(m) => m.values().cloned().collect(),
+            })
+            .collect()
+    }
+
+    /// The data are processed outside the EEA for sure.
+    pub fn outside_eea(&self) -> bool {
+        self.country
+            .as_ref()
+            .is_some_and(|c| super::country::outside_eea(c.get_ref()))
+    }
 }
 
 /// The legal instrument that makes a transfer outside the EEA lawful (Art. 45–49).
@@ -407,7 +583,8 @@ pub struct Cookie {
     pub name: Spanned<String>,
     #[serde(default)]
     pub prefix: bool,
-    pub provider: String,
+    /// Who sets it; a plain string, or one per language.
+    pub provider: Spanned<Text>,
     pub category: CookieCategory,
     pub party: Party,
     pub duration: Spanned<Duration>,

@@ -4,6 +4,7 @@ pub mod authority;
 pub mod config;
 pub mod confine;
 pub mod content;
+pub mod country;
 pub mod document;
 pub mod duration;
 pub mod identifiers;
@@ -97,6 +98,7 @@ impl Site {
             theme,
             forms,
         };
+        crate::check::cookies::contradicting_none(&site, &text, &mut diags);
         (Some(site), diags)
     }
 

@@ -28,6 +28,30 @@ impl Checker<'_> {
         self.diags.0.last_mut().expect("just pushed")
     }
 
+    /// Where `at` is, as "line 12": the second place a contradiction names.
+    fn line_of<T>(&self, at: &Spanned<T>) -> String {
+        let p = crate::diagnostics::Position::of_offset(self.file.text, at.span().start);
+        format!("line {}, column {}", p.line, p.column)
+    }
+
+    /// `[statement] key = "none"` while `other` (at `place`) says otherwise:
+    /// a statement that contradicts itself is refused, naming both places.
+    fn contradiction<T, U>(
+        &mut self,
+        key: &str,
+        none: &Spanned<T>,
+        other: &Spanned<U>,
+        what: String,
+        fix: &str,
+    ) {
+        let place = self.line_of(other);
+        let d = self.error(
+            none,
+            format!("[statement] says `{key} = \"none\"`, but {what} at {place} of portal.toml"),
+        );
+        d.fix = Some(fix.to_string());
+    }
+
     fn text(&mut self, what: &str, text: &Spanned<Text>) {
         let Some(languages) = &self.languages else {
             return;
@@ -101,15 +125,11 @@ impl Checker<'_> {
         }
     }
 
-    fn country(&mut self, value: &Spanned<String>) {
-        let c = value.get_ref();
-        if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
-            self.error(
-                value,
-                format!(
-                    "country `{c}` should be a two-letter ISO 3166 code in capitals, e.g. `BE`"
-                ),
-            );
+    /// A country code (ISO 3166-1 alpha-2), or with `regions` also a
+    /// region such as `outside_eea`.
+    fn place(&mut self, value: &Spanned<String>, regions: bool) {
+        if let Some(problem) = super::country::place_problem(value.get_ref(), regions) {
+            self.error(value, format!("country {problem}"));
         }
     }
 }
@@ -127,8 +147,13 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
     // [controller]
     if let Some(ctl) = &config.controller {
         c.opt_text("controller legal_form", &ctl.legal_form);
-        c.text("controller city", &ctl.address.city);
-        c.country(&ctl.address.country);
+        c.opt_text("controller trade_name", &ctl.trade_name);
+        c.opt_text("controller city", &ctl.address.city);
+        if let Some(rep) = &ctl.representative {
+            c.email("representative e-mail", &rep.email);
+            c.opt_text("representative address", &rep.address);
+        }
+        c.place(&ctl.address.country, false);
         c.email("controller e-mail", &ctl.email);
         if let Some(w) = &ctl.website {
             c.url("controller website", w);
@@ -176,6 +201,10 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
 
     // [statement]
     c.opt_text("automated_decisions", &config.statement.automated_decisions);
+    c.opt_text("security_measures", &config.statement.security_measures);
+    if let Some(r) = &config.statement.retention {
+        retention_texts(&mut c, r.get_ref());
+    }
     if let Some(u) = &config.statement.cookie_settings_url {
         c.url_text("cookie_settings_url", u);
     }
@@ -222,8 +251,25 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
                 format!("recipient id `{}` is used twice", r.id.get_ref()),
             );
         }
-        c.text("recipient service", &r.service);
-        c.country(&r.country);
+        c.opt_text("recipient name", &r.name);
+        c.opt_text("recipient category", &r.category);
+        c.opt_text("recipient service", &r.service);
+        if let Some(place) = &r.country {
+            c.place(place, true);
+        }
+        if r.name.is_none() && r.category.is_none() {
+            c.error(
+                &r.id,
+                format!(
+                    "recipient `{}` has neither a name nor a category",
+                    r.id.get_ref()
+                ),
+            )
+            .fix = Some(
+                "give `name = \"…\"` (the organisation), or `category = \"…\"` (e.g. \"IT service providers\"), or both"
+                    .into(),
+            );
+        }
     }
 
     // [[purposes]]
@@ -241,10 +287,11 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
         for cat in &p.data_categories {
             c.text("data category", cat);
         }
-        match (&p.legal_basis, &p.legitimate_interest) {
-            (LegalBasis::LegitimateInterests, None)
-                if !config.was_repaired("purposes.legitimate_interest", &p.id) =>
-            {
+        match (
+            p.legal_basis.contains(LegalBasis::LegitimateInterests),
+            &p.legitimate_interest,
+        ) {
+            (true, None) if !config.was_repaired("purposes.legitimate_interest", &p.id) => {
                 let d = c.error(
                     &p.id,
                     format!(
@@ -260,7 +307,6 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
             (_, Some(li)) => c.text("legitimate interest", li),
             _ => {}
         }
-        let retention = p.retention.get_ref();
         let retention_repaired = [
             "purposes.retention",
             "purposes.retention.period",
@@ -268,20 +314,26 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
         ]
         .iter()
         .any(|k| config.was_repaired(k, &p.id));
-        if retention.period.is_none() && retention.criteria.is_none() && !retention_repaired {
+        let stated = p
+            .retention(&config.statement)
+            .is_some_and(|r| r.period.is_some() || r.criteria.is_some());
+        if !stated && !retention_repaired {
+            let at = p.retention.as_ref().map_or(p.id.span(), |r| r.span());
             let d = c.error(
-                &p.retention,
+                &Spanned::new(at, ()),
                 format!("purpose `{}` states no retention period", p.id.get_ref()),
             );
             d.code = "P009";
             d.fix = Some(
-                "give `retention = { period = \"7y\" }` or `retention = { criteria = \"…\" }`"
+                "give `retention = { period = \"7y\" }` or `retention = { criteria = \"…\" }`, or a default for all purposes in [statement]"
                     .into(),
             );
         }
-        c.opt_text("retention criteria", &retention.criteria);
+        if let Some(r) = &p.retention {
+            retention_texts(&mut c, r.get_ref());
+        }
         c.opt_text("purpose source", &p.source);
-        for r in &p.recipients {
+        for r in p.recipient_ids() {
             if !recipient_ids.contains(r.get_ref().as_str()) {
                 c.error(
                     r,
@@ -306,9 +358,11 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
                 ),
             );
         }
-        c.country(&t.country);
+        c.place(&t.country, false);
         c.opt_text("transfer details", &t.details);
     }
+
+    declared_none(&mut c, config);
 
     // [[cookies]]
     let mut cookie_names = BTreeSet::new();
@@ -320,6 +374,88 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
             );
         }
         c.text("cookie purpose", &k.purpose);
+        c.text("cookie provider", &k.provider);
+    }
+}
+
+fn retention_texts(c: &mut Checker<'_>, r: &super::config::Retention) {
+    c.opt_text("retention criteria", &r.criteria);
+    c.opt_text("retention start", &r.start);
+    if let Some(start) = &r.start {
+        // A lone snake_case word is meant as a built-in key: a typo in one
+        // would otherwise be printed as it stands.
+        if let Text::Same(key) = start.get_ref() {
+            let keyish =
+                key.contains('_') && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+            if keyish && !super::config::RETENTION_STARTS.contains(&key.as_str()) {
+                c.error(start, format!("unknown retention start `{key}`"))
+                    .fix = Some(format!(
+                    "use one of: {}, or the firm's own words in each language",
+                    super::config::RETENTION_STARTS.join(", ")
+                ));
+            }
+        }
+    }
+    c.opt_text("retention statutory", &r.statutory);
+}
+
+/// `"none"` in [statement] against the lists it declares empty. Cookies set
+/// by the pages themselves are compared in [`crate::check::cookies`], once
+/// the theme and content are read.
+fn declared_none(c: &mut Checker<'_>, config: &Parts) {
+    let statement = &config.statement;
+    if let Some(none) = &statement.transfers {
+        for t in &config.transfers {
+            c.contradiction(
+                "transfers",
+                none,
+                &t.recipient,
+                format!("a [[transfers]] entry sends data of `{}` to {}", t.recipient.get_ref(), t.country.get_ref()),
+                "remove `transfers = \"none\"` from [statement], or the [[transfers]] entry if it is wrong",
+            );
+        }
+        for r in &config.recipients {
+            if let Some(place) = r.country.as_ref().filter(|_| r.outside_eea()) {
+                let country = place.get_ref();
+                let what = if country == "outside_eea" {
+                    format!("recipient `{}` is outside the EEA", r.id.get_ref())
+                } else {
+                    format!(
+                        "recipient `{}` is in {country}, outside the EEA,",
+                        r.id.get_ref()
+                    )
+                };
+                c.contradiction(
+                    "transfers",
+                    none,
+                    place,
+                    what,
+                    "remove `transfers = \"none\"` from [statement] and add a [[transfers]] entry naming the safeguard, or correct the recipient's country",
+                );
+            }
+        }
+    }
+    if let Some(none) = &statement.recipients {
+        for r in &config.recipients {
+            c.contradiction(
+                "recipients",
+                none,
+                &r.id,
+                format!("recipient `{}` is declared", r.id.get_ref()),
+                "remove `recipients = \"none\"` from [statement], or the [[recipients]] entry if no one receives data",
+            );
+        }
+    }
+    if let Some(none) = &statement.cookies {
+        for k in &config.cookies {
+            c.contradiction(
+                "cookies",
+                none,
+                &k.name,
+                format!("cookie `{}` is declared", k.name.get_ref()),
+                "remove `cookies = \"none\"` from [statement], or the [[cookies]] entry if the website does not set it",
+            );
+        }
     }
 }
 

@@ -295,8 +295,13 @@ fn no_transfers_claim_next_to_a_recipient_outside_the_eea() {
         !page.contains(&none),
         "claims no transfers next to a US recipient"
     );
-    // Without the US recipient the sentence is true, and shown.
+    // Without the US recipient, and declared, the sentence is true and shown.
     portal.edit("portal.toml", "country = \"US\"", "country = \"IE\"");
+    portal.edit(
+        "portal.toml",
+        "[statement]\n",
+        "[statement]\ntransfers = \"none\"\n",
+    );
     portal.build();
     let page = visible_text(&portal.html("public/en/privacy/index.html"));
     assert!(page.contains(&none));

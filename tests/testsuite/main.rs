@@ -14,4 +14,5 @@ mod pages;
 mod postfix;
 mod safety;
 mod serve;
+mod statement;
 mod support;

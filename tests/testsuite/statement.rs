@@ -1,0 +1,712 @@
+//! What the privacy statement claims about the firm: only what portal.toml
+//! says. Silence is never rendered as "none"; a "none" that the rest of the
+//! portal contradicts stops the build, naming both places.
+
+use crate::support::{Portal, select, text, theme_string};
+
+const LANGS: [&str; 4] = ["nl", "fr", "de", "en"];
+
+/// A four-language portal that says nothing about cookies, transfers or
+/// recipients: no [[cookies]], [[transfers]], [[recipients]], no "none",
+/// and a purpose without a `recipients` key.
+const SILENT: &str = r#"
+[site]
+id = "stil"
+base_url = "https://privacy.stil.example"
+languages = ["nl", "fr", "de", "en"]
+default_language = "nl"
+title = "Privacy"
+policy_version = "1.0"
+last_updated = 2026-03-15
+
+[controller]
+legal_name = "Stil BV"
+email = "privacy@stil.example"
+
+[controller.address]
+street = "Kerkstraat 1"
+postal_code = "9000"
+city = "Gent"
+country = "BE"
+
+[contacts]
+requests = "privacy@stil.example"
+
+[authority]
+preset = "BE"
+
+[statement]
+automated_decisions = "none"
+
+[[purposes]]
+id = "orders"
+name = "Orders"
+legal_basis = "contract"
+data_categories = ["identity"]
+retention = { period = "7y" }
+"#;
+
+/// The "none" sentences of the built-in theme in `lang`, by key.
+fn none_sentences(lang: &str) -> Vec<(&'static str, String)> {
+    [
+        "page.cookies.none",
+        "transfers.none",
+        "recipients.none",
+        "purposes.recipients_none",
+    ]
+    .into_iter()
+    .map(|key| (key, theme_string(lang, key)))
+    .collect()
+}
+
+/// The text of every element of `main` on a built page.
+fn main_text(portal: &Portal, rel: &str) -> String {
+    let html = portal.html(rel);
+    select(&html, "main")
+        .iter()
+        .map(text)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn undeclared_cookies_transfers_and_recipients_render_no_none_sentence() {
+    let portal = Portal::empty();
+    portal.write("portal.toml", SILENT);
+    portal.build();
+    for lang in LANGS {
+        let privacy = main_text(&portal, &format!("public/{lang}/privacy/index.html"));
+        let cookies = main_text(&portal, &format!("public/{lang}/cookies/index.html"));
+        assert!(privacy.contains("Orders"), "{lang}: {privacy}");
+        for (key, sentence) in none_sentences(lang) {
+            assert!(!privacy.contains(&sentence), "{lang} privacy says {key}");
+            assert!(!cookies.contains(&sentence), "{lang} cookies says {key}");
+        }
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        for id in ["transfers", "recipients"] {
+            assert!(
+                select(&html, &format!("section#{id}, a[href='#{id}']")).is_empty(),
+                "{lang}: an empty #{id} section or its ToC entry"
+            );
+        }
+    }
+    // `check` names the open questions instead.
+    let out = portal.run(&["check", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = json["sites"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    for code in ["P005", "P038", "P039"] {
+        assert!(codes.contains(&code), "{code} missing: {json:#}");
+    }
+}
+
+#[test]
+fn declared_none_renders_each_none_sentence_in_every_language() {
+    let portal = Portal::empty();
+    portal.write(
+        "portal.toml",
+        &SILENT
+            .replace(
+                "automated_decisions = \"none\"\n",
+                "automated_decisions = \"none\"\ncookies = \"none\"\ntransfers = \"none\"\nrecipients = \"none\"\n",
+            )
+            .replace(
+                "retention = { period = \"7y\" }\n",
+                "retention = { period = \"7y\" }\nrecipients = []\n",
+            ),
+    );
+    portal.build();
+    for lang in LANGS {
+        let privacy = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let cookies = portal.html(&format!("public/{lang}/cookies/index.html"));
+        let found = |html: &scraper::Html, css: &str, sentence: &str| {
+            select(html, css).iter().any(|e| text(e) == sentence)
+        };
+        for (key, sentence) in none_sentences(lang) {
+            let shown = match key {
+                "page.cookies.none" => found(&cookies, "main p", &sentence),
+                "transfers.none" => found(&privacy, "section#transfers p", &sentence),
+                "recipients.none" => found(&privacy, "section#recipients p", &sentence),
+                _ => found(&privacy, "tr#purpose-orders td", &sentence),
+            };
+            assert!(shown, "{lang}: {key} ({sentence}) not shown");
+        }
+    }
+    let out = portal.run(&["check", "--format", "json"]);
+    let findings = String::from_utf8_lossy(&out.stdout);
+    for code in ["P005", "P038", "P039"] {
+        assert!(!findings.contains(code), "{code}: {findings}");
+    }
+}
+
+/// The 1-based line of the first occurrence of `needle` in `text`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text[..text.find(needle).unwrap()].matches('\n').count() + 1
+}
+
+#[test]
+fn transfers_none_next_to_a_us_recipient_fails_naming_both_places() {
+    let toml = format!(
+        "{}\n[[recipients]]\nid = \"mailer\"\nname = \"Mailer Inc.\"\nkind = \"processor\"\nservice = \"newsletter\"\ncountry = \"US\"\n",
+        SILENT
+            .replace(
+                "automated_decisions = \"none\"\n",
+                "automated_decisions = \"none\"\ntransfers = \"none\"\n",
+            )
+            .replace(
+                "retention = { period = \"7y\" }\n",
+                "retention = { period = \"7y\" }\nrecipients = [\"mailer\"]\n",
+            )
+    );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    let err = portal.build_fails();
+    let none_line = line_of(&toml, "transfers = \"none\"");
+    let country_line = line_of(&toml, "country = \"US\"");
+    assert!(
+        err.contains(&format!(
+            "portal.toml:{none_line}:13: error: [statement] says `transfers = \"none\"`"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("recipient `mailer` is in US, outside the EEA, at line {country_line}, column 11 of portal.toml")),
+        "{err}"
+    );
+    assert!(!portal.path().join("public").exists());
+}
+
+#[test]
+fn transfers_none_next_to_a_transfer_fails() {
+    let portal = Portal::fixture("minimal");
+    portal.edit(
+        "portal.toml",
+        "[endpoint]",
+        "[statement]\ntransfers = \"none\"\n\n[endpoint]",
+    );
+    let err = portal.build_fails();
+    assert!(
+        err.contains("a [[transfers]] entry sends data of `mailer` to US at line"),
+        "{err}"
+    );
+}
+
+#[test]
+fn recipients_none_next_to_a_recipient_fails() {
+    let portal = Portal::fixture("check/clean");
+    portal.edit(
+        "portal.toml",
+        "[statement]\n",
+        "[statement]\nrecipients = \"none\"\n",
+    );
+    let err = portal.build_fails();
+    let toml = portal.read("portal.toml");
+    assert!(
+        err.contains(&format!(
+            "recipient `hosting` is declared at line {}, column 6 of portal.toml",
+            line_of(&toml, "id = \"hosting\"")
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn cookies_none_next_to_a_declared_cookie_fails() {
+    let portal = Portal::fixture("check/clean");
+    portal.edit(
+        "portal.toml",
+        "[statement]\n",
+        "[statement]\ncookies = \"none\"\n",
+    );
+    let err = portal.build_fails();
+    assert!(
+        err.contains("cookie `bc_session` is declared at line"),
+        "{err}"
+    );
+}
+
+#[test]
+fn cookies_none_next_to_an_embed_fails_naming_both_places() {
+    // The P032 fixture embeds YouTube in its Dutch Markdown (line 3).
+    let portal = Portal::fixture("check/P032");
+    let toml = portal.read("portal.toml");
+    let without_cookies = &toml[..toml.find("\n[[cookies]]").unwrap()];
+    portal.write(
+        "portal.toml",
+        &without_cookies.replace("[statement]\n", "[statement]\ncookies = \"none\"\n"),
+    );
+    let err = portal.build_fails();
+    let none_line = line_of(without_cookies, "[statement]") + 1;
+    assert!(
+        err.contains(&format!(
+            "portal.toml:{none_line}:11: error: [statement] says `cookies = \"none\"`, but YouTube"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("is embedded at content/nl/privacy.md:3:14"),
+        "{err}"
+    );
+}
+
+/// Sentences the standard texts once asserted about every firm, whatever
+/// it did: each is now a fact in portal.toml or gone.
+#[test]
+fn standard_texts_assert_no_security_cookie_or_weighing_facts() {
+    let portal = Portal::example();
+    portal.build();
+    let en = main_text(&portal, "public/en/privacy/index.html")
+        + &main_text(&portal, "public/en/cookies/index.html");
+    for claim in [
+        "such as giving access only to staff",
+        "We have weighed them",
+        "we take extra measures, such as encryption",
+        "We only place them with your consent",
+        "We only place all other cookies",
+        "by marking fields in a form as optional",
+    ] {
+        assert!(!en.contains(claim), "still claims: {claim}");
+    }
+}
+
+#[test]
+fn the_firms_own_security_measures_are_shown_in_every_language() {
+    let portal = Portal::empty();
+    portal.write(
+        "portal.toml",
+        &SILENT.replace(
+            "automated_decisions = \"none\"\n",
+            "automated_decisions = \"none\"\nsecurity_measures = { nl = \"Versleuteld.\", fr = \"Chiffré.\", de = \"Verschlüsselt.\", en = \"Encrypted.\" }\n",
+        ),
+    );
+    portal.build();
+    for (lang, own) in [
+        ("nl", "Versleuteld."),
+        ("fr", "Chiffré."),
+        ("de", "Verschlüsselt."),
+        ("en", "Encrypted."),
+    ] {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let paragraphs: Vec<String> = select(&html, "section#security p")
+            .iter()
+            .map(text)
+            .collect();
+        assert_eq!(
+            paragraphs,
+            [theme_string(lang, "privacy.security_body"), own.to_string()],
+            "{lang}"
+        );
+    }
+    // Without it, only what the law requires is said.
+    portal.write("portal.toml", SILENT);
+    portal.build();
+    let html = portal.html("public/en/privacy/index.html");
+    assert_eq!(select(&html, "section#security p").len(), 1);
+}
+
+/// Recipients as the firms write them (Art. 13(1)(e)): a category with or
+/// without a name, a region instead of a country, or no place at all.
+#[test]
+fn recipients_may_be_categories_with_a_region_in_every_language() {
+    let toml = format!(
+        "{}{}",
+        SILENT.replace(
+            "retention = { period = \"7y\" }\n",
+            "retention = { period = \"7y\" }\nrecipients = [\"it\", \"authorities\", \"support\"]\n",
+        ),
+        r#"
+[[recipients]]
+id = "it"
+category = { nl = "IT-dienstverleners", fr = "Prestataires informatiques", de = "IT-Dienstleister", en = "IT service providers" }
+kind = "processor"
+country = "EEA"
+
+[[recipients]]
+id = "authorities"
+category = { nl = "Overheden als de wet het vereist", fr = "Autorités lorsque la loi l'exige", de = "Behörden, wenn das Gesetz es verlangt", en = "Public authorities when the law requires it" }
+kind = "controller"
+
+[[recipients]]
+id = "support"
+name = "Help Desk Co"
+category = { nl = "Klantendienst", fr = "Service clientèle", de = "Kundendienst", en = "Customer service" }
+kind = "processor"
+service = { nl = "telefonische hulp", fr = "aide téléphonique", de = "Telefonhilfe", en = "telephone help" }
+country = "TH"
+
+[[transfers]]
+recipient = "support"
+country = "TH"
+safeguard = "standard_contractual_clauses"
+"#
+    );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    portal.build();
+    for (lang, it, eea, support, thailand) in [
+        (
+            "nl",
+            "IT-dienstverleners",
+            "Europese Economische Ruimte",
+            "Klantendienst (Help Desk Co)",
+            "Thailand",
+        ),
+        (
+            "fr",
+            "Prestataires informatiques",
+            "Espace économique européen",
+            "Service clientèle (Help Desk Co)",
+            "Thaïlande",
+        ),
+        (
+            "de",
+            "IT-Dienstleister",
+            "Europäischer Wirtschaftsraum",
+            "Kundendienst (Help Desk Co)",
+            "Thailand",
+        ),
+        (
+            "en",
+            "IT service providers",
+            "European Economic Area",
+            "Customer service (Help Desk Co)",
+            "Thailand",
+        ),
+    ] {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let row = |id: &str| -> Vec<String> {
+            select(&html, &format!("tr#recipient-{id} > *"))
+                .iter()
+                .map(text)
+                .collect()
+        };
+        let it_row = row("it");
+        assert_eq!(
+            (it_row[0].as_str(), it_row[1].as_str(), it_row[3].as_str()),
+            (it, "", eea),
+            "{lang}"
+        );
+        assert_eq!(
+            row("authorities")[3],
+            "",
+            "{lang}: no place stated, none shown"
+        );
+        let support_row = row("support");
+        assert_eq!(
+            (support_row[0].as_str(), support_row[3].as_str()),
+            (support, thailand),
+            "{lang}"
+        );
+        let transfer: Vec<String> = select(&html, "section#transfers tbody td")
+            .iter()
+            .map(text)
+            .collect();
+        assert_eq!(transfer[0], thailand, "{lang}");
+    }
+}
+
+#[test]
+fn a_recipient_outside_the_eea_by_region_contradicts_transfers_none() {
+    let toml = format!(
+        "{}\n[[recipients]]\nid = \"cloud\"\ncategory = \"Cloud storage\"\nkind = \"processor\"\ncountry = \"outside_eea\"\n",
+        SILENT.replace(
+            "automated_decisions = \"none\"\n",
+            "automated_decisions = \"none\"\ntransfers = \"none\"\n",
+        )
+    );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    let err = portal.build_fails();
+    assert!(
+        err.contains(&format!(
+            "recipient `cloud` is outside the EEA at line {}, column 11 of portal.toml",
+            line_of(&toml, "country = \"outside_eea\"")
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn country_codes_are_checked_against_iso_3166() {
+    let toml = format!(
+        "{}\n[[recipients]]\nid = \"a\"\nname = \"A\"\nkind = \"processor\"\ncountry = \"UK\"\n\n[[recipients]]\nid = \"b\"\nname = \"B\"\nkind = \"processor\"\ncountry = \"XX\"\n\n[[recipients]]\nid = \"c\"\nkind = \"processor\"\n",
+        SILENT.replace("country = \"BE\"", "country = \"EU\"")
+    );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    let err = portal.build_fails();
+    for expected in [
+        // The controller's address needs a country, not a region.
+        "country `EU` is not an ISO 3166-1 alpha-2 country code (e.g. `BE`)\n",
+        "country `UK` is not an ISO 3166-1 alpha-2 country code (e.g. `BE`), or a region: `EU`, `EEA`, `outside_eea`, `unknown`; the United Kingdom is `GB`",
+        "country `XX` is not an ISO 3166-1 alpha-2 country code",
+        "recipient `c` has neither a name nor a category",
+    ] {
+        assert!(err.contains(expected), "{expected}\n{err}");
+    }
+}
+
+#[test]
+fn cookie_providers_are_translatable() {
+    let portal = Portal::empty();
+    portal.write(
+        "portal.toml",
+        &format!(
+            "{SILENT}\n[[cookies]]\nname = \"s\"\nprovider = {{ nl = \"Wij\", fr = \"Nous\", de = \"Wir\", en = \"Us\" }}\ncategory = \"strictly_necessary\"\nparty = \"first\"\nduration = \"session\"\npurpose = \"Session\"\n"
+        ),
+    );
+    portal.build();
+    for (lang, us) in [("nl", "Wij"), ("fr", "Nous"), ("de", "Wir"), ("en", "Us")] {
+        let html = portal.html(&format!("public/{lang}/cookies/index.html"));
+        let cells: Vec<String> = select(&html, "table.cookies td").iter().map(text).collect();
+        assert!(cells.contains(&us.to_string()), "{lang}: {cells:?}");
+    }
+}
+
+/// A firm that publishes no street: no "Address: Belgium" on any page, and
+/// `check` says what to add where.
+#[test]
+fn an_address_of_only_a_country_is_not_shown_and_check_names_controller_address() {
+    let toml = SILENT.replace(
+        "street = \"Kerkstraat 1\"\npostal_code = \"9000\"\ncity = \"Gent\"\n",
+        "",
+    );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    portal.build();
+    for lang in LANGS {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        assert!(select(&html, "#controller address").is_empty(), "{lang}");
+        let terms: Vec<String> = select(&html, "#controller dt").iter().map(text).collect();
+        assert!(
+            !terms.contains(&theme_string(lang, "controller.address")),
+            "{lang}: {terms:?}"
+        );
+        let right = portal.html(&format!("public/{lang}/access/index.html"));
+        assert!(select(&right, "address.postal").is_empty(), "{lang}");
+    }
+    let out = portal.run(&["check", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p001: Vec<&serde_json::Value> = json["sites"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "P001")
+        .collect();
+    assert_eq!(p001.len(), 1, "{json:#}");
+    assert_eq!(p001[0]["line"], line_of(&toml, "[controller.address]"));
+    assert_eq!(
+        p001[0]["fix"],
+        "fill in `street`, `postal_code`, `city` in [controller.address]"
+    );
+}
+
+#[test]
+fn a_city_without_street_is_shown_without_empty_lines() {
+    let portal = Portal::empty();
+    portal.write(
+        "portal.toml",
+        &SILENT.replace("street = \"Kerkstraat 1\"\npostal_code = \"9000\"\n", ""),
+    );
+    portal.build();
+    let html = portal.html("public/fr/privacy/index.html");
+    let address = select(&html, "#controller address");
+    assert_eq!(address[0].inner_html().trim(), "Gent<br>Belgique");
+}
+
+#[test]
+fn trade_name_and_eu_representative_in_every_language() {
+    // A British firm with a trade name and a representative in the EU.
+    let toml = SILENT
+        .replace(
+            "legal_name = \"Stil BV\"\n",
+            "legal_name = \"Stil Holdings Ltd\"\ntrade_name = \"Stil\"\n",
+        )
+        .replace("country = \"BE\"", "country = \"GB\"")
+        .replace(
+            "[controller.address]",
+            "[controller.representative]\nname = \"Rep Europe BV\"\nemail = \"rep@rep.example\"\naddress = \"Wetstraat 1, 1000 Brussel\"\n\n[controller.address]",
+        );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    portal.build();
+    for lang in LANGS {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let facts: Vec<String> = select(&html, "#controller dt, #controller dd")
+            .iter()
+            .map(text)
+            .collect();
+        let trade = facts
+            .iter()
+            .position(|f| *f == theme_string(lang, "controller.trade_name"))
+            .unwrap_or_else(|| panic!("{lang}: no trade name in {facts:?}"));
+        assert_eq!(facts[trade + 1], "Stil");
+        let heading: Vec<String> = select(&html, "#representative").iter().map(text).collect();
+        assert_eq!(
+            heading,
+            [theme_string(lang, "controller.representative_heading")]
+        );
+        assert!(facts.contains(&"Rep Europe BV".to_string()), "{lang}");
+        assert!(
+            facts.contains(&"Wetstraat 1, 1000 Brussel".to_string()),
+            "{lang}"
+        );
+    }
+}
+
+/// Direct marketing on "consent or legitimate interests": both shown.
+#[test]
+fn a_purpose_with_several_legal_bases_shows_each_in_every_language() {
+    let toml = SILENT.replace(
+        "legal_basis = \"contract\"\n",
+        "legal_basis = [\"consent\", \"legitimate_interests\"]\nlegitimate_interest = \"Offers to our customers\"\n",
+    );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    portal.build();
+    for lang in LANGS {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let links: Vec<String> = select(&html, "tr#purpose-orders td a")
+            .iter()
+            .map(|a| a.value().attr("href").unwrap().to_string())
+            .collect();
+        assert_eq!(
+            links,
+            ["#basis-consent", "#basis-legitimate_interests"],
+            "{lang}"
+        );
+        let names: Vec<String> = select(&html, "tr#purpose-orders td a")
+            .iter()
+            .map(text)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                theme_string(lang, "legal_basis.consent.name"),
+                theme_string(lang, "legal_basis.legitimate_interests.name")
+            ]
+        );
+        let explained: Vec<&str> = select(&html, "#purposes dl.explained dt")
+            .iter()
+            .map(|d| d.value().attr("id").unwrap())
+            .collect();
+        assert_eq!(
+            explained,
+            ["basis-consent", "basis-legitimate_interests"],
+            "{lang}"
+        );
+        let interests: Vec<String> = select(&html, "#purposes ul li").iter().map(text).collect();
+        assert!(
+            interests
+                .iter()
+                .any(|i| i.contains("Offers to our customers")),
+            "{lang}: {interests:?}"
+        );
+    }
+    // Without the interest, P004 as for a single basis.
+    portal.write(
+        "portal.toml",
+        &toml.replace("legitimate_interest = \"Offers to our customers\"\n", ""),
+    );
+    assert!(
+        portal
+            .build_fails()
+            .contains("rests on legitimate interests but does not say which")
+    );
+}
+
+#[test]
+fn a_list_of_legal_bases_is_checked() {
+    for (bases, expected) in [
+        ("[]", "the list of legal bases is empty"),
+        (
+            "[\"consent\", \"consent\"]",
+            "legal basis `consent` is listed twice",
+        ),
+        (
+            "[\"consent\", \"friendship\"]",
+            "unknown value `friendship`, expected one of: consent, contract",
+        ),
+    ] {
+        let portal = Portal::empty();
+        portal.write(
+            "portal.toml",
+            &SILENT.replace(
+                "legal_basis = \"contract\"\n",
+                &format!("legal_basis = {bases}\n"),
+            ),
+        );
+        let err = portal.build_fails();
+        assert!(err.contains(expected), "{bases}: {err}");
+    }
+}
+
+/// "10y" from the end of the contract, a period the law sets, and one
+/// default for every purpose that states none.
+#[test]
+fn retention_with_a_start_a_law_and_a_portal_wide_default_in_every_language() {
+    let toml = SILENT
+        .replace(
+            "automated_decisions = \"none\"\n",
+            "automated_decisions = \"none\"\nretention = { criteria = \"As long as needed\" }\n",
+        )
+        .replace(
+            "retention = { period = \"7y\" }\n",
+            "retention = { period = \"10y\", start = \"contract_end\", statutory = \"Art. III.88 WER\" }\n",
+        )
+        + "\n[[purposes]]\nid = \"other\"\nname = \"Other\"\nlegal_basis = \"contract\"\ndata_categories = [\"contact\"]\n";
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    portal.build();
+    for (lang, ten_years) in [
+        ("nl", "10 jaar na het einde van het contract"),
+        ("fr", "10 ans après la fin du contrat"),
+        ("de", "10 Jahre nach Ende des Vertrags"),
+        ("en", "10 years after the end of the contract"),
+    ] {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let cell = |id: &str| text(&select(&html, &format!("tr#purpose-{id} td"))[2]);
+        let orders = cell("orders");
+        assert!(orders.starts_with(ten_years), "{lang}: {orders}");
+        assert!(
+            orders.ends_with(&format!(
+                "{}Art. III.88 WER",
+                theme_string(lang, "purposes.statutory")
+            )),
+            "{lang}: {orders}"
+        );
+        assert_eq!(cell("other"), "As long as needed", "{lang}");
+    }
+    // A typo in a built-in start is an error, not printed as it stands.
+    portal.write(
+        "portal.toml",
+        &toml.replace("contract_end", "contract_ends"),
+    );
+    assert!(
+        portal
+            .build_fails()
+            .contains("unknown retention start `contract_ends`")
+    );
+}
+
+/// A theme folder's static files are published too: a cookie set there is
+/// found like one in the site's own `static/`.
+#[test]
+fn a_cookie_script_in_the_themes_static_folder_is_found() {
+    let portal = Portal::fixture("check/clean");
+    portal.write(
+        "themes/default/static/track.js",
+        "window.addEventListener('load', () => {\n  document.cookie = \"tracker=1\";\n});\n",
+    );
+    let out = portal.run(&["check", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = json["sites"][0]["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{json:#}");
+    assert_eq!(findings[0]["code"], "P031");
+    assert_eq!(findings[0]["file"], "themes/default/static/track.js");
+    assert_eq!(findings[0]["line"], 2);
+}
