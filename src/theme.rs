@@ -341,7 +341,51 @@ pub fn lookup<'a>(strings: &'a toml::Table, key: &str) -> Option<&'a str> {
 
 #[cfg(test)]
 mod tests {
-    use super::is_plain_name;
+    use super::{builtin_strings, is_plain_name};
+    use crate::site::lang::Lang;
+
+    /// Every string of one language of the built-in theme, with its key.
+    fn all_strings(lang: Lang) -> Vec<(String, String)> {
+        fn walk(prefix: &str, table: &toml::Table, out: &mut Vec<(String, String)>) {
+            for (k, v) in table {
+                let key = format!("{prefix}{k}");
+                match v {
+                    toml::Value::String(s) => out.push((key, s.clone())),
+                    toml::Value::Table(t) => walk(&format!("{key}."), t, out),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk("", builtin_strings(lang), &mut out);
+        out
+    }
+
+    /// French puts a narrow no-break space before ; : ? and ! (and the
+    /// endpoint's pages and mails were once missed by a language pass).
+    #[test]
+    fn french_strings_have_no_plain_space_before_high_punctuation() {
+        let bad: Vec<String> = all_strings(Lang::Fr)
+            .into_iter()
+            .filter(|(_, s)| [" ;", " :", " ?", " !"].iter().any(|p| s.contains(p)))
+            .map(|(k, s)| format!("{k}: {s}"))
+            .collect();
+        assert!(bad.is_empty(), "{bad:#?}");
+    }
+
+    /// A GDPR request is a "verzoek" in Dutch and an "Antrag" in German,
+    /// as the regulation calls it, on every page and in every mail.
+    #[test]
+    fn requests_are_named_as_the_regulation_names_them() {
+        for (lang, wrong) in [(Lang::Nl, "aanvra"), (Lang::De, "Anfrage")] {
+            let bad: Vec<String> = all_strings(lang)
+                .into_iter()
+                .filter(|(_, s)| s.contains(wrong))
+                .map(|(k, s)| format!("{k}: {s}"))
+                .collect();
+            assert!(bad.is_empty(), "{lang:?}: {bad:#?}");
+        }
+    }
 
     #[test]
     fn theme_names_are_plain_folder_names() {
