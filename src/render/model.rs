@@ -446,7 +446,7 @@ impl LangView {
                         data_categories: p.data_categories.iter().map(category).collect(),
                         retention_period: retention
                             .and_then(|r| r.period.as_ref())
-                            .map(|d| d.get_ref().render(lang, &session_word))
+                            .map(|d| d.get_ref().render(lang, &session_word, strings))
                             .map(|d| match &start {
                                 Some(s) => format!("{d} {s}"),
                                 None => d,
@@ -528,7 +528,7 @@ impl LangView {
                             prefix: c.prefix,
                             provider: text(&c.provider, lang),
                             party: c.party,
-                            duration: c.duration.get_ref().render(lang, &session_word),
+                            duration: c.duration.get_ref().render(lang, &session_word, strings),
                             purpose: text(&c.purpose, lang),
                         })
                         .collect(),

@@ -38,9 +38,10 @@ impl Unit {
         Self::SUFFIXES.iter().find(|(_, u)| *u == self).unwrap().0
     }
 
-    /// Singular and plural word for this unit in `lang`: the built-in
-    /// theme's `[duration]` strings (`year`, `years`, …).
-    fn words(self, lang: Lang) -> (&'static str, &'static str) {
+    /// Singular and plural word for this unit in `lang`: the `[duration]`
+    /// strings (`year`, `years`, …) of the site's theme (`strings`, its
+    /// overrides merged in), else of the built-in theme.
+    fn words(self, lang: Lang, strings: Option<&toml::Table>) -> (String, String) {
         let (one, many) = match self {
             Unit::Year => ("year", "years"),
             Unit::Month => ("month", "months"),
@@ -50,13 +51,18 @@ impl Unit {
             Unit::Minute => ("minute", "minutes"),
             Unit::Second => ("second", "seconds"),
         };
-        let table = crate::theme::builtin_strings(lang)
-            .get("duration")
-            .and_then(|t| t.as_table());
-        let word = |key: &str| {
+        let in_table = |table: &toml::Table, key: &str| {
             table
+                .get("duration")
+                .and_then(|t| t.as_table())
                 .and_then(|t| t.get(key))
                 .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        let word = |key: &str| {
+            strings
+                .and_then(|t| in_table(t, key))
+                .or_else(|| in_table(crate::theme::builtin_strings(lang), key))
                 .unwrap_or_else(|| panic!("the built-in theme has no [duration] {key} in {lang}"))
         };
         (word(one), word(many))
@@ -73,14 +79,15 @@ pub enum Duration {
 
 impl Duration {
     /// The duration in words, e.g. "1 jaar 27 dagen". `session_word` is the
-    /// theme's word for a browser session in that language.
-    pub fn render(&self, lang: Lang, session_word: &str) -> String {
+    /// theme's word for a browser session in that language; `strings` the
+    /// site's theme strings of that language, if it has its own.
+    pub fn render(&self, lang: Lang, session_word: &str, strings: Option<&toml::Table>) -> String {
         match self {
             Duration::Session => session_word.to_string(),
             Duration::Span(parts) => parts
                 .iter()
                 .map(|(n, unit)| {
-                    let (one, many) = unit.words(lang);
+                    let (one, many) = unit.words(lang, strings);
                     format!("{n} {}", if *n == 1 { one } else { many })
                 })
                 .collect::<Vec<_>>()
@@ -170,15 +177,26 @@ mod tests {
     #[test]
     fn renders_in_every_language() {
         let d: Duration = "1y27d".parse().unwrap();
-        assert_eq!(d.render(Lang::Nl, ""), "1 jaar 27 dagen");
-        assert_eq!(d.render(Lang::Fr, ""), "1 an 27 jours");
-        assert_eq!(d.render(Lang::De, ""), "1 Jahr 27 Tage");
-        assert_eq!(d.render(Lang::En, ""), "1 year 27 days");
+        assert_eq!(d.render(Lang::Nl, "", None), "1 jaar 27 dagen");
+        assert_eq!(d.render(Lang::Fr, "", None), "1 an 27 jours");
+        assert_eq!(d.render(Lang::De, "", None), "1 Jahr 27 Tage");
+        assert_eq!(d.render(Lang::En, "", None), "1 year 27 days");
         let m: Duration = "30m".parse().unwrap();
-        assert_eq!(m.render(Lang::En, ""), "30 minutes");
+        assert_eq!(m.render(Lang::En, "", None), "30 minutes");
         let mo: Duration = "6mo".parse().unwrap();
-        assert_eq!(mo.render(Lang::Nl, ""), "6 maanden");
-        assert_eq!(Duration::Session.render(Lang::Nl, "sessie"), "sessie");
+        assert_eq!(mo.render(Lang::Nl, "", None), "6 maanden");
+        assert_eq!(Duration::Session.render(Lang::Nl, "sessie", None), "sessie");
+    }
+
+    /// A site may reword a unit in its theme; the rest stay built in.
+    #[test]
+    fn a_sites_theme_overrides_the_duration_words() {
+        let strings: toml::Table = "[duration]\ndays = \"kalenderdagen\"\n".parse().unwrap();
+        let d: Duration = "1y27d".parse().unwrap();
+        assert_eq!(
+            d.render(Lang::Nl, "", Some(&strings)),
+            "1 jaar 27 kalenderdagen"
+        );
     }
 
     #[test]
