@@ -85,7 +85,7 @@ def main():
             ("name", "Ann Peeters"),
             ("email", "ann@example.test"),
             ("details", "All my data, please."),
-            ("confirm", "yes"),
+            ("acting_for", "self"),
             ("homepage", ""),
         ]
         body = urllib.parse.urlencode(fields)
@@ -126,6 +126,20 @@ def main():
                     if time.time() > deadline:
                         sys.exit("endpoint did not start")
                     time.sleep(0.05)
+            # One post first: a benchmark of refused posts measures nothing.
+            probe = socket.create_connection(("127.0.0.1", port), timeout=10)
+            probe.sendall(
+                (
+                    "POST /submit HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    "Content-Type: application/x-www-form-urlencoded\r\n"
+                    f"Content-Length: {len(body.encode())}\r\nConnection: close\r\n\r\n"
+                ).encode()
+                + body.encode()
+            )
+            status = probe.recv(64).decode(errors="replace").split("\r\n")[0]
+            probe.close()
+            if " 303 " not in status:
+                sys.exit(f"the benchmark's post is refused ({status}): fix its fields")
             before = rss_mib(endpoint.pid)
             cmd = [
                 "wrk", "--latency",

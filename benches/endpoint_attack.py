@@ -277,7 +277,7 @@ def main():
         parser.feed((site / "public/en/access/index.html").read_text())
         legit = urllib.parse.urlencode(parser.fields + [
             ("name", "Ann Peeters"), ("email", "ann@example.test"),
-            ("details", "All my data, please."), ("confirm", "yes"), ("homepage", ""),
+            ("details", "All my data, please."), ("acting_for", "self"), ("homepage", ""),
         ])
         io = str(args.io_timeout)
         print(f"500 stalled connections (--io-timeout {io}, half in the head, half in the body):")
