@@ -350,3 +350,38 @@ fn the_endpoints_pages_pass_axe_and_the_html_checker() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A focused link in the dark header turns yellow; its text must turn dark
+/// with it (it once stayed white: 1.35:1).
+#[test]
+fn focused_header_links_keep_readable_text() {
+    let (_portal, server, _pages) = served_example();
+    let (chrome, _profile) = browser::start();
+    let tab = chrome.new_tab().unwrap();
+    open(&tab, &format!("{}/nl/access/", server.url()));
+    let mut checked = 0;
+    for _ in 0..12 {
+        tab.press_key("Tab").unwrap();
+        let json = eval_string(
+            &tab,
+            "(async () => { const e = document.activeElement; const s = getComputedStyle(e); \
+             return JSON.stringify({ header: !!e.closest('.site-header'), text: e.textContent.trim(), \
+             color: s.color, background: s.backgroundColor }); })()",
+        );
+        let focus: serde_json::Value = serde_json::from_str(&json).unwrap();
+        if focus["header"] != true {
+            continue;
+        }
+        checked += 1;
+        let text = luminance(focus["color"].as_str().unwrap()).unwrap();
+        let background = luminance(focus["background"].as_str().unwrap())
+            .expect("a focused header link has its own background");
+        let ratio = contrast(text, background);
+        assert!(
+            ratio >= 4.5,
+            "focused {} reads at {ratio:.2}:1 ({focus})",
+            focus["text"]
+        );
+    }
+    assert!(checked >= 3, "only {checked} header links reached by Tab");
+}
