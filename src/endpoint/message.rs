@@ -299,30 +299,7 @@ mod tests {
     use crate::endpoint::ticket::TicketField;
 
     fn ticket(name: &str, value: &str) -> Ticket {
-        Ticket {
-            reference: "K7QM-3XDA".into(),
-            site: "acme".into(),
-            firm: "Acme BV".into(),
-            form: "access".into(),
-            right: "access".into(),
-            to: "info@acme.test".into(),
-            language: "nl".into(),
-            received: 1_780_000_000,
-            handling: None,
-            due: Some("2026-06-28".into()),
-            extended: None,
-            time_zone: "Europe/Brussels".into(),
-            ticket_language: None,
-            wording: None,
-            fields: vec![TicketField {
-                name: "details".into(),
-                label: "Details".into(),
-                value: value.into(),
-            }],
-            reply_to: Some("ann@example.test".into()),
-            requester_name: Some(name.into()),
-            acknowledge: true,
-        }
+        Ticket::sample(name, value)
     }
 
     fn from() -> Mailbox {

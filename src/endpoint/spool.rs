@@ -392,33 +392,9 @@ fn flush_files(files: &[Option<File>]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::endpoint::ticket::TicketField;
 
     fn ticket() -> Ticket {
-        Ticket {
-            reference: "K7QM-3XDA".into(),
-            site: "acme".into(),
-            firm: "Acme BV".into(),
-            form: "access".into(),
-            right: "access".into(),
-            to: "info@acme.test".into(),
-            language: "nl".into(),
-            received: 1_780_000_000,
-            handling: None,
-            due: Some("2026-06-28".into()),
-            extended: None,
-            time_zone: "Europe/Brussels".into(),
-            ticket_language: None,
-            wording: None,
-            fields: vec![TicketField {
-                name: "details".into(),
-                label: "Details".into(),
-                value: "Please send me everything".into(),
-            }],
-            reply_to: Some("ann@example.test".into()),
-            requester_name: Some("Ann".into()),
-            acknowledge: true,
-        }
+        Ticket::sample("Ann", "Please send me everything")
     }
 
     #[cfg(unix)]
