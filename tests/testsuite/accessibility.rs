@@ -18,20 +18,7 @@ use crate::support::{Portal, browser, tools};
 /// The example portal, built with a fixed key, served on loopback.
 pub(crate) fn served_example() -> (Portal, StaticServer, Vec<String>) {
     let portal = Portal::example();
-    let out = portal
-        .portaal()
-        .env(
-            "PORTAAL_SIGNING_KEYS",
-            format!("example:{}", "0e".repeat(32)),
-        )
-        .arg("build")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    portal.build_with_fixed_key();
     let pages: Vec<String> = portal
         .files("public")
         .into_iter()

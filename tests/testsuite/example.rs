@@ -9,21 +9,7 @@ use crate::support::{Portal, select, text, theme_string};
 fn example_portal_pages() {
     let portal = Portal::example();
     // A fixed signing key and issue time, so the signed forms snapshot stably.
-    let out = portal
-        .portaal()
-        .env(
-            "PORTAAL_SIGNING_KEYS",
-            format!("example:{}", "0e".repeat(32)),
-        )
-        .env("SOURCE_DATE_EPOCH", "1767225600")
-        .arg("build")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = portal.build_with_fixed_key();
     assert!(
         out.stderr.is_empty(),
         "no warnings: {}",

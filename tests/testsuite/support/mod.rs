@@ -100,6 +100,28 @@ impl Portal {
         out
     }
 
+    /// Runs `portaal build` with a fixed signing key and issue time, so
+    /// that the signed forms are the same in every run, and asserts that
+    /// it succeeded.
+    pub fn build_with_fixed_key(&self) -> Output {
+        let out = self
+            .portaal()
+            .env(
+                "PORTAAL_SIGNING_KEYS",
+                format!("example:{}", "0e".repeat(32)),
+            )
+            .env("SOURCE_DATE_EPOCH", "1767225600")
+            .arg("build")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "build failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
     /// Runs `portaal build`, asserts that it failed, and returns stderr.
     pub fn build_fails(&self) -> String {
         let out = self.run(&["build"]);
