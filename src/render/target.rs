@@ -74,6 +74,37 @@ impl fmt::Display for Refusal {
 
 impl std::error::Error for Refusal {}
 
+impl Refusal {
+    fn new(out: &Path, reason: impl Into<String>, fix: &str) -> Refusal {
+        Refusal {
+            out: out.to_path_buf(),
+            reason: reason.into(),
+            fix: fix.to_string(),
+        }
+    }
+}
+
+/// `out` resolved, with its own metadata (a link is not followed); a link
+/// is refused, since portaal never writes through one.
+fn resolve_unlinked(out: &Path) -> Result<(PathBuf, io::Result<std::fs::Metadata>), Refusal> {
+    let path = resolve(out).map_err(|e| {
+        Refusal::new(
+            out,
+            format!("cannot resolve the path: {e}"),
+            "pass a new folder below an existing one, e.g. --out out",
+        )
+    })?;
+    let meta = std::fs::symlink_metadata(&path);
+    if meta.as_ref().is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Refusal::new(
+            out,
+            "it is a symbolic link, and portaal does not write through links",
+            "pass the directory the link points to, if that is really the output",
+        ));
+    }
+    Ok((path, meta))
+}
+
 /// The places a build must not destroy: the sites of this run and the
 /// current directory, all resolved.
 #[derive(Debug, Clone)]
@@ -93,24 +124,8 @@ impl Guard {
     /// Checks `out` as the output of the site `own` (whose `public/` may be
     /// used), or as a folder of several outputs when `own` is `None`.
     pub fn check(&self, out: &Path, own: Option<&Path>) -> Result<Target, Refusal> {
-        let refuse = |reason: String, fix: &str| Refusal {
-            out: out.to_path_buf(),
-            reason,
-            fix: fix.to_string(),
-        };
-        let path = resolve(out).map_err(|e| {
-            refuse(
-                format!("cannot resolve the path: {e}"),
-                "pass a new folder below an existing one, e.g. --out out",
-            )
-        })?;
-        let meta = std::fs::symlink_metadata(&path);
-        if meta.as_ref().is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(refuse(
-                "it is a symbolic link, and portaal does not write through links".into(),
-                "pass the directory the link points to, if that is really the output",
-            ));
-        }
+        let refuse = |reason: String, fix: &str| Refusal::new(out, reason, fix);
+        let (path, meta) = resolve_unlinked(out)?;
         let own = own.and_then(|o| o.canonicalize().ok());
         let own_public = own.as_ref().map(|o| o.join("public"));
         self.check_places(&path, own_public.as_ref() == Some(&path), &refuse)?;
@@ -175,28 +190,15 @@ impl Guard {
     /// so it may hold other files, but it must not be a link, a site, inside
     /// a site, or hold a site or the current directory.
     pub fn check_folder(&self, out: &Path) -> Result<(), Refusal> {
-        let refuse = |reason: String, fix: &str| Refusal {
-            out: out.to_path_buf(),
-            reason,
-            fix: fix.to_string(),
-        };
-        let path = resolve(out).map_err(|e| {
-            refuse(
-                format!("cannot resolve the path: {e}"),
-                "pass a new folder below an existing one, e.g. --out out",
-            )
-        })?;
-        match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_symlink() => Err(refuse(
-                "it is a symbolic link, and portaal does not write through links".into(),
-                "pass the directory the link points to, if that is really the output",
-            )),
-            Ok(m) if !m.is_dir() => Err(refuse(
+        let refuse = |reason: String, fix: &str| Refusal::new(out, reason, fix);
+        let (path, meta) = resolve_unlinked(out)?;
+        if meta.is_ok_and(|m| !m.is_dir()) {
+            return Err(refuse(
                 "it is a file, not a directory".into(),
                 "choose another --out",
-            )),
-            _ => self.check_places(&path, false, &refuse),
+            ));
         }
+        self.check_places(&path, false, &refuse)
     }
 
     /// The output must not be, contain or be inside a site (unless it is
