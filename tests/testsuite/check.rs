@@ -7,7 +7,7 @@ use portaal::check::codes::CODES;
 use portaal::diagnostics::Severity;
 use serde_json::Value;
 
-use crate::support::{Portal, fixtures, repo_root};
+use crate::support::{Portal, check_cases, fixtures, repo_root};
 
 /// Runs `portaal check --format json` (plus `extra`) and parses stdout.
 fn check_json(portal: &Portal, extra: &[&str]) -> (Value, Option<i32>) {
@@ -33,32 +33,48 @@ fn codes_of(json: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Every case of tests/fixtures/check/cases.toml draws exactly its code,
+/// at its place, with its severity and exit status; every code has a case.
 #[test]
-fn every_code_has_a_fixture_that_triggers_exactly_it() {
-    for code in CODES {
-        let dir = format!("check/{}", code.code);
+fn every_code_has_a_case_that_triggers_exactly_it() {
+    let cases = check_cases::cases();
+    let known: BTreeSet<&str> = CODES.iter().map(|c| c.code).collect();
+    for code in cases.keys() {
         assert!(
-            fixtures().join(&dir).is_dir(),
-            "no fixture tests/fixtures/{dir}"
+            known.contains(code.as_str()),
+            "cases.toml: unknown code {code}"
         );
-        let portal = Portal::fixture(&dir);
-        let db = portal.path().join("open-cookie-database.csv");
-        let extra: Vec<&str> = if db.is_file() {
-            vec!["--cookie-db", "open-cookie-database.csv"]
-        } else {
-            vec![]
-        };
+    }
+    // Every case runs, and all that fail are reported together.
+    let mut failures = Vec::new();
+    for code in CODES {
+        let case = cases
+            .get(code.code)
+            .unwrap_or_else(|| panic!("no case {} in tests/fixtures/check/cases.toml", code.code));
+        let portal = Portal::empty();
+        case.write_to(portal.path());
+        let extra: Vec<&str> = case.args.iter().map(String::as_str).collect();
         let (json, status) = check_json(&portal, &extra);
+        let findings = json["sites"][0]["findings"].as_array().unwrap();
         let found: BTreeSet<String> = codes_of(&json).into_iter().collect();
-        assert_eq!(
-            found,
-            BTreeSet::from([code.code.to_string()]),
-            "fixture {dir} should trigger {} only:\n{json:#}",
-            code.code
-        );
-        let severities: BTreeSet<&str> = json["sites"][0]["findings"]
-            .as_array()
-            .unwrap()
+        if found != BTreeSet::from([code.code.to_string()]) {
+            failures.push(format!("case {} draws {found:?}:\n{json:#}", code.code));
+            continue;
+        }
+        let places: BTreeSet<String> = findings
+            .iter()
+            .map(|f| match (f["line"].as_u64(), f["column"].as_u64()) {
+                (Some(l), Some(c)) => format!("{}:{l}:{c}", f["file"].as_str().unwrap()),
+                _ => f["file"].as_str().unwrap().to_string(),
+            })
+            .collect();
+        if places != BTreeSet::from([case.finding.clone()]) {
+            failures.push(format!(
+                "case {}: finding at {places:?}, not at {:?}",
+                code.code, case.finding
+            ));
+        }
+        let severities: BTreeSet<&str> = findings
             .iter()
             .map(|f| f["severity"].as_str().unwrap())
             .collect();
@@ -66,19 +82,25 @@ fn every_code_has_a_fixture_that_triggers_exactly_it() {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        assert_eq!(severities, BTreeSet::from([expected]), "{dir}");
+        assert_eq!(severities, BTreeSet::from([expected]), "{}", code.code);
         let want_status = if code.severity == Severity::Error {
             1
         } else {
             0
         };
-        assert_eq!(status, Some(want_status), "exit status of {dir}");
+        assert_eq!(status, Some(want_status), "exit status of {}", code.code);
         if code.severity == Severity::Warning {
             let mut args = vec!["check", "--deny-warnings"];
             args.extend_from_slice(&extra);
-            assert_eq!(portal.run(&args).status.code(), Some(1), "{dir} denied");
+            assert_eq!(
+                portal.run(&args).status.code(),
+                Some(1),
+                "{} denied",
+                code.code
+            );
         }
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
@@ -128,7 +150,7 @@ fn init_output_checks_clean() {
 /// The schema documented in README.md, "JSON output".
 #[test]
 fn json_output_follows_the_documented_schema() {
-    let portal = Portal::fixture("check/P004");
+    let portal = Portal::check_case("P004");
     let (json, _) = check_json(&portal, &[]);
     let top = json.as_object().unwrap();
     assert_eq!(
@@ -175,7 +197,7 @@ fn json_output_follows_the_documented_schema() {
 
     // A finding with no place in the file has null line and column; a
     // site whose portal.toml is unreadable has a null id.
-    let missing = Portal::fixture("check/P012");
+    let missing = Portal::check_case("P012");
     let (json, _) = check_json(&missing, &[]);
     let f = &json["sites"][0]["findings"][0];
     assert!(f["line"].is_null() && f["column"].is_null());
@@ -189,7 +211,7 @@ fn json_output_follows_the_documented_schema() {
 #[test]
 fn human_output_is_grouped_by_site_with_places_and_fixes() {
     let portal = Portal::empty();
-    crate::support::copy_dir(&fixtures().join("check/P004"), &portal.path().join("one"));
+    check_cases::case_of("P004").write_to(&portal.path().join("one"));
     crate::support::copy_dir(&fixtures().join("check/clean"), &portal.path().join("two"));
     let out = portal.run(&["check", "one", "two"]);
     assert_eq!(out.status.code(), Some(1));
@@ -312,7 +334,7 @@ fn blanking_the_right_to_object_texts_is_p020() {
 /// The US adequacy decision covers only Data Privacy Framework members.
 #[test]
 fn us_adequacy_needs_dpf_certification() {
-    let portal = Portal::fixture("check/P008");
+    let portal = Portal::check_case("P008");
     let toml = portal.read("portal.toml");
     portal.write(
         "portal.toml",
@@ -333,7 +355,7 @@ fn us_adequacy_needs_dpf_certification() {
 /// next to the legal basis, cited as each language does.
 #[test]
 fn special_category_data_show_their_exception() {
-    let portal = Portal::fixture("check/P037");
+    let portal = Portal::check_case("P037");
     portal.edit(
         "portal.toml",
         "legal_basis = \"contract\"\n",
@@ -363,7 +385,7 @@ fn docs_list_every_code() {
 
 #[test]
 fn the_open_cookie_database_suggests_entries_for_undeclared_cookies() {
-    let portal = Portal::fixture("check/P032");
+    let portal = Portal::check_case("P032");
     portal.write(
         "ocd.csv",
         "ID,Platform,Category,Cookie / Data Key name,Domain,Description,Retention period,Data Controller,User Privacy & GDPR Rights Portals,Wildcard match\n\

@@ -232,7 +232,7 @@ fn cookies_none_next_to_a_declared_cookie_fails() {
 #[test]
 fn cookies_none_next_to_an_embed_fails_naming_both_places() {
     // The P032 fixture embeds YouTube in its Dutch Markdown (line 3).
-    let portal = Portal::fixture("check/P032");
+    let portal = Portal::check_case("P032");
     let toml = portal.read("portal.toml");
     let without_cookies = &toml[..toml.find("\n[[cookies]]").unwrap()];
     portal.write(

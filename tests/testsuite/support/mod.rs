@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod check_cases;
 pub mod http;
 pub mod smtp;
 pub mod static_files;
