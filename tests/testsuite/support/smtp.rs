@@ -122,11 +122,11 @@ impl Handler for Recorder {
             Mode::TempFail(n) if n > 0 => {
                 s.mode = Some(Mode::TempFail(n - 1));
                 s.refused += 1;
-                Response::custom(451, "Try again later".into())
+                refusal(451, "Try again later")
             }
             Mode::Reject => {
                 s.refused += 1;
-                Response::custom(550, "Mailbox unavailable".into())
+                refusal(550, "Mailbox unavailable")
             }
             _ => {
                 s.accepted.push(Mail {
@@ -138,6 +138,17 @@ impl Handler for Recorder {
             }
         }
     }
+}
+
+/// A refusal of a message, after which the server closes the connection.
+/// mailin stays in its DATA state after a refused message, so it would
+/// read the client's next command (RSET, QUIT) as message text and never
+/// answer: the client would stall until its timeout. Closing is what a
+/// server may do after any reply, and the client sees the code first.
+fn refusal(code: u16, text: &str) -> Response {
+    let mut response = Response::custom(code, text.into());
+    response.action = mailin_embedded::Action::Close;
+    response
 }
 
 /// The server runs until the test process ends: mailin-embedded has no
