@@ -5,6 +5,10 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
+
+#[path = "../tests/testsuite/support/process.rs"]
+#[allow(dead_code)]
+mod process;
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
@@ -16,26 +20,12 @@ fn main() {
     copy_dir(&root.join("content"), &site.path().join("content"));
     std::fs::copy(root.join("portal.toml"), site.path().join("portal.toml")).unwrap();
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portaal"))
-        .args(["serve", "--port", "0"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_portaal"));
+    cmd.args(["serve", "--port", "0"])
         .current_dir(site.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("serve prints its URL").unwrap();
-        if let Some(i) = line.find("http://127.0.0.1:") {
-            break line[i..]
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .trim_end_matches('/')
-                .to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+        .stderr(Stdio::null());
+    let serve = process::Running::start(cmd);
+    let url = serve.url.clone();
 
     let res = ureq::get(&format!("{url}/_portaal/events")).call().unwrap();
     let (tx, rx) = channel();
@@ -63,8 +53,7 @@ fn main() {
             .expect("reload event");
         samples.push(arrived.duration_since(written));
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(serve);
 
     samples.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;

@@ -146,6 +146,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     routes.sort();
     routes.dedup();
     let endpoint = Endpoint::start(registry, settings, &args.spool, mail)?;
+    // In the log too, for a supervisor that reads only stderr.
+    eprintln!("portaal endpoint: listening on http://{}", endpoint.addr());
     let mut ids: Vec<String> = sites.iter().map(|s| s.display().to_string()).collect();
     ids.sort();
     let mut banner = vec![format!(

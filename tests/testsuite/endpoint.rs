@@ -14,6 +14,7 @@ use portaal::site::Site;
 use scraper::{Html, Selector};
 
 use crate::support::http::{self, Reply};
+use crate::support::process::{Running, UrlOn};
 use crate::support::smtp::{Mode, SmtpServer};
 use crate::support::{fixture_copy, wait_for};
 
@@ -638,8 +639,8 @@ fn permanent_failure_moves_the_ticket_to_failed() {
 
 #[test]
 fn smtp_down_for_a_while_then_delivered() {
-    let port = crate::support::free_port();
-    let h = Harness::new(&format!("smtp://127.0.0.1:{port}"), |_| {});
+    let down = crate::support::DownPort::new();
+    let h = Harness::new(&down.smtp_url(), |_| {});
     let reference = reference_of(
         &h.post(
             &Post::new("portability", "fr")
@@ -649,7 +650,7 @@ fn smtp_down_for_a_while_then_delivered() {
     );
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(h.pending(), 1, "kept while the server is down");
-    let smtp = SmtpServer::start_on(port, Mode::Accept);
+    let smtp = SmtpServer::start_on(down, Mode::Accept);
     let mail = smtp.wait_mail("info@acme.test", &reference);
     assert!(mail.body().contains("json"));
     wait_for("an empty spool", Duration::from_secs(10), || {
@@ -663,50 +664,32 @@ fn smtp_down_for_a_while_then_delivered() {
 fn survives_sigkill_after_answering() {
     let (tmp, site) = fixture_copy("endpoint-site");
     let spool = tmp.path().join("spool");
-    let smtp_port = crate::support::free_port();
-    let spawn = |port: u16| {
-        std::process::Command::new(crate::support::portaal_bin())
-            .args([
-                "endpoint",
-                "--port",
-                &port.to_string(),
-                "--retry-base-ms",
-                "100",
-                "--retry-max",
-                "1",
-            ])
+    let smtp_down = crate::support::DownPort::new();
+    let smtp_url = smtp_down.smtp_url();
+    let spawn = || {
+        let mut cmd = std::process::Command::new(crate::support::portaal_bin());
+        cmd.args(["endpoint", "--port", "0"])
+            .args(["--retry-base-ms", "100", "--retry-max", "1"])
             .arg("--spool")
             .arg(&spool)
-            .arg("--smtp")
-            .arg(format!("smtp://127.0.0.1:{smtp_port}"))
+            .args(["--smtp", &smtp_url])
             .arg(&site)
             .env_remove("PORTAAL_SIGNING_KEYS")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start portaal endpoint")
+            .stderr(std::process::Stdio::null());
+        Running::start(cmd)
     };
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let port = crate::support::free_port();
-    let mut first = Kill(spawn(port));
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    wait_for("the endpoint", Duration::from_secs(20), || {
-        std::net::TcpStream::connect(addr).ok()
-    });
-    let reply = http::post_form(addr, &Post::new("restriction", "en").pairs(&site), false);
+    let mut first = spawn();
+    let reply = http::post_form(
+        first.addr,
+        &Post::new("restriction", "en").pairs(&site),
+        false,
+    );
     let reference = reference_of(&reply);
-    first.0.kill().unwrap(); // SIGKILL
-    first.0.wait().unwrap();
+    first.kill(); // SIGKILL
     assert!(spool.join("new").join(format!("{reference}.json")).exists());
 
-    let smtp = SmtpServer::start_on(smtp_port, Mode::Accept);
-    let _second = Kill(spawn(port));
+    let smtp = SmtpServer::start_on(smtp_down, Mode::Accept);
+    let _second = spawn();
     smtp.wait_mail("info@acme.test", &reference);
 }
 
@@ -982,54 +965,23 @@ fn without_javascript_a_refused_form_keeps_its_values_and_the_thanks_page_shows_
 /// example portal in outbox mode and says so.
 #[test]
 fn starts_on_a_fresh_clone_in_outbox_mode() {
-    use std::io::{BufRead, BufReader};
     let portal = crate::support::Portal::example();
-    let mut child = portal
-        .portaal()
-        .args(["endpoint", "--port", "0"])
+    let mut cmd = portal.portaal();
+    cmd.args(["endpoint", "--port", "0"])
         .env_remove("PORTAAL_SMTP_URL")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let stdout = child.stdout.take().unwrap();
-    let _guard = Kill(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
+        .stderr(std::process::Stdio::null());
+    let endpoint = Running::start(cmd);
+    wait_for("the outbox notice", Duration::from_secs(20), || {
+        let lines = endpoint.lines();
+        lines
+            .iter()
+            .any(|l| l.contains("OUTBOX MODE"))
+            .then_some(())
     });
-    let mut lines = Vec::new();
-    while !lines.iter().any(|l: &String| l.contains("OUTBOX MODE")) {
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| panic!("no outbox notice in {lines:?}"));
-        lines.push(line);
-    }
-    let listening = lines
-        .iter()
-        .find(|l| l.contains("listening on http://"))
-        .expect("the address");
-    let addr: SocketAddr = listening
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert_eq!(http::request(addr, "GET", "/healthz", &[], b"").status, 200);
+    assert_eq!(
+        http::request(endpoint.addr, "GET", "/healthz", &[], b"").status,
+        200
+    );
     assert!(portal.path().join(".portaal/signing.keys").exists());
 }
 
@@ -1080,7 +1032,7 @@ pub(crate) struct Process {
     pub(crate) site: PathBuf,
     pub(crate) addr: SocketAddr,
     log: PathBuf,
-    child: std::process::Child,
+    running: Running,
 }
 
 impl Process {
@@ -1090,7 +1042,6 @@ impl Process {
 
     /// With `nofile`, the process may open at most that many descriptors.
     pub(crate) fn start_limited(args: &[&str], nofile: Option<u32>) -> Process {
-        use std::io::{BufRead, BufReader};
         let (tmp, site) = fixture_copy("endpoint-site");
         let spool = tmp.path().join("spool");
         let log = tmp.path().join("endpoint.log");
@@ -1110,37 +1061,19 @@ impl Process {
             .arg(&site)
             .env_remove("PORTAAL_SMTP_URL")
             .env_remove("PORTAAL_SIGNING_KEYS")
-            .stdout(std::process::Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap());
-        let mut child = cmd.spawn().expect("start portaal endpoint");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let mut process = Process {
+        let running = Running::start(cmd);
+        Process {
             _tmp: tmp,
             site,
-            addr: "127.0.0.1:0".parse().unwrap(),
+            addr: running.addr,
             log,
-            child,
-        };
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| panic!("the endpoint did not start: {}", process.log()));
-        process.addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|r| r.split_whitespace().next())
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("no address in {line:?}"));
-        process
+            running,
+        }
     }
 
     fn pid(&self) -> u32 {
-        self.child.id()
+        self.running.pid()
     }
 
     pub(crate) fn fds(&self) -> usize {
@@ -1167,7 +1100,7 @@ impl Process {
     }
 
     pub(crate) fn alive(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
+        self.running.alive()
     }
 
     pub(crate) fn log(&self) -> String {
@@ -1201,13 +1134,6 @@ impl Process {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -1419,8 +1345,8 @@ fn post_slowly(addr: SocketAddr, pairs: &[(String, String)], pause: Duration) ->
 #[test]
 fn churn_never_drops_stored_answer() {
     // Mail goes nowhere, so every stored ticket stays in the spool.
-    let closed_port = crate::support::free_port();
-    let h = Harness::new(&format!("smtp://127.0.0.1:{closed_port}"), |s| {
+    let smtp_down = crate::support::DownPort::new();
+    let h = Harness::new(&smtp_down.smtp_url(), |s| {
         s.max_connections = 6;
         s.io_timeout = Duration::from_secs(1);
         s.workers = 2;
@@ -1569,34 +1495,25 @@ fn outbox_mode_logs_outbox_not_delivered() {
 #[test]
 fn endpoint_with_closed_stdout_keeps_serving() {
     let (_tmp, site) = fixture_copy("endpoint-site");
-    let port = crate::support::free_port();
-    let mut child = std::process::Command::new(crate::support::portaal_bin())
-        .arg("endpoint")
+    let mut cmd = std::process::Command::new(crate::support::portaal_bin());
+    cmd.arg("endpoint")
         .arg(&site)
-        .args(["--port", &port.to_string()])
+        .args(["--port", "0"])
         .arg("--spool")
         .arg(_tmp.path().join("spool"))
         .env_remove("PORTAAL_SMTP_URL")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let healthy = wait_for("the endpoint to answer", Duration::from_secs(20), || {
-        std::net::TcpStream::connect(addr)
-            .ok()
-            .map(|_| http::request(addr, "GET", "/healthz", &[], b"").status)
-    });
+        .stdout(std::process::Stdio::piped());
+    // Its address comes from its log; its stdout is closed at once.
+    let mut endpoint = Running::start_reading(cmd, UrlOn::Stderr);
+    let addr = endpoint.addr;
+    let healthy = http::request(addr, "GET", "/healthz", &[], b"").status;
     // The banner is written just after the socket opens: give a panic on
     // the closed pipe time to happen, then ask again.
     std::thread::sleep(Duration::from_millis(1500));
-    let still_running = child.try_wait().unwrap().is_none();
+    let still_running = endpoint.alive();
     let again = std::net::TcpStream::connect(addr)
         .ok()
         .map(|_| http::request(addr, "GET", "/healthz", &[], b"").status);
-    let _ = child.kill();
-    let _ = child.wait();
     assert_eq!(healthy, 200);
     assert!(still_running, "the endpoint exited when its stdout closed");
     assert_eq!(again, Some(200));

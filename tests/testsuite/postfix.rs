@@ -10,13 +10,14 @@
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use portaal::forms::sign::{self, Claims, KeyRing};
 use portaal::site::Site;
 
 use crate::support::http;
+use crate::support::process::Running;
 use crate::support::{fixture_copy, free_port, portaal_bin, wait_for};
 
 const POSTFIX: &str = "/usr/sbin/postfix";
@@ -318,7 +319,7 @@ fn is_msg_id(s: &str) -> bool {
 
 /// `portaal endpoint` as a process, its stderr kept in a file; killed on drop.
 struct Endpoint {
-    child: Child,
+    _process: Running,
     addr: SocketAddr,
     stderr: PathBuf,
     spool: PathBuf,
@@ -328,11 +329,10 @@ struct Endpoint {
 impl Endpoint {
     /// An endpoint on `smtp`, or in outbox mode for `None`.
     fn start(tmp: &Path, site: &Path, smtp: Option<&str>) -> Endpoint {
-        let port = free_port();
         let stderr = tmp.join("endpoint.err");
         let spool = tmp.join("spool");
-        let child = Command::new(portaal_bin())
-            .args(["endpoint", "--port", &port.to_string()])
+        let mut cmd = Command::new(portaal_bin());
+        cmd.args(["endpoint", "--port", "0"])
             .args(["--client-rate", "100000", "--site-rate", "100000"])
             .args(["--retry-base-ms", "200", "--retry-max", "1"])
             .args(["--from", "Privacy portaal <portaal@agency.test>"])
@@ -342,17 +342,11 @@ impl Endpoint {
             .arg(site)
             .env_remove("PORTAAL_SIGNING_KEYS")
             .env_remove("PORTAAL_SMTP_URL")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .expect("start portaal endpoint");
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        wait_for("the endpoint", Duration::from_secs(20), || {
-            TcpStream::connect(addr).ok()
-        });
+            .stderr(std::fs::File::create(&stderr).unwrap());
+        let process = Running::start(cmd);
         Endpoint {
-            child,
-            addr,
+            addr: process.addr,
+            _process: process,
             stderr,
             spool,
             site: site.to_path_buf(),
@@ -424,13 +418,6 @@ impl Endpoint {
             .unwrap_or_default();
         names.sort();
         names
-    }
-}
-
-impl Drop for Endpoint {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -2,59 +2,33 @@
 //! the real build.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
+use crate::support::process::Running;
 use crate::support::{Portal, browser, select, text};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
 /// A running `portaal serve`, stopped on drop.
 struct Preview {
-    child: Child,
     url: String,
-}
-
-impl Drop for Preview {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    _process: Running,
 }
 
 impl Preview {
     fn start(portal: &Portal) -> Preview {
-        let mut child = portal
-            .portaal()
-            .args(["serve", "--port", "0"])
+        let mut cmd = portal.portaal();
+        cmd.args(["serve", "--port", "0"])
             // The preview's spool and outbox go with the portal's temp dir.
             .env("TMPDIR", portal.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let url = loop {
-            let line = rx.recv_timeout(LIMIT).expect("serve prints its URL");
-            if let Some(i) = line.find("http://127.0.0.1:") {
-                break line[i..]
-                    .split_whitespace()
-                    .next()
-                    .unwrap()
-                    .trim_end_matches('/')
-                    .to_string();
-            }
-        };
-        Preview { child, url }
+            .stderr(Stdio::null());
+        let process = Running::start(cmd);
+        Preview {
+            url: process.url.clone(),
+            _process: process,
+        }
     }
 
     fn get(&self, path: &str) -> (u16, String) {

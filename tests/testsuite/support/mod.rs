@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod check_cases;
 pub mod http;
+pub mod process;
 pub mod smtp;
 pub mod static_files;
 pub mod tools;
@@ -214,13 +215,45 @@ pub fn wait_for<T>(what: &str, limit: std::time::Duration, mut f: impl FnMut() -
     }
 }
 
-/// A free loopback port (bound, then released).
+/// A free loopback port (bound, then released), only for the real nginx and
+/// Postfix, which take their port in a configuration file and cannot tell
+/// which port 0 became. `portaal` listens on port 0 and says where
+/// ([`process::Running`]); a server that is down is a [`DownPort`].
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// A loopback port where a server is down: bound, so no one else takes it,
+/// but not listening, so connections are refused; for as long as it lives.
+pub struct DownPort(socket2::Socket);
+
+impl DownPort {
+    pub fn new() -> DownPort {
+        use socket2::{Domain, Socket, Type};
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        let addr: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+        socket.bind(&addr.into()).unwrap();
+        DownPort(socket)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.0.local_addr().unwrap().as_socket().unwrap().port()
+    }
+
+    /// `smtp://127.0.0.1:<port>`.
+    pub fn smtp_url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port())
+    }
+
+    /// The server comes up: the same socket starts listening.
+    pub fn listen(self) -> std::net::TcpListener {
+        self.0.listen(128).unwrap();
+        self.0.into()
+    }
 }
 
 /// A string of the built-in theme, e.g. `legal_basis.contract.name`.

@@ -152,7 +152,7 @@ fn refusal(code: u16, text: &str) -> Response {
 }
 
 /// The server runs until the test process ends: mailin-embedded has no
-/// stop. Tests that need "down" start it late on a reserved port.
+/// stop. Tests that need "down" start it late on a [`super::DownPort`].
 pub struct SmtpServer {
     pub port: u16,
     state: Arc<Mutex<State>>,
@@ -164,12 +164,9 @@ impl SmtpServer {
         Self::on(listener, mode)
     }
 
-    /// Starts on `port`, which a test reserved earlier.
-    pub fn start_on(port: u16, mode: Mode) -> SmtpServer {
-        let listener = super::wait_for("the SMTP port", Duration::from_secs(10), || {
-            TcpListener::bind(("127.0.0.1", port)).ok()
-        });
-        Self::on(listener, mode)
+    /// Starts on a port that was down until now.
+    pub fn start_on(port: super::DownPort, mode: Mode) -> SmtpServer {
+        Self::on(port.listen(), mode)
     }
 
     fn on(listener: TcpListener, mode: Mode) -> SmtpServer {
