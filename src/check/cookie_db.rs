@@ -38,13 +38,20 @@ impl CookieDb {
     }
 
     pub fn parse(text: &str) -> Result<CookieDb, String> {
-        let mut rows = parse_csv(text.strip_prefix('\u{feff}').unwrap_or(text)).into_iter();
-        let header: Vec<String> = rows
-            .next()
-            .ok_or("the file is empty")?
-            .into_iter()
-            .map(|h| h.to_lowercase())
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        // Flexible: a short row lacks its last, optional columns.
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(str::to_lowercase)
             .collect();
+        if header.iter().all(String::is_empty) {
+            return Err("the file is empty".into());
+        }
         let col = |needle: &str| header.iter().position(|h| h.contains(needle));
         let name = col("cookie")
             .ok_or("no `Cookie / Data Key name` column; is this the Open Cookie Database CSV?")?;
@@ -56,23 +63,27 @@ impl CookieDb {
             col("privacy"),
             col("wildcard"),
         );
-        let get = |row: &[String], i: Option<usize>| {
-            i.and_then(|i| row.get(i))
-                .map(|s| s.trim().to_string())
-                .unwrap_or_default()
-        };
-        let entries = rows
-            .filter(|r| r.get(name).is_some_and(|n| !n.trim().is_empty()))
-            .map(|r| Entry {
-                platform: get(&r, platform),
-                category: get(&r, Some(category)),
-                name: get(&r, Some(name)),
-                retention: get(&r, retention),
-                controller: get(&r, controller),
-                privacy_link: get(&r, privacy),
-                wildcard: get(&r, wildcard) == "1",
-            })
-            .collect();
+        let mut entries = Vec::new();
+        for row in reader.records() {
+            let row = row.map_err(|e| e.to_string())?;
+            let get = |i: Option<usize>| {
+                i.and_then(|i| row.get(i))
+                    .map(|s| s.trim().to_string())
+                    .unwrap_or_default()
+            };
+            if get(Some(name)).is_empty() {
+                continue;
+            }
+            entries.push(Entry {
+                platform: get(platform),
+                category: get(Some(category)),
+                name: get(Some(name)),
+                retention: get(retention),
+                controller: get(controller),
+                privacy_link: get(privacy),
+                wildcard: get(wildcard) == "1",
+            });
+        }
         Ok(CookieDb { entries })
     }
 
@@ -148,39 +159,6 @@ fn category_key(ocd: &str) -> Option<CookieCategory> {
     }
 }
 
-/// Rows of RFC 4180 CSV: commas, double quotes with `""` inside, line breaks
-/// inside quotes.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') if field.is_empty() => quoted = true,
-            (false, ',') => row.push(std::mem::take(&mut field)),
-            (false, '\r') => {}
-            (false, '\n') => {
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
-            }
-            (false, c) => field.push(c),
-        }
-    }
-    if !field.is_empty() || !row.is_empty() {
-        row.push(field);
-        rows.push(row);
-    }
-    rows
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,5 +182,19 @@ mod tests {
     #[test]
     fn rejects_other_csv() {
         assert!(CookieDb::parse("a,b\n1,2\n").is_err());
+        assert!(CookieDb::parse("").is_err());
+    }
+
+    /// A quoted field may hold line breaks; a UTF-8 byte order mark and
+    /// a short row (without the optional columns) are read all the same.
+    #[test]
+    fn reads_line_breaks_in_quotes_a_bom_and_short_rows() {
+        let text = "\u{feff}Platform,Category,Cookie / Data Key name,Description\n\
+                    Matomo,Analytics,_pk_id,\"Two\nlines\"\n\
+                    Matomo,Analytics,_pk_ses\n";
+        let db = CookieDb::parse(text).unwrap();
+        let names: Vec<&str> = db.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["_pk_id", "_pk_ses"]);
+        assert_eq!(db.entries[0].platform, "Matomo");
     }
 }
