@@ -11,6 +11,7 @@ use crate::forms::FormView;
 use crate::forms::strings::EndpointStrings;
 use crate::forms::strings::Problem;
 use crate::render::endpoint_pages::Body;
+use crate::render::html::escape;
 use crate::site::lang::Lang;
 use crate::site::page_kind::Right;
 
@@ -305,22 +306,6 @@ pub fn refused_page(r: &Rejection, p: &PageContext<'_>, refill: Option<Refill>) 
         headers,
         body: html.into_bytes(),
     }
-}
-
-/// HTML-escapes text for content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! endpoint stores and reveals nothing here.
 
 use super::registry::Registry;
-use super::response::{self, Reply};
+use super::response::Reply;
 use super::ticket;
 use crate::render::endpoint_pages::Body;
 use crate::site::lang::Lang;
@@ -93,7 +93,7 @@ fn due_in_words(iso: &str, lang: Lang) -> Option<String> {
 fn plain(lang: Lang, reference: &str, due: Option<&str>, base_url: &str) -> String {
     let strings = crate::theme::builtin_strings(lang);
     let s = |key: &str| crate::theme::lookup(strings, key).unwrap_or_default();
-    let e = response::escape;
+    let e = crate::render::html::escape;
     let mut html = format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\"><title>{title}</title></head>\n<body>\n<main>\n<h1>{title}</h1>\n<p><strong>{reference}</strong></p>\n<p>{hint}</p>\n",
         title = e(s("page.thanks.title")),

@@ -2,6 +2,8 @@
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 
+use super::html::escape;
+
 pub struct Rendered {
     pub html: String,
     /// Every link and image target with its byte offset in the Markdown,
@@ -220,12 +222,6 @@ impl Footnotes {
         }
         (self.number(name), first)
     }
-}
-
-fn escape(text: &str) -> String {
-    let mut buf = Vec::with_capacity(text.len());
-    tera::escape_html(text, &mut buf).expect("writing to a Vec");
-    String::from_utf8(buf).expect("escaping keeps UTF-8")
 }
 
 fn with_base<'a>(dest: &CowStr<'a>, base_path: &str) -> CowStr<'a> {

@@ -4,6 +4,7 @@
 pub mod budget;
 pub mod citation;
 pub mod endpoint_pages;
+pub mod html;
 pub mod markdown;
 pub mod model;
 pub mod output;

@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use super::html::escape;
 use crate::site::config::Config;
 use crate::site::lang::Lang;
 use crate::site::page_kind::PageKind;
@@ -30,11 +31,7 @@ pub fn sitemap(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
     );
     for (lang, kind) in pages {
-        let _ = writeln!(
-            out,
-            "  <url>\n    <loc>{}</loc>",
-            xml_escape(&abs(*lang, kind))
-        );
+        let _ = writeln!(out, "  <url>\n    <loc>{}</loc>", escape(&abs(*lang, kind)));
         if !lastmod.is_empty() {
             let _ = writeln!(out, "    <lastmod>{lastmod}</lastmod>");
         }
@@ -42,7 +39,7 @@ pub fn sitemap(
             let _ = writeln!(
                 out,
                 "    <xhtml:link rel=\"alternate\" hreflang=\"{l}\" href=\"{}\"/>",
-                xml_escape(&abs(*l, kind))
+                escape(&abs(*l, kind))
             );
         }
         out.push_str("  </url>\n");
@@ -53,11 +50,4 @@ pub fn sitemap(
 
 pub fn robots(base_url: &str) -> String {
     format!("User-agent: *\nAllow: /\n\nSitemap: {base_url}/sitemap.xml\n")
-}
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

@@ -14,6 +14,7 @@ use crate::endpoint::registry::{Registry, SiteEntry};
 use crate::endpoint::server::Settings;
 use crate::forms::sign::{KeyRing, generate_key_line};
 use crate::render::FormTarget;
+use crate::render::html::escape;
 use crate::site::Site;
 
 /// The preview's endpoint, restarted whenever the site is loaded anew (its
@@ -108,10 +109,4 @@ pub fn outbox_page(outbox: &Path) -> String {
 <body><h1>Preview outbox</h1><p>{} e-mail(s). Nothing here was sent: <code>portaal serve</code> keeps ticket e-mails local.</p>{body}</body></html>",
         mails.len()
     )
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }

@@ -9,6 +9,7 @@ use percent_encoding::percent_decode_str;
 use tiny_http::{Header, Method, Request, Response, StatusCode};
 
 use super::state::{Shared, Snapshot};
+use crate::render::html::escape;
 
 pub const EVENTS_PATH: &str = "/_portaal/events";
 /// The dev-only page listing the ticket e-mails of the preview's forms.
@@ -130,7 +131,7 @@ fn overlay(errors: &str) -> String {
 <h2 style=\"color:#ff8a80;margin-top:0\">portaal: the last rebuild failed</h2>\
 <p>Fix the file and save; this page reloads by itself. Until then you see the last good build below.</p>\
 <pre style=\"white-space:pre-wrap\">{}</pre></div>",
-        escape_html(errors)
+        escape(errors)
     )
 }
 
@@ -143,13 +144,6 @@ fn overlay_page(snapshot: &Snapshot) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>portaal serve</title></head><body>{body}{SCRIPT_TAG}</body></html>"
     )
-}
-
-fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// Server-Sent Events: one `reload` or `stylesheet` event per rebuild. Each
