@@ -84,6 +84,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    crate::endpoint::logger::init().map_err(anyhow::Error::msg)?;
     let sites = if args.sites.is_empty() {
         let example = PathBuf::from("example");
         vec![if example.join("portal.toml").is_file() {
@@ -147,7 +148,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     routes.dedup();
     let endpoint = Endpoint::start(registry, settings, &args.spool, mail)?;
     // In the log too, for a supervisor that reads only stderr.
-    eprintln!("portaal endpoint: listening on http://{}", endpoint.addr());
+    log::info!("listening on http://{}", endpoint.addr());
     let mut ids: Vec<String> = sites.iter().map(|s| s.display().to_string()).collect();
     ids.sort();
     let mut banner = vec![format!(
@@ -176,7 +177,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(url) = &args.smtp {
         let timeout = Duration::from_secs(args.smtp_timeout);
         for line in mailer::check_routes(url, helo.as_deref(), timeout, &from, &routes) {
-            eprintln!("portaal endpoint: {line}");
+            match line.strip_prefix("ERROR ") {
+                Some(error) => log::error!("{error}"),
+                None => log::warn!("{line}"),
+            }
         }
     }
     endpoint.wait()

@@ -26,6 +26,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    // The preview's forms post to an endpoint of its own, which logs.
+    crate::endpoint::logger::init().map_err(anyhow::Error::msg)?;
     serve::run(serve::Options {
         site_dir: args.site,
         port: args.port,

@@ -62,6 +62,8 @@ impl Table {
         self.len() == 0
     }
 
+    /// Lock poisoning (as everywhere, see `serve::state::Shared`): taken
+    /// all the same; entries are inserted and removed whole.
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Arc<watch::Sender<Phase>>>> {
         self.open.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -312,7 +312,9 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// A function that wakes the worker, for the spool committer.
+    /// A function that wakes the worker, for the spool committer. The lock
+    /// only serialises sends; a poisoned one is taken all the same (as
+    /// everywhere, see `serve::state::Shared`).
     pub fn waker(&self) -> Arc<dyn Fn() + Send + Sync> {
         let tx = Mutex::new(self.wake.clone());
         Arc::new(move || {
@@ -377,8 +379,8 @@ fn run(spool: &Spool, s: &MailSettings, rx: &mpsc::Receiver<bool>) {
                                 .min(s.retry_max);
                             b.next = Instant::now() + pause;
                             wait = wait.min(pause);
-                            eprintln!(
-                                "portaal endpoint: {} not delivered yet (attempt {}), retrying in {:?}: {reason}",
+                            log::warn!(
+                                "{} not delivered yet (attempt {}), retrying in {:?}: {reason}",
                                 name_of(&path),
                                 b.attempts,
                                 pause
@@ -390,7 +392,7 @@ fn run(spool: &Spool, s: &MailSettings, rx: &mpsc::Receiver<bool>) {
                     }
                 }
             }
-            Err(e) => eprintln!("portaal endpoint: cannot list the spool: {e}"),
+            Err(e) => log::error!("cannot list the spool: {e}"),
         }
         match rx.recv_timeout(wait) {
             Ok(true) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
@@ -429,18 +431,15 @@ pub fn deliver(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
     };
     let requester = ticket.reply_to.as_deref();
     let refuse = |reason: String| {
-        eprintln!(
-            "portaal endpoint: ERROR ticket {} for {} was REFUSED and moved to {}: {}",
+        log::error!(
+            "ticket {} for {} was REFUSED and moved to {}: {}",
             ticket.reference,
             ticket.to,
             spool.failed_dir().display(),
             loggable(&reason, requester, false)
         );
         if let Err(e) = spool.failed(path, &ticket, &reason, now_secs()) {
-            eprintln!(
-                "portaal endpoint: ERROR cannot move {}: {e}",
-                path.display()
-            );
+            log::error!("cannot move {}: {e}", path.display());
         }
         Outcome::Refused(reason)
     };
@@ -458,8 +457,8 @@ pub fn deliver(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
                 now_secs(),
                 s.delivery.logged_as("delivered"),
             ) {
-                eprintln!(
-                    "portaal endpoint: ERROR {} was delivered but not removed from the spool: {e}",
+                log::error!(
+                    "{} was delivered but not removed from the spool: {e}",
                     ticket.reference
                 );
                 return Outcome::Sent;
@@ -472,8 +471,8 @@ pub fn deliver(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
                         .new_dir()
                         .join(format!("{}{}", ack.reference, spool::ACK_SUFFIX));
                 if let Outcome::Retry(reason) = deliver_ack(spool, s, &ack_path) {
-                    eprintln!(
-                        "portaal endpoint: acknowledgement of {} not sent yet, will retry: {reason}",
+                    log::warn!(
+                        "acknowledgement of {} not sent yet, will retry: {reason}",
                         ticket.reference
                     );
                 }
@@ -492,17 +491,14 @@ fn deliver_ack(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
         Err(e) => return unreadable(spool, path, e),
     };
     let refuse = |reason: String| {
-        eprintln!(
-            "portaal endpoint: ERROR acknowledgement of {} cannot be sent; moved to {}: {}",
+        log::error!(
+            "acknowledgement of {} cannot be sent; moved to {}: {}",
             ack.reference,
             spool.failed_dir().display(),
             loggable(&reason, Some(&ack.to), true)
         );
         if let Err(e) = spool.ack_failed(path, &ack, &reason, now_secs()) {
-            eprintln!(
-                "portaal endpoint: ERROR cannot move {}: {e}",
-                path.display()
-            );
+            log::error!("cannot move {}: {e}", path.display());
         }
         Outcome::Refused(reason)
     };
@@ -515,8 +511,8 @@ fn deliver_ack(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
             if let Err(e) =
                 spool.acknowledged(path, &ack, now_secs(), s.delivery.logged_as("acknowledged"))
             {
-                eprintln!(
-                    "portaal endpoint: ERROR acknowledgement of {} was sent but not removed from the spool: {e}",
+                log::error!(
+                    "acknowledgement of {} was sent but not removed from the spool: {e}",
                     ack.reference
                 );
             }
@@ -537,8 +533,8 @@ fn unreadable(spool: &Spool, path: &Path, e: std::io::Error) -> Outcome {
             let dest = spool
                 .failed_dir()
                 .join(format!("{}.unreadable", name_of(path)));
-            eprintln!(
-                "portaal endpoint: ERROR {} is not a readable ticket ({e}); moved to {}",
+            log::error!(
+                "{} is not a readable ticket ({e}); moved to {}",
                 path.display(),
                 dest.display()
             );

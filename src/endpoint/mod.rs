@@ -8,6 +8,7 @@
 
 pub mod address;
 pub mod conns;
+pub mod logger;
 pub mod mailer;
 pub mod message;
 pub mod post;

@@ -53,13 +53,13 @@ impl Outcome {
         }
     }
 
-    /// The log line, `post accepted status=303 site=acme form=access
+    /// The log message, `post accepted status=303 site=acme form=access
     /// ticket=K7QM-3XDA reason=-`: space-separated `key=value` pairs
     /// whose values hold no spaces (README, "Logs").
     pub fn line(&self) -> String {
         let v = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
         format!(
-            "portaal endpoint: post {} status={} site={} form={} ticket={} reason={}",
+            "post {} status={} site={} form={} ticket={} reason={}",
             self.verdict,
             self.status,
             v(&self.site),
@@ -167,7 +167,7 @@ impl Handler {
             }
             Err(r) => {
                 if let Rejection::Unavailable(e) = &r {
-                    eprintln!("portaal endpoint: ERROR could not spool a request: {e}");
+                    log::error!("could not spool a request: {e}");
                 }
                 // Back to the form only when it can be used again: not when
                 // it is not one of ours (403), nor when it was refused before

@@ -22,6 +22,8 @@ struct Bucket {
 /// however many addresses pass by.
 const PRUNE_ABOVE: usize = 50_000;
 
+/// Lock poisoning (as everywhere, see `serve::state::Shared`): taken all
+/// the same; a bucket is updated whole, so a panic leaves no torn one.
 pub struct Limiter<K> {
     rate: Rate,
     buckets: Mutex<HashMap<K, Bucket>>,

@@ -141,8 +141,8 @@ impl SiteEntry {
         let pages = match SitePages::new(site) {
             Ok(p) => Some(Pages(p)),
             Err(d) => {
-                eprintln!(
-                    "portaal endpoint: WARNING the theme of site `{}` cannot be loaded; its visitors get plain pages until it is fixed:\n{}",
+                log::warn!(
+                    "the theme of site `{}` cannot be loaded; its visitors get plain pages until it is fixed:\n{}",
                     site.id(),
                     crate::cmd::build::prefixed(&site.dir, &d)
                 );

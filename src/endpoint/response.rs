@@ -251,8 +251,8 @@ pub fn refused_page(r: &Rejection, p: &PageContext<'_>, refill: Option<Refill>) 
                     body: html.into_bytes(),
                 };
             }
-            Err(e) => eprintln!(
-                "portaal endpoint: WARNING site `{}`: cannot render its page ({e}); a plain page was sent",
+            Err(e) => log::warn!(
+                "site `{}`: cannot render its page ({e}); a plain page was sent",
                 site.id
             ),
         }

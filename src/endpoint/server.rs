@@ -174,7 +174,7 @@ pub fn start(
                 accept_loop(listener, shared, stopped).await
             });
             if let Err(e) = &result {
-                eprintln!("portaal endpoint: ERROR stopped accepting connections: {e}");
+                log::error!("stopped accepting connections: {e}");
             }
             runtime.shutdown_timeout(Duration::from_secs(5));
             result
@@ -200,7 +200,7 @@ async fn accept_loop(
         let now = tokio::time::Instant::now();
         if warned.is_none_or(|t| now.duration_since(t) > Duration::from_secs(10)) {
             warned = Some(now);
-            eprintln!("portaal endpoint: WARNING {what}");
+            log::warn!("{what}");
         }
     };
     loop {
@@ -338,7 +338,7 @@ async fn post(rq: Request<Incoming>, peer: SocketAddr, slot: &Slot, shared: Arc<
         .and_then(|a| super::thanks::negotiate(a, &Lang::ALL))
         .unwrap_or(Lang::En);
     let refuse = |r: Rejection| {
-        eprintln!("{}", Outcome::rejected(&r).line());
+        log::info!("{}", Outcome::rejected(&r).line());
         if json {
             return response::rejected_json(&r, lang);
         }
@@ -384,7 +384,7 @@ async fn post(rq: Request<Incoming>, peer: SocketAddr, slot: &Slot, shared: Arc<
     .await;
     match checked {
         Ok((reply, outcome)) => {
-            eprintln!("{}", outcome.line());
+            log::info!("{}", outcome.line());
             reply
         }
         Err(_) => refuse(Rejection::Unavailable("checking the post failed".into())),

@@ -59,8 +59,8 @@ pub fn page(registry: &Registry, path: &str, query: &str, accept: Option<&str>) 
             },
         )
         .map_err(|e| {
-            eprintln!(
-                "portaal endpoint: WARNING site `{}`: cannot render its thank-you page ({e}); a plain page was sent",
+            log::warn!(
+                "site `{}`: cannot render its thank-you page ({e}); a plain page was sent",
                 site.id
             )
         })

@@ -2,7 +2,7 @@
 //! the last rebuild failed, and the browsers waiting for news.
 
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use crate::render::output::Files;
 
@@ -33,6 +33,11 @@ pub struct Snapshot {
     pub generation: u64,
 }
 
+/// Lock poisoning, the same everywhere in portaal: a lock whose holder
+/// panicked is taken all the same (`PoisonError::into_inner`), because no
+/// critical section leaves its value half-changed: each replaces, pushes or
+/// filters whole values. A panic ends its own thread or request, never
+/// the server.
 #[derive(Default)]
 pub struct Shared {
     snapshot: RwLock<Arc<Snapshot>>,
@@ -42,7 +47,10 @@ pub struct Shared {
 
 impl Shared {
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.snapshot.read().expect("snapshot lock").clone()
+        self.snapshot
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Publishes a good build.
@@ -66,21 +74,30 @@ impl Shared {
     }
 
     fn replace(&self, make: impl FnOnce(&Snapshot) -> Snapshot) {
-        let mut guard = self.snapshot.write().expect("snapshot lock");
+        let mut guard = self
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         *guard = Arc::new(make(&guard));
     }
 
     pub fn set_outbox(&self, dir: std::path::PathBuf) {
-        *self.outbox.write().expect("outbox lock") = Some(dir);
+        *self.outbox.write().unwrap_or_else(PoisonError::into_inner) = Some(dir);
     }
 
     pub fn outbox(&self) -> Option<std::path::PathBuf> {
-        self.outbox.read().expect("outbox lock").clone()
+        self.outbox
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn subscribe(&self) -> Receiver<Notice> {
         let (tx, rx) = channel();
-        self.listeners.lock().expect("listeners lock").push(tx);
+        self.listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(tx);
         rx
     }
 
@@ -88,11 +105,14 @@ impl Shared {
     fn broadcast(&self, notice: Notice) {
         self.listeners
             .lock()
-            .expect("listeners lock")
+            .unwrap_or_else(PoisonError::into_inner)
             .retain(|tx| tx.send(notice).is_ok());
     }
 
     pub fn listener_count(&self) -> usize {
-        self.listeners.lock().expect("listeners lock").len()
+        self.listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 }

@@ -1107,12 +1107,12 @@ impl Process {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// The log's lines about posts.
+    /// The log's records about posts (their messages).
     pub(crate) fn post_lines(&self) -> Vec<String> {
-        self.log()
-            .lines()
-            .filter(|l| l.starts_with("portaal endpoint: post "))
-            .map(str::to_string)
+        log_records(&self.log())
+            .into_iter()
+            .filter(|(level, message)| level == "INFO" && message.starts_with("post "))
+            .map(|(_, message)| message)
             .collect()
     }
 
@@ -1135,6 +1135,31 @@ impl Process {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+/// The records of an endpoint's log as (level, message), failing on any
+/// line that is neither a record (`portaal endpoint: LEVEL message`) nor
+/// a record's continuation (indented by two spaces): README, "Logs".
+pub(crate) fn log_records(log: &str) -> Vec<(String, String)> {
+    let mut records: Vec<(String, String)> = Vec::new();
+    for line in log.lines() {
+        if let Some(more) = line.strip_prefix("  ") {
+            let last = records.last_mut().expect("a continuation after a record");
+            last.1.push('\n');
+            last.1.push_str(more);
+            continue;
+        }
+        let rest = line
+            .strip_prefix("portaal endpoint: ")
+            .unwrap_or_else(|| panic!("not a log record: {line:?}"));
+        let (level, message) = rest.split_once(' ').expect("a level and a message");
+        assert!(
+            ["ERROR", "WARN", "INFO", "DEBUG"].contains(&level),
+            "no level in {line:?}"
+        );
+        records.push((level.to_string(), message.to_string()));
+    }
+    records
 }
 
 /// A connection that sent a request head (and with `body`, part of a
@@ -1456,9 +1481,7 @@ fn each_post_is_logged_once_without_personal_data() {
         "post rejected status=413 site=- form=- ticket=- reason=too_large".to_string(),
         "post rejected status=429 site=- form=- ticket=- reason=too_many_requests".to_string(),
     ];
-    for (line, want) in lines.iter().zip(&expect) {
-        assert!(line.ends_with(want.as_str()), "{line:?}\nwanted {want:?}");
-    }
+    assert_eq!(lines, expect);
     let log = p.log();
     for personal in [
         "Ann",
@@ -1470,6 +1493,53 @@ fn each_post_is_logged_once_without_personal_data() {
     ] {
         assert!(!log.contains(personal), "{personal:?} in the log:\n{log}");
     }
+}
+
+/// `PORTAAL_LOG=warn` leaves out the post lines (level INFO); a level it
+/// does not know stops the endpoint before it starts, saying what it takes.
+#[test]
+fn portaal_log_sets_the_least_severe_level_written() {
+    let (tmp, site) = fixture_copy("endpoint-site");
+    let log = tmp.path().join("endpoint.log");
+    let mut cmd = std::process::Command::new(crate::support::portaal_bin());
+    cmd.args(["endpoint", "--port", "0", "--spool"])
+        .arg(tmp.path().join("spool"))
+        .arg(&site)
+        .env_remove("PORTAAL_SMTP_URL")
+        .env_remove("PORTAAL_SIGNING_KEYS")
+        .env("PORTAAL_LOG", "warn")
+        .stderr(std::fs::File::create(&log).unwrap());
+    let endpoint = Running::start(cmd);
+    let reply = http::post_form(
+        endpoint.addr,
+        &Post::new("access", "en").pairs(&site),
+        false,
+    );
+    reference_of(&reply);
+    assert_eq!(
+        http::request(endpoint.addr, "GET", "/healthz", &[], b"").status,
+        200
+    );
+    let records = log_records(&std::fs::read_to_string(&log).unwrap());
+    assert!(
+        records
+            .iter()
+            .all(|(level, _)| level == "WARN" || level == "ERROR"),
+        "{records:?}"
+    );
+
+    let out = std::process::Command::new(crate::support::portaal_bin())
+        .args(["endpoint", "--port", "0"])
+        .arg(&site)
+        .env("PORTAAL_LOG", "loud")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("PORTAAL_LOG") && stderr.contains("warn"),
+        "{stderr}"
+    );
 }
 
 /// In outbox mode nothing is delivered to anyone: `delivered.log` says
