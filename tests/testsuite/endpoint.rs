@@ -14,7 +14,7 @@ use portaal::site::Site;
 use scraper::{Html, Selector};
 
 use crate::support::http::{self, Reply};
-use crate::support::process::{Running, UrlOn};
+use crate::support::process::{Running, Streams};
 use crate::support::smtp::{Mode, SmtpServer};
 use crate::support::{fixture_copy, wait_for};
 
@@ -1574,7 +1574,7 @@ fn endpoint_with_closed_stdout_keeps_serving() {
         .env_remove("PORTAAL_SMTP_URL")
         .stdout(std::process::Stdio::piped());
     // Its address comes from its log; its stdout is closed at once.
-    let mut endpoint = Running::start_reading(cmd, UrlOn::Stderr);
+    let mut endpoint = Running::start_reading(cmd, Streams::Stderr);
     let addr = endpoint.addr;
     let healthy = http::request(addr, "GET", "/healthz", &[], b"").status;
     // The banner is written just after the socket opens: give a panic on

@@ -3,15 +3,12 @@
 //! `serve`'s start. Each refusal is checked to have touched nothing.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc::{Receiver, channel};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
+use crate::support::process::{Running, Streams};
 use crate::support::{Portal, copy_dir, fixture, portaal_bin};
-
-const LIMIT: Duration = Duration::from_secs(20);
 
 /// Every file, directory and link below `root` with its contents (or link
 /// target), to show that a refused command changed nothing.
@@ -471,87 +468,21 @@ fn check_json_broken_pipe_is_quiet() {
     }
 }
 
-/// A running `portaal serve`, stopped on drop, with its output lines.
-struct Serve {
-    child: Child,
-    lines: Receiver<String>,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Serve {
-    fn start(portal: &Portal, args: &[&str]) -> Serve {
-        let mut child = portal
-            .portaal()
-            .arg("serve")
-            .args(args)
-            .env("TMPDIR", portal.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, lines) = channel();
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        Serve { child, lines }
-    }
-
-    /// The next output line containing `needle`.
-    fn line_with(&self, needle: &str) -> String {
-        let deadline = Instant::now() + LIMIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = self
-                .lines
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no line with {needle:?}"));
-            if line.contains(needle) {
-                return line;
-            }
-        }
-    }
-
-    /// Waits for the process to end on its own; its exit code.
-    fn exit_code(&mut self) -> Option<i32> {
-        let deadline = Instant::now() + LIMIT;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("serve did not stop");
-    }
-
-    fn all_lines(&self) -> String {
-        self.lines.try_iter().collect::<Vec<_>>().join("\n")
-    }
+/// `portaal serve` with `args`, its stdout and stderr read, stopped on drop.
+fn start_serve(portal: &Portal, args: &[&str]) -> Running {
+    let mut cmd = portal.portaal();
+    cmd.arg("serve").args(args).env("TMPDIR", portal.path());
+    Running::spawn(cmd, Streams::Both)
 }
 
 #[test]
 fn serve_without_portal_toml_is_error() {
     let portal = Portal::empty();
     portal.write("notes.txt", "not a portal");
-    let mut serve = Serve::start(&portal, &["--port", "0"]);
+    let mut serve = start_serve(&portal, &["--port", "0"]);
     assert_eq!(serve.exit_code(), Some(2));
     std::thread::sleep(Duration::from_millis(100));
-    let said = serve.all_lines();
+    let said = serve.lines().join("\n");
     assert!(said.contains("holds no portal.toml"), "{said}");
     assert!(said.contains("portaal init"), "{said}");
 }
@@ -559,7 +490,7 @@ fn serve_without_portal_toml_is_error() {
 #[test]
 fn serve_port_zero_prints_port() {
     let portal = Portal::fixture("minimal");
-    let serve = Serve::start(&portal, &["--port", "0"]);
+    let serve = start_serve(&portal, &["--port", "0"]);
     let line = serve.line_with("serving ");
     let port: u16 = line
         .split("http://127.0.0.1:")
@@ -574,7 +505,7 @@ fn serve_port_zero_prints_port() {
 #[test]
 fn serve_first_build_is_announced_and_rebuilds_name_the_file() {
     let portal = Portal::fixture("minimal");
-    let serve = Serve::start(&portal, &["--port", "0"]);
+    let serve = start_serve(&portal, &["--port", "0"]);
     let first = serve.line_with("built");
     assert!(
         first.starts_with("built: ") && first.contains(" pages in "),
@@ -594,10 +525,10 @@ fn serve_busy_port_gives_a_hint() {
     let portal = Portal::fixture("minimal");
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
-    let mut serve = Serve::start(&portal, &["--port", &port]);
+    let mut serve = start_serve(&portal, &["--port", &port]);
     assert_eq!(serve.exit_code(), Some(1));
     std::thread::sleep(Duration::from_millis(100));
-    let said = serve.all_lines();
+    let said = serve.lines().join("\n");
     assert!(said.contains("already in use"), "{said}");
     assert!(said.contains("--port 0"), "{said}");
 }
@@ -605,33 +536,15 @@ fn serve_busy_port_gives_a_hint() {
 #[test]
 fn serve_open_without_a_browser_says_so() {
     let portal = Portal::fixture("minimal");
-    let mut child = portal
-        .portaal()
-        .args(["serve", "--port", "0", "--open"])
+    let mut cmd = portal.portaal();
+    cmd.args(["serve", "--port", "0", "--open"])
         .env("TMPDIR", portal.path())
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
         .env_remove("BROWSER")
         .env_remove("WSL_DISTRO_NAME")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let serve = Serve {
-        child,
-        lines: {
-            let (tx, rx) = channel();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-            rx
-        },
-    };
+        .stdout(Stdio::null());
+    let serve = Running::spawn(cmd, Streams::Stderr);
     let line = serve.line_with("--open");
     assert!(line.contains("no browser can be started"), "{line}");
     assert!(line.contains("http://127.0.0.1:"), "{line}");
@@ -643,7 +556,7 @@ fn serve_out_unmarked_dir_refused() {
     let out_dir = tempfile::tempdir().unwrap();
     std::fs::write(out_dir.path().join("notes.txt"), "mine").unwrap();
     let before = tree(out_dir.path());
-    let mut serve = Serve::start(
+    let mut serve = start_serve(
         &portal,
         &["--port", "0", "--out", out_dir.path().to_str().unwrap()],
     );
