@@ -621,6 +621,54 @@ fn temporary_failure_then_delivered_exactly_once() {
     assert!(smtp.refused() >= 2);
 }
 
+/// The test SMTP server once stayed in its DATA state after refusing a
+/// message, so the client's next command went unanswered until the
+/// client's timeout (5 s per refusal): now it answers, then closes.
+#[test]
+fn test_smtp_server_answers_a_refused_message_then_closes() {
+    use std::io::{BufRead, BufReader, Write};
+    let smtp = SmtpServer::start(Mode::Reject);
+    let stream = std::net::TcpStream::connect(("127.0.0.1", smtp.port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    // The code of the next reply, after any continuation lines (`250-`).
+    let mut reply = || loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("a reply in time");
+        if line.as_bytes().get(3) != Some(&b'-') {
+            return line.get(..3).unwrap_or_default().to_string();
+        }
+    };
+    assert_eq!(reply(), "220");
+    for (command, want) in [
+        ("EHLO client.test\r\n", "250"),
+        ("MAIL FROM:<a@agency.test>\r\n", "250"),
+        ("RCPT TO:<info@acme.test>\r\n", "250"),
+        ("DATA\r\n", "354"),
+        ("Subject: x\r\n\r\nbody\r\n.\r\n", "550"),
+    ] {
+        writer.write_all(command.as_bytes()).unwrap();
+        assert_eq!(reply(), want, "{command:?}");
+    }
+    let _ = writer.write_all(b"RSET\r\n");
+    let mut rest = String::new();
+    match reader.read_line(&mut rest) {
+        Ok(0) => {}
+        Ok(_) => panic!("answered {rest:?} after the refusal"),
+        Err(e) => assert!(
+            !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+            "the server stalled: {e}"
+        ),
+    }
+    assert_eq!(smtp.refused(), 1);
+}
+
 #[test]
 fn permanent_failure_moves_the_ticket_to_failed() {
     let smtp = SmtpServer::start(Mode::Reject);
