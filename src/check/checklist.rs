@@ -392,6 +392,25 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
         );
     }
 
+    // Art. 13(2)(a) for the forms themselves: the statement names how long
+    // a request record is kept only when the firm says so.
+    if config.endpoint.url.is_some()
+        && config.endpoint.requests.retention.is_none()
+        && statement.retention.is_none()
+    {
+        diags.push(
+            cx.in_table(
+                "endpoint",
+                cx.diagnostic(
+                    Severity::Warning,
+                    "P044",
+                    "the statement does not say how long the firm keeps the requests that reach it through the forms, nor its answers",
+                ),
+            )
+            .with_fix("add `[endpoint.requests]` with `retention = { period = \"5y\", start = \"last_contact\" }` (or `criteria = \"…\"`): the period the firm keeps a request record to show how it handled it"),
+        );
+    }
+
     // Art. 7(3): cookies placed with consent need a way to withdraw it that
     // is as easy as giving it; the cookie page links to the site's settings.
     let consent_cookie = config

@@ -190,6 +190,11 @@ pub const CODES: &[Code] = &[
         Warning,
         "the rights pages carry no request form ([endpoint] url is not set)",
     ),
+    code(
+        "P044",
+        Warning,
+        "the request forms are on, but how long requests are kept is not stated",
+    ),
 ];
 
 /// The entry for `code`, if it exists.

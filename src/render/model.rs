@@ -217,6 +217,27 @@ pub struct EndpointView {
     pub forms: bool,
     /// The requester gets an acknowledgement by e-mail.
     pub acknowledge: bool,
+    /// The built-in purpose "handling your privacy requests".
+    pub requests: RequestsView,
+}
+
+/// The portal's own processing (`[endpoint.requests]`): what the forms
+/// collect, on which basis, for how long and who receives it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestsView {
+    /// The firm's own words, replacing the built-in explanation.
+    pub description: Option<String>,
+    /// Art. 6(1)(c), cited in the page's language.
+    pub basis_ref: String,
+    /// Data the firm adds to what the form asks.
+    pub data_categories: Vec<String>,
+    /// Only what the firm declared: no period is ever invented.
+    pub retention_period: Option<String>,
+    pub retention_criteria: Option<String>,
+    pub retention_statutory: Option<String>,
+    /// Who runs the form service (the processor), when the firm names it.
+    pub form_service: Option<String>,
+    pub recipients: Vec<RecipientRef>,
 }
 
 /// Everything about the firm, in one language.
@@ -312,6 +333,34 @@ impl LangView {
                 .unwrap_or_else(|| code.to_string())
         };
         let cite = |compact: &str| Citation::parse(compact).render(string);
+        // A retention as the page says it: "10 years after the end of the
+        // contract", the criteria, and the law that sets it.
+        let retention_of = |r: Option<&crate::site::config::Retention>| {
+            let start = r.and_then(|r| r.start.as_ref()).map(|t| match t.get_ref() {
+                Text::Same(key) => strings
+                    .and_then(|s| lookup(s, &format!("retention_start.{key}")))
+                    .map(str::to_string)
+                    .unwrap_or_else(|| key.clone()),
+                other => other.in_lang(lang),
+            });
+            let period = r
+                .and_then(|r| r.period.as_ref())
+                .map(|d| d.get_ref().render(lang, &session_word, strings))
+                .map(|d| match &start {
+                    Some(s) => format!("{d} {s}"),
+                    None => d,
+                });
+            (
+                period,
+                r.and_then(|r| opt_text(&r.criteria, lang)),
+                r.and_then(|r| opt_text(&r.statutory, lang)),
+            )
+        };
+        let recipient_ref = |r: &crate::site::config::Recipient| RecipientRef {
+            id: r.id.get_ref().clone(),
+            name: r.label(lang),
+            service: opt_text(&r.service, lang),
+        };
         let default_provision = config
             .statement
             .provision_requirement
@@ -404,17 +453,8 @@ impl LangView {
                 .purposes
                 .iter()
                 .map(|p| {
-                    let retention = p.retention(&config.statement);
-                    let start =
-                        retention
-                            .and_then(|r| r.start.as_ref())
-                            .map(|t| match t.get_ref() {
-                                Text::Same(key) => strings
-                                    .and_then(|s| lookup(s, &format!("retention_start.{key}")))
-                                    .map(str::to_string)
-                                    .unwrap_or_else(|| key.clone()),
-                                other => other.in_lang(lang),
-                            });
+                    let (retention_period, retention_criteria, retention_statutory) =
+                        retention_of(p.retention(&config.statement));
                     PurposeView {
                         id: p.id.get_ref().clone(),
                         name: text(&p.name, lang),
@@ -444,25 +484,15 @@ impl LangView {
                             .map(|c| cite(c.get_ref().article())),
                         legitimate_interest: opt_text(&p.legitimate_interest, lang),
                         data_categories: p.data_categories.iter().map(category).collect(),
-                        retention_period: retention
-                            .and_then(|r| r.period.as_ref())
-                            .map(|d| d.get_ref().render(lang, &session_word, strings))
-                            .map(|d| match &start {
-                                Some(s) => format!("{d} {s}"),
-                                None => d,
-                            }),
-                        retention_criteria: retention.and_then(|r| opt_text(&r.criteria, lang)),
-                        retention_statutory: retention.and_then(|r| opt_text(&r.statutory, lang)),
+                        retention_period,
+                        retention_criteria,
+                        retention_statutory,
                         recipients_declared: p.recipients.is_some(),
                         recipients: p
                             .recipient_ids()
                             .iter()
                             .filter_map(|id| find_recipient(id.get_ref()))
-                            .map(|r| RecipientRef {
-                                id: r.id.get_ref().clone(),
-                                name: r.label(lang),
-                                service: opt_text(&r.service, lang),
-                            })
+                            .map(recipient_ref)
                             .collect(),
                         provision_requirement: p
                             .provision_requirement
@@ -547,6 +577,30 @@ impl LangView {
             endpoint: EndpointView {
                 forms: config.endpoint.url.is_some(),
                 acknowledge: config.endpoint.acknowledge,
+                requests: {
+                    let r = &config.endpoint.requests;
+                    let (retention_period, retention_criteria, retention_statutory) = retention_of(
+                        r.retention
+                            .as_ref()
+                            .or(config.statement.retention.as_ref())
+                            .map(|r| r.get_ref()),
+                    );
+                    RequestsView {
+                        description: opt_text(&r.description, lang),
+                        basis_ref: cite(LegalBasis::LegalObligation.article()),
+                        data_categories: r.data_categories.iter().map(category).collect(),
+                        retention_period,
+                        retention_criteria,
+                        retention_statutory,
+                        form_service: opt_text(&r.form_service, lang),
+                        recipients: r
+                            .recipients
+                            .iter()
+                            .filter_map(|id| find_recipient(id.get_ref()))
+                            .map(recipient_ref)
+                            .collect(),
+                    }
+                },
             },
         }
     }

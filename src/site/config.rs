@@ -134,6 +134,35 @@ pub struct Endpoint {
     /// The IANA time zone the firm's deadlines are counted in;
     /// `Europe/Brussels` when not set.
     pub time_zone: Option<Spanned<String>>,
+    /// What the statement says about the portal's own processing: the
+    /// built-in purpose "handling your privacy requests".
+    #[serde(default)]
+    pub requests: RequestHandling,
+}
+
+/// `[endpoint.requests]`: the firm's facts about the requests that reach it
+/// through the forms (Art. 13 for the form itself). The purpose, its basis
+/// (Art. 6(1)(c) with Art. 12-22) and the form service as processor are
+/// built in; how long the firm keeps a request record is its own fact and
+/// is never invented: undeclared, the statement names no period and
+/// `portaal check` reports it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestHandling {
+    /// How long the firm keeps a request and its answer; else
+    /// `[statement] retention`, else nothing is said about the period.
+    pub retention: Option<Spanned<Retention>>,
+    /// Data the firm adds to what the form asks (e.g. `"identity"` when it
+    /// asks for a copy of an identity card): built-in keys or own words.
+    #[serde(default)]
+    pub data_categories: Vec<Spanned<Text>>,
+    /// Ids of `[[recipients]]` that also receive requests (a ticket system).
+    #[serde(default)]
+    pub recipients: Vec<Spanned<String>>,
+    /// The name of the agency or firm that runs the form service.
+    pub form_service: Option<Spanned<Text>>,
+    /// The firm's own words replacing the built-in explanation.
+    pub description: Option<Spanned<Text>>,
 }
 
 fn yes() -> bool {
@@ -147,6 +176,7 @@ impl Default for Endpoint {
             acknowledge: true,
             ticket_language: None,
             time_zone: None,
+            requests: RequestHandling::default(),
         }
     }
 }

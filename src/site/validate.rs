@@ -347,6 +347,29 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
         }
     }
 
+    // [endpoint.requests]: the built-in purpose of the forms.
+    let requests = &config.endpoint.requests;
+    if let Some(r) = &requests.retention {
+        retention_texts(&mut c, r.get_ref());
+    }
+    for cat in &requests.data_categories {
+        c.text("data category", cat);
+    }
+    c.opt_text("form_service", &requests.form_service);
+    c.opt_text("requests description", &requests.description);
+    for r in &requests.recipients {
+        if !recipient_ids.contains(r.get_ref().as_str()) {
+            c.error(
+                r,
+                format!(
+                    "[endpoint.requests] names recipient `{}`, which is not in [[recipients]]",
+                    r.get_ref()
+                ),
+            )
+            .fix = Some("add a [[recipients]] entry with that id, or correct the id".into());
+        }
+    }
+
     // [[transfers]]
     for t in &config.transfers {
         if !recipient_ids.contains(t.recipient.get_ref().as_str()) {

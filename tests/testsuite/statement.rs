@@ -710,3 +710,104 @@ fn a_cookie_script_in_the_themes_static_folder_is_found() {
     assert_eq!(findings[0]["file"], "themes/default/static/track.js");
     assert_eq!(findings[0]["line"], 2);
 }
+
+/// The finding codes of `portaal check --format json`, in order.
+fn check_codes(portal: &Portal) -> Vec<String> {
+    let out = portal.run(&["check", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    json["sites"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The text of each `dt` of `section` on a page, with its `dd`.
+fn facts_of(html: &scraper::Html, section: &str) -> Vec<(String, String)> {
+    let dts = select(html, &format!("{section} dt"));
+    let dds = select(html, &format!("{section} dd"));
+    assert_eq!(dts.len(), dds.len(), "{section}: every dt has its dd");
+    dts.iter().map(text).zip(dds.iter().map(text)).collect()
+}
+
+/// With forms, the statement holds the portal's own processing as a
+/// purpose; every form's notice links to it, and the period of a request
+/// record is shown only when portal.toml declares it.
+#[test]
+fn the_forms_own_processing_is_a_purpose_each_form_links_to() {
+    let with_forms = SILENT.replace(
+        "[statement]",
+        "[endpoint]\nurl = \"https://forms.agency.test/submit\"\n\n[statement]",
+    );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &with_forms);
+    portal.build();
+    for lang in LANGS {
+        let privacy = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let facts = facts_of(&privacy, "section#requests");
+        let labels: Vec<&str> = facts.iter().map(|(dt, _)| dt.as_str()).collect();
+        assert!(
+            !labels.contains(&theme_string(lang, "purposes.retention").as_str()),
+            "{lang}: a retention nobody declared: {facts:?}"
+        );
+        assert_eq!(facts[0].1, theme_string(lang, "privacy.requests_purpose"));
+        assert!(
+            facts[1]
+                .1
+                .starts_with(&theme_string(lang, "legal_basis.legal_obligation.name")),
+            "{lang}: {facts:?}"
+        );
+        let right = portal.html(&format!("public/{lang}/access/index.html"));
+        assert_eq!(select(&right, "form.request-form").len(), 1, "{lang}");
+        let links = select(&right, ".form-note a");
+        assert_eq!(links.len(), 1, "{lang}: the form's notice has one link");
+        let href = links[0].value().attr("href").unwrap();
+        let (page, anchor) = href.split_once('#').expect("the link names a section");
+        assert_eq!(page, format!("/{lang}/privacy/"));
+        assert_eq!(
+            select(&privacy, &format!("[id='{anchor}'] h2")).len(),
+            1,
+            "{lang}: #{anchor} is the section with its heading"
+        );
+    }
+    assert!(check_codes(&portal).contains(&"P044".to_string()));
+
+    // Declared: the period, its start, a named form service and a ticket
+    // system as an extra recipient, in every language.
+    let declared = with_forms
+        .replace(
+            "url = \"https://forms.agency.test/submit\"\n",
+            "url = \"https://forms.agency.test/submit\"\n\n[endpoint.requests]\nretention = { period = \"3y\", start = \"last_contact\" }\nform_service = \"Webbureau Test BV\"\nrecipients = [\"tickets\"]\ndata_categories = [\"identity\"]\n",
+        )
+        .replace(
+            "[[purposes]]",
+            "[[recipients]]\nid = \"tickets\"\nname = \"Ticketdesk BV\"\nkind = \"processor\"\n\n[[purposes]]",
+        );
+    portal.write("portal.toml", &declared);
+    portal.build();
+    for lang in LANGS {
+        let privacy = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let facts = facts_of(&privacy, "section#requests");
+        let retention = facts
+            .iter()
+            .find(|(dt, _)| *dt == theme_string(lang, "purposes.retention"))
+            .unwrap_or_else(|| panic!("{lang}: no retention in {facts:?}"));
+        let start = theme_string(lang, "retention_start.last_contact");
+        assert!(retention.1.contains(&start), "{lang}: {retention:?}");
+        assert!(retention.1.contains('3'), "{lang}: {retention:?}");
+        let recipients = &facts.last().unwrap().1;
+        assert!(
+            recipients.starts_with("Webbureau Test BV"),
+            "{lang}: {recipients}"
+        );
+        assert!(recipients.contains("Ticketdesk BV"), "{lang}: {recipients}");
+        let data = &facts[2].1;
+        assert!(
+            data.contains(&theme_string(lang, "data_category.identity")),
+            "{lang}: {data}"
+        );
+    }
+    assert!(!check_codes(&portal).contains(&"P044".to_string()));
+}
