@@ -240,6 +240,23 @@ pub struct RequestsView {
     pub recipients: Vec<RecipientRef>,
 }
 
+/// `[procedure]`: the firm's own way of handling requests, when declared.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProcedureView {
+    /// What the firm asks to confirm who a requester is.
+    pub identity_check: Option<String>,
+    /// The firm's own answer time, in words.
+    pub answer_within: Option<String>,
+    pub internal_complaint: Option<InternalComplaintView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InternalComplaintView {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+}
+
 /// Everything about the firm, in one language.
 #[derive(Debug, Clone, Serialize)]
 pub struct LangView {
@@ -248,6 +265,7 @@ pub struct LangView {
     pub contacts: ContactsView,
     pub authority: AuthorityView,
     pub statement: StatementView,
+    pub procedure: ProcedureView,
     pub purposes: Vec<PurposeView>,
     /// The legal bases the purposes use, each once, in the order of Art. 6(1).
     pub legal_bases: Vec<BasisView>,
@@ -448,6 +466,21 @@ impl LangView {
                 cookies_none: config.statement.cookies.is_some(),
                 transfers_none: config.statement.transfers.is_some(),
                 recipients_none: config.statement.recipients.is_some(),
+            },
+            procedure: ProcedureView {
+                identity_check: opt_text(&config.procedure.identity_check, lang),
+                answer_within: config
+                    .procedure
+                    .answer_within
+                    .as_ref()
+                    .map(|d| d.get_ref().render(lang, &session_word, strings)),
+                internal_complaint: config.procedure.internal_complaint.as_ref().map(|c| {
+                    InternalComplaintView {
+                        name: text(&c.name, lang),
+                        email: c.email.get_ref().clone(),
+                        phone: c.phone.clone(),
+                    }
+                }),
             },
             purposes: config
                 .purposes

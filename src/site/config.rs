@@ -621,6 +621,32 @@ pub struct Cookie {
     pub purpose: Spanned<Text>,
 }
 
+/// `[procedure]`: how the firm itself handles requests, where that is a
+/// common fact. Each is optional; what is not declared is not rendered as
+/// a claim (the standard texts then say only what the law allows).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Procedure {
+    /// What the firm asks to confirm a requester's identity, e.g. "a copy
+    /// of your identity card, with photo and national number masked".
+    pub identity_check: Option<Spanned<Text>>,
+    /// The firm's own answer time; never more than the legal month of
+    /// Art. 12(3), which the build checks.
+    pub answer_within: Option<Spanned<Duration>>,
+    /// Someone at the firm a person may turn to with a complaint first.
+    /// Optional for the person: the authority stays open at any time.
+    pub internal_complaint: Option<InternalComplaint>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InternalComplaint {
+    /// Who handles complaints, e.g. "our complaints officer".
+    pub name: Spanned<Text>,
+    pub email: Spanned<String>,
+    pub phone: Option<String>,
+}
+
 /// Everything in `portal.toml`.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -630,6 +656,7 @@ pub struct Config {
     pub authority: Authority,
     pub endpoint: Endpoint,
     pub statement: Statement,
+    pub procedure: Procedure,
     pub purposes: Vec<Purpose>,
     pub recipients: Vec<Recipient>,
     pub transfers: Vec<Transfer>,
@@ -646,6 +673,7 @@ pub struct Parts {
     pub authority: Authority,
     pub endpoint: Endpoint,
     pub statement: Statement,
+    pub procedure: Procedure,
     pub purposes: Vec<Purpose>,
     pub recipients: Vec<Recipient>,
     pub transfers: Vec<Transfer>,
@@ -665,6 +693,7 @@ impl Parts {
             authority: self.authority,
             endpoint: self.endpoint,
             statement: self.statement,
+            procedure: self.procedure,
             purposes: self.purposes,
             recipients: self.recipients,
             transfers: self.transfers,
@@ -690,13 +719,14 @@ impl Parts {
 
 impl Config {
     /// The top-level keys of `portal.toml`.
-    pub const KEYS: [&'static str; 10] = [
+    pub const KEYS: [&'static str; 11] = [
         "site",
         "controller",
         "contacts",
         "authority",
         "endpoint",
         "statement",
+        "procedure",
         "purposes",
         "recipients",
         "transfers",
@@ -728,6 +758,7 @@ impl Config {
         let authority = doc.section("authority", false, diags).unwrap_or_default();
         let endpoint = doc.section("endpoint", false, diags).unwrap_or_default();
         let statement = doc.section("statement", false, diags).unwrap_or_default();
+        let procedure = doc.section("procedure", false, diags).unwrap_or_default();
         let purposes = doc.array("purposes", diags);
         let recipients = doc.array("recipients", diags);
         let transfers = doc.array("transfers", diags);
@@ -741,6 +772,7 @@ impl Config {
             authority,
             endpoint,
             statement,
+            procedure,
             purposes,
             recipients,
             transfers,

@@ -209,6 +209,28 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
         c.url_text("cookie_settings_url", u);
     }
 
+    // [procedure]
+    let procedure = &config.procedure;
+    c.opt_text("identity_check", &procedure.identity_check);
+    if let Some(d) = &procedure.answer_within {
+        if !d.get_ref().within_a_month() {
+            c.error(
+                d,
+                format!(
+                    "answer_within `{}` can exceed the one month the GDPR allows (Art. 12(3))",
+                    d.get_ref()
+                ),
+            )
+            .fix = Some(
+                "give at most `1mo`, or in smaller units at most `28d` (`4w`): a month can be as short as February; a longer extension is announced per request, not promised here".into(),
+            );
+        }
+    }
+    if let Some(ic) = &procedure.internal_complaint {
+        c.text("internal_complaint name", &ic.name);
+        c.email("internal_complaint e-mail", &ic.email);
+    }
+
     // [endpoint]
     if let Some(u) = &config.endpoint.url {
         c.url("endpoint url", u);

@@ -811,3 +811,113 @@ fn the_forms_own_processing_is_a_purpose_each_form_links_to() {
     }
     assert!(!check_codes(&portal).contains(&"P044".to_string()));
 }
+
+/// The texts of the "good to know" facts on a page.
+fn rights_facts(html: &scraper::Html) -> Vec<String> {
+    select(html, ".facts li").iter().map(text).collect()
+}
+
+/// `[procedure]`: the firm's identity check, its own answer time and an
+/// internal complaint step, plus a right's own Markdown, on the right's
+/// page and in the statement, in every language; undeclared, none of it.
+#[test]
+fn the_firms_own_procedure_in_every_language() {
+    let portal = Portal::empty();
+    portal.write("portal.toml", SILENT);
+    portal.build();
+    for lang in LANGS {
+        let privacy = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let facts = rights_facts(&privacy);
+        assert!(
+            facts.contains(&theme_string(lang, "rights.identity")),
+            "{lang}"
+        );
+        assert_eq!(facts.len(), 3, "{lang}: {facts:?}");
+        assert!(select(&privacy, "#internal-complaint, #rights-own").is_empty());
+    }
+
+    let declared = SILENT.replace(
+        "[[purposes]]",
+        r#"[procedure]
+identity_check = { nl = "een kopie van uw identiteitskaart", fr = "une copie de votre carte d'identité", de = "eine Kopie Ihres Personalausweises", en = "a copy of your identity card" }
+answer_within = "14d"
+
+[procedure.internal_complaint]
+name = "Ann Peeters"
+email = "klachten@stil.example"
+
+[[purposes]]"#,
+    );
+    portal.write("portal.toml", &declared);
+    for lang in LANGS {
+        portal.write(
+            &format!("content/{lang}/erasure.md"),
+            &format!("Eigen tekst {lang}: we wissen niet zolang een factuur openstaat.\n"),
+        );
+    }
+    portal.build();
+    let copy = [
+        ("nl", "een kopie van uw identiteitskaart"),
+        ("fr", "une copie de votre carte d'identité"),
+        ("de", "eine Kopie Ihres Personalausweises"),
+        ("en", "a copy of your identity card"),
+    ];
+    for (lang, what) in copy {
+        let own = format!("Eigen tekst {lang}: we wissen niet zolang een factuur openstaat.");
+        for page in ["privacy", "access", "erasure"] {
+            let html = portal.html(&format!("public/{lang}/{page}/index.html"));
+            let facts = rights_facts(&html);
+            let identity = theme_string(lang, "rights.identity_check").replace("{what}", what);
+            assert!(facts.contains(&identity), "{lang} {page}: {facts:?}");
+            assert!(!facts.contains(&theme_string(lang, "rights.identity")));
+            let answer = facts
+                .iter()
+                .find(|f| f.contains("14"))
+                .unwrap_or_else(|| panic!("{lang} {page}: no answer time in {facts:?}"));
+            let prefix = theme_string(lang, "rights.answer_within");
+            let prefix = prefix.split("{period}").next().unwrap();
+            assert!(answer.starts_with(prefix), "{lang}: {answer}");
+        }
+        for page in ["privacy", "complaint"] {
+            let html = portal.html(&format!("public/{lang}/{page}/index.html"));
+            let step = select(&html, "#authority #internal-complaint");
+            assert_eq!(step.len(), 1, "{lang} {page}");
+            assert!(text(&step[0]).contains("Ann Peeters"));
+            let link = select(&html, "#internal-complaint a");
+            assert_eq!(
+                link[0].value().attr("href"),
+                Some("mailto:klachten@stil.example")
+            );
+        }
+        let erasure = main_text(&portal, &format!("public/{lang}/erasure/index.html"));
+        assert!(erasure.contains(&own), "{lang}: {erasure}");
+        let privacy = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let section: Vec<String> = select(&privacy, "#rights-own").iter().map(text).collect();
+        assert_eq!(section.len(), 1, "{lang}");
+        assert!(section[0].contains(&own), "{lang}: {section:?}");
+        let toc = select(&privacy, "nav.toc a[href='#rights-own']");
+        assert_eq!(toc.len(), 1, "{lang}");
+    }
+}
+
+/// Art. 12(3) allows one month: a firm's own answer time may be shorter,
+/// never longer, whatever the month.
+#[test]
+fn an_answer_time_longer_than_any_month_is_refused() {
+    let portal = Portal::empty();
+    portal.write(
+        "portal.toml",
+        &SILENT.replace(
+            "[[purposes]]",
+            "[procedure]\nanswer_within = \"30d\"\n\n[[purposes]]",
+        ),
+    );
+    let err = portal.build_fails();
+    let line = line_of(&portal.read("portal.toml"), "answer_within");
+    assert!(
+        err.contains(&format!("portal.toml:{line}:"))
+            && err.contains("answer_within `30d` can exceed the one month")
+            && err.contains("28d"),
+        "{err}"
+    );
+}
