@@ -422,13 +422,30 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             cx.at(
                 Severity::Warning,
                 "P036",
-                &cookie.name,
+                &cookie.at(),
                 format!(
                     "cookie `{}` needs consent, but the statement gives no link where visitors change or withdraw it",
-                    cookie.name.get_ref()
+                    cookie.label()
                 ),
             )
             .with_fix("add `cookie_settings_url = \"https://…\"` to [statement]: the page of the firm's website that reopens its cookie choices"),
+        );
+    }
+
+    // A cookie overview by category is allowed, but a visitor who finds a
+    // cookie in the browser can only match it against a name.
+    for c in config.cookies.iter().filter(|c| c.name.is_none()) {
+        diags.push(
+            cx.at(
+                Severity::Warning,
+                "P045",
+                &c.at(),
+                format!(
+                    "a [[cookies]] entry ({}) names no cookie: visitors cannot match it to what their browser holds",
+                    c.label()
+                ),
+            )
+            .with_fix("add `name = \"…\"` (with `prefix = true` for a family such as `_ga_*`); the browser's developer tools list the names the website sets"),
         );
     }
 

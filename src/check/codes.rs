@@ -195,6 +195,11 @@ pub const CODES: &[Code] = &[
         Warning,
         "the request forms are on, but how long requests are kept is not stated",
     ),
+    code(
+        "P045",
+        Warning,
+        "a cookie is declared by its category only, without a name",
+    ),
 ];
 
 /// The entry for `code`, if it exists.

@@ -8,8 +8,8 @@ use serde::Serialize;
 use super::citation::Citation;
 use crate::site::Site;
 use crate::site::config::{
-    Config, CookieCategory, LegalBasis, Party, ProvisionRequirement, RecipientKind, Safeguard,
-    SpecialCondition,
+    Config, CookieCategory, CookieKind, LegalBasis, Party, ProvisionRequirement, RecipientKind,
+    Safeguard, SpecialCondition,
 };
 use crate::site::lang::Lang;
 use crate::site::page_kind::Right;
@@ -187,11 +187,14 @@ pub struct TransferView {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CookieView {
-    pub name: String,
+    /// None for an entry that describes cookies by category only.
+    pub name: Option<String>,
     pub prefix: bool,
+    pub kind: CookieKind,
     pub provider: String,
     pub party: Party,
-    pub duration: String,
+    /// None only for a pixel that states none.
+    pub duration: Option<String>,
     pub purpose: String,
 }
 
@@ -587,11 +590,15 @@ impl LangView {
                         .iter()
                         .filter(|c| c.category == category)
                         .map(|c| CookieView {
-                            name: c.name.get_ref().clone(),
+                            name: c.name.as_ref().map(|n| n.get_ref().clone()),
                             prefix: c.prefix,
+                            kind: c.kind,
                             provider: text(&c.provider, lang),
                             party: c.party,
-                            duration: c.duration.get_ref().render(lang, &session_word, strings),
+                            duration: c
+                                .duration
+                                .as_ref()
+                                .map(|d| d.get_ref().render(lang, &session_word, strings)),
                             purpose: text(&c.purpose, lang),
                         })
                         .collect(),

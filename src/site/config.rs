@@ -606,19 +606,62 @@ pub enum Party {
     Third,
 }
 
+/// What a `[[cookies]]` entry is: a cookie (or similar storage), or a
+/// tracking pixel (web beacon), which reports a visit or an opened e-mail.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CookieKind {
+    #[default]
+    Cookie,
+    Pixel,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cookie {
     /// The cookie's name, or the start of its name when `prefix = true`.
-    pub name: Spanned<String>,
+    /// Left out, the entry describes cookies of a category as the firm
+    /// lists them (no names); `portaal check` then says names are better.
+    pub name: Option<Spanned<String>>,
     #[serde(default)]
     pub prefix: bool,
+    /// A cookie (the default) or a tracking pixel.
+    #[serde(default)]
+    pub kind: CookieKind,
     /// Who sets it; a plain string, or one per language.
     pub provider: Spanned<Text>,
     pub category: CookieCategory,
     pub party: Party,
-    pub duration: Spanned<Duration>,
+    /// How long it stays (for an entry without a name: typically); a
+    /// pixel may leave it out, since it stores nothing itself.
+    pub duration: Option<Spanned<Duration>>,
     pub purpose: Spanned<Text>,
+}
+
+impl Cookie {
+    /// Where a finding about the entry points: its name, else its provider.
+    pub fn at(&self) -> Spanned<()> {
+        let span = self
+            .name
+            .as_ref()
+            .map_or_else(|| self.provider.span(), |n| n.span());
+        Spanned::new(span, ())
+    }
+
+    /// How messages name the entry: its name, or its category and provider.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(n) => n.get_ref().clone(),
+            None => format!(
+                "{} entry of {}",
+                self.category.key(),
+                match self.provider.get_ref() {
+                    Text::Same(s) => s.clone(),
+                    Text::PerLang(m) => m.values().next().cloned().unwrap_or_default(),
+                }
+            ),
+        }
+    }
 }
 
 /// `[procedure]`: how the firm itself handles requests, where that is a

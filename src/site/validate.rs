@@ -412,10 +412,18 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
     // [[cookies]]
     let mut cookie_names = BTreeSet::new();
     for k in &config.cookies {
-        if !cookie_names.insert(k.name.get_ref().as_str()) {
-            c.error(
-                &k.name,
-                format!("cookie `{}` is declared twice", k.name.get_ref()),
+        if let Some(name) = &k.name {
+            if !cookie_names.insert(name.get_ref().as_str()) {
+                c.error(
+                    name,
+                    format!("cookie `{}` is declared twice", name.get_ref()),
+                );
+            }
+        }
+        if k.duration.is_none() && k.kind != super::config::CookieKind::Pixel {
+            c.error(&k.at(), format!("cookie `{}` has no `duration`", k.label()))
+                .fix = Some(
+                "give how long it stays, e.g. `duration = \"1y\"` (for an entry without a name: the typical duration); only a `kind = \"pixel\"` entry may leave it out".into(),
             );
         }
         c.text("cookie purpose", &k.purpose);
@@ -496,8 +504,8 @@ fn declared_none(c: &mut Checker<'_>, config: &Parts) {
             c.contradiction(
                 "cookies",
                 none,
-                &k.name,
-                format!("cookie `{}` is declared", k.name.get_ref()),
+                &k.at(),
+                format!("cookie `{}` is declared", k.label()),
                 "remove `cookies = \"none\"` from [statement], or the [[cookies]] entry if the website does not set it",
             );
         }

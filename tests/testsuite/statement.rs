@@ -812,6 +812,12 @@ fn the_forms_own_processing_is_a_purpose_each_form_links_to() {
     assert!(!check_codes(&portal).contains(&"P044".to_string()));
 }
 
+/// `s` with its white space as [`text`] gives it: French no-break spaces
+/// before high punctuation are spaces there.
+fn spaced(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The texts of the "good to know" facts on a page.
 fn rights_facts(html: &scraper::Html) -> Vec<String> {
     select(html, ".facts li").iter().map(text).collect()
@@ -867,14 +873,15 @@ email = "klachten@stil.example"
         for page in ["privacy", "access", "erasure"] {
             let html = portal.html(&format!("public/{lang}/{page}/index.html"));
             let facts = rights_facts(&html);
-            let identity = theme_string(lang, "rights.identity_check").replace("{what}", what);
+            let identity =
+                spaced(&theme_string(lang, "rights.identity_check").replace("{what}", what));
             assert!(facts.contains(&identity), "{lang} {page}: {facts:?}");
-            assert!(!facts.contains(&theme_string(lang, "rights.identity")));
+            assert!(!facts.contains(&spaced(&theme_string(lang, "rights.identity"))));
             let answer = facts
                 .iter()
                 .find(|f| f.contains("14"))
                 .unwrap_or_else(|| panic!("{lang} {page}: no answer time in {facts:?}"));
-            let prefix = theme_string(lang, "rights.answer_within");
+            let prefix = spaced(&theme_string(lang, "rights.answer_within"));
             let prefix = prefix.split("{period}").next().unwrap();
             assert!(answer.starts_with(prefix), "{lang}: {answer}");
         }
@@ -920,4 +927,119 @@ fn an_answer_time_longer_than_any_month_is_refused() {
             && err.contains("28d"),
         "{err}"
     );
+}
+
+/// A cookie overview as many firms write it: by category, without names,
+/// with a typical duration, next to a tracking pixel; `check` says names
+/// are better (P045). The consent-settings link is a real link styled as
+/// a button wherever cookie consent is withdrawn.
+#[test]
+fn cookies_by_category_and_pixels_with_a_settings_button_in_every_language() {
+    let toml = SILENT
+        .replace(
+            "automated_decisions = \"none\"",
+            "automated_decisions = \"none\"\ncookie_settings_url = \"https://www.stil.example/cookies\"",
+        )
+        .replace(
+            "[[purposes]]",
+            r#"[[cookies]]
+provider = "Analytica NV"
+category = "analytics"
+party = "third"
+duration = "2y"
+purpose = "Counts visits"
+
+[[cookies]]
+name = "Nieuwsbrief-pixel"
+kind = "pixel"
+provider = "Mailer NV"
+category = "marketing"
+party = "third"
+purpose = "Shows whether a newsletter was opened"
+
+[[purposes]]"#,
+        );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    portal.build();
+    for lang in LANGS {
+        let html = portal.html(&format!("public/{lang}/cookies/index.html"));
+        let rows: Vec<Vec<String>> = select(&html, "table.cookies tbody tr")
+            .iter()
+            .map(|tr| {
+                tr.select(&scraper::Selector::parse("th, td").unwrap())
+                    .map(|c| text(&c))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(rows.len(), 2, "{lang}: {rows:?}");
+        let unnamed = &rows[0];
+        assert_eq!(unnamed[0], theme_string(lang, "cookies.unnamed"));
+        assert!(
+            unnamed[2].ends_with(&theme_string(lang, "cookies.typical")),
+            "{lang}: {unnamed:?}"
+        );
+        let pixel = &rows[1];
+        assert!(
+            pixel[0].starts_with("Nieuwsbrief-pixel")
+                && pixel[0].ends_with(&theme_string(lang, "cookies.pixel")),
+            "{lang}: {pixel:?}"
+        );
+        assert_eq!(pixel[2], theme_string(lang, "cookies.no_duration"));
+        let notes: Vec<String> = select(&html, ".cookie-group .note")
+            .iter()
+            .map(text)
+            .collect();
+        assert!(notes.contains(&spaced(&theme_string(lang, "cookies.pixel_note"))));
+        for page in ["cookies", "withdraw-consent", "privacy"] {
+            let html = portal.html(&format!("public/{lang}/{page}/index.html"));
+            let buttons = select(
+                &html,
+                "main a.button-link[href='https://www.stil.example/cookies']",
+            );
+            assert_eq!(buttons.len(), 1, "{lang} {page}: one settings button");
+            assert_eq!(
+                text(&buttons[0]),
+                theme_string(lang, "cookies.settings_link")
+            );
+        }
+    }
+    let codes = check_codes(&portal);
+    assert_eq!(
+        codes.iter().filter(|c| *c == "P045").count(),
+        1,
+        "only the entry without a name: {codes:?}"
+    );
+
+    // Only a pixel may leave out its duration.
+    portal.write("portal.toml", &toml.replace("duration = \"2y\"\n", ""));
+    let err = portal.build_fails();
+    assert!(err.contains("has no `duration`"), "{err}");
+}
+
+/// `cookies = "none"`: the statement's cookie paragraph says so plainly,
+/// rather than "which cookies we use is explained on our cookie page".
+#[test]
+fn the_cookie_paragraph_reads_naturally_when_there_are_none() {
+    let portal = Portal::empty();
+    portal.write(
+        "portal.toml",
+        &SILENT.replace(
+            "automated_decisions = \"none\"",
+            "automated_decisions = \"none\"\ncookies = \"none\"",
+        ),
+    );
+    portal.build();
+    for lang in LANGS {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let para: Vec<String> = select(&html, "section#cookies p")
+            .iter()
+            .map(text)
+            .collect();
+        let want = spaced(
+            &theme_string(lang, "privacy.cookies_none_body")
+                .replace("{link}", &theme_string(lang, "privacy.cookies_link")),
+        );
+        assert_eq!(para, [want], "{lang}");
+    }
 }
