@@ -432,6 +432,26 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
         );
     }
 
+    // Art. 26(2): the essence of the joint controllers' arrangement must be
+    // available to the people concerned.
+    if let (Some(first), None) = (
+        config.joint_controllers.first(),
+        &statement.joint_arrangement,
+    ) {
+        diags.push(
+            cx.at(
+                Severity::Warning,
+                "P046",
+                &first.id,
+                format!(
+                    "`{}` is a joint controller, but [statement] does not give the essence of your arrangement (Art. 26(2))",
+                    first.id.get_ref()
+                ),
+            )
+            .with_fix("add `joint_arrangement = { … }` to [statement]: who does what (who informs people, who handles requests, who keeps which data)"),
+        );
+    }
+
     // A cookie overview by category is allowed, but a visitor who finds a
     // cookie in the browser can only match it against a name.
     for c in config.cookies.iter().filter(|c| c.name.is_none()) {

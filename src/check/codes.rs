@@ -200,6 +200,11 @@ pub const CODES: &[Code] = &[
         Warning,
         "a cookie is declared by its category only, without a name",
     ),
+    code(
+        "P046",
+        Warning,
+        "joint controllers are named, but not the essence of their arrangement",
+    ),
 ];
 
 /// The entry for `code`, if it exists.

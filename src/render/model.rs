@@ -159,6 +159,8 @@ pub struct StatementView {
     pub transfers_none: bool,
     /// `recipients = "none"`: no one outside the firm receives data.
     pub recipients_none: bool,
+    /// The essence of the joint controllers' arrangement (Art. 26(2)).
+    pub joint_arrangement: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -243,6 +245,21 @@ pub struct RequestsView {
     pub recipients: Vec<RecipientRef>,
 }
 
+/// One of `[[joint_controllers]]` (Art. 26), in the page's language.
+#[derive(Debug, Clone, Serialize)]
+pub struct JointControllerView {
+    pub id: String,
+    pub legal_name: String,
+    pub trade_name: Option<String>,
+    pub address: Option<String>,
+    pub enterprise_number: Option<String>,
+    pub email: String,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub responsibilities: Option<String>,
+    pub handles_requests: bool,
+}
+
 /// `[procedure]`: the firm's own way of handling requests, when declared.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProcedureView {
@@ -269,6 +286,7 @@ pub struct LangView {
     pub authority: AuthorityView,
     pub statement: StatementView,
     pub procedure: ProcedureView,
+    pub joint_controllers: Vec<JointControllerView>,
     pub purposes: Vec<PurposeView>,
     /// The legal bases the purposes use, each once, in the order of Art. 6(1).
     pub legal_bases: Vec<BasisView>,
@@ -469,7 +487,24 @@ impl LangView {
                 cookies_none: config.statement.cookies.is_some(),
                 transfers_none: config.statement.transfers.is_some(),
                 recipients_none: config.statement.recipients.is_some(),
+                joint_arrangement: opt_text(&config.statement.joint_arrangement, lang),
             },
+            joint_controllers: config
+                .joint_controllers
+                .iter()
+                .map(|j| JointControllerView {
+                    id: j.id.get_ref().clone(),
+                    legal_name: j.legal_name.clone(),
+                    trade_name: opt_text(&j.trade_name, lang),
+                    address: opt_text(&j.address, lang),
+                    enterprise_number: j.enterprise_number.as_ref().map(|n| n.get_ref().clone()),
+                    email: j.email.get_ref().clone(),
+                    phone: j.phone.clone(),
+                    website: j.website.as_ref().map(|w| w.get_ref().clone()),
+                    responsibilities: opt_text(&j.responsibilities, lang),
+                    handles_requests: j.handles_requests,
+                })
+                .collect(),
             procedure: ProcedureView {
                 identity_check: opt_text(&config.procedure.identity_check, lang),
                 answer_within: config

@@ -346,6 +346,9 @@ pub struct Statement {
     /// `"none"`: no personal data leave the EEA. Without it and without
     /// `[[transfers]]`, the statement says nothing about transfers.
     pub transfers: Option<Spanned<DeclaredNone>>,
+    /// With `[[joint_controllers]]`: the essence of the arrangement between
+    /// them (Art. 26(2)), in the firms' words.
+    pub joint_arrangement: Option<Spanned<Text>>,
     /// `"none"`: no organisation outside the firm receives personal data.
     /// Without it and without `[[recipients]]`, the statement says nothing.
     pub recipients: Option<Spanned<DeclaredNone>>,
@@ -664,6 +667,29 @@ impl Cookie {
     }
 }
 
+/// `[[joint_controllers]]`: an organisation that decides with the firm why
+/// and how data are used (Art. 26); the statement gives its identity and
+/// contact next to the firm's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JointController {
+    pub id: Spanned<String>,
+    pub legal_name: String,
+    pub trade_name: Option<Spanned<Text>>,
+    /// The postal address in one text.
+    pub address: Option<Spanned<Text>>,
+    pub enterprise_number: Option<Spanned<String>>,
+    pub email: Spanned<String>,
+    pub phone: Option<String>,
+    pub website: Option<Spanned<String>>,
+    /// Its part of the arrangement, e.g. "keeps the member register".
+    pub responsibilities: Option<Spanned<Text>>,
+    /// This organisation is the contact point for requests (Art. 26(1));
+    /// people may still turn to each controller (Art. 26(3)).
+    #[serde(default)]
+    pub handles_requests: bool,
+}
+
 /// `[procedure]`: how the firm itself handles requests, where that is a
 /// common fact. Each is optional; what is not declared is not rendered as
 /// a claim (the standard texts then say only what the law allows).
@@ -700,6 +726,7 @@ pub struct Config {
     pub endpoint: Endpoint,
     pub statement: Statement,
     pub procedure: Procedure,
+    pub joint_controllers: Vec<JointController>,
     pub purposes: Vec<Purpose>,
     pub recipients: Vec<Recipient>,
     pub transfers: Vec<Transfer>,
@@ -717,6 +744,7 @@ pub struct Parts {
     pub endpoint: Endpoint,
     pub statement: Statement,
     pub procedure: Procedure,
+    pub joint_controllers: Vec<JointController>,
     pub purposes: Vec<Purpose>,
     pub recipients: Vec<Recipient>,
     pub transfers: Vec<Transfer>,
@@ -737,6 +765,7 @@ impl Parts {
             endpoint: self.endpoint,
             statement: self.statement,
             procedure: self.procedure,
+            joint_controllers: self.joint_controllers,
             purposes: self.purposes,
             recipients: self.recipients,
             transfers: self.transfers,
@@ -762,7 +791,7 @@ impl Parts {
 
 impl Config {
     /// The top-level keys of `portal.toml`.
-    pub const KEYS: [&'static str; 11] = [
+    pub const KEYS: [&'static str; 12] = [
         "site",
         "controller",
         "contacts",
@@ -770,6 +799,7 @@ impl Config {
         "endpoint",
         "statement",
         "procedure",
+        "joint_controllers",
         "purposes",
         "recipients",
         "transfers",
@@ -802,6 +832,7 @@ impl Config {
         let endpoint = doc.section("endpoint", false, diags).unwrap_or_default();
         let statement = doc.section("statement", false, diags).unwrap_or_default();
         let procedure = doc.section("procedure", false, diags).unwrap_or_default();
+        let joint_controllers = doc.array("joint_controllers", diags);
         let purposes = doc.array("purposes", diags);
         let recipients = doc.array("recipients", diags);
         let transfers = doc.array("transfers", diags);
@@ -816,6 +847,7 @@ impl Config {
             endpoint,
             statement,
             procedure,
+            joint_controllers,
             purposes,
             recipients,
             transfers,

@@ -209,6 +209,38 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
         c.url_text("cookie_settings_url", u);
     }
 
+    // [[joint_controllers]]
+    c.opt_text("joint_arrangement", &config.statement.joint_arrangement);
+    let mut joint_ids = BTreeSet::new();
+    for j in &config.joint_controllers {
+        c.id("joint controller id", &j.id);
+        if !joint_ids.insert(j.id.get_ref().as_str()) {
+            c.error(
+                &j.id,
+                format!("joint controller id `{}` is used twice", j.id.get_ref()),
+            );
+        }
+        c.opt_text("joint controller trade_name", &j.trade_name);
+        c.opt_text("joint controller address", &j.address);
+        c.opt_text("joint controller responsibilities", &j.responsibilities);
+        c.email("joint controller e-mail", &j.email);
+        if let Some(w) = &j.website {
+            c.url("joint controller website", w);
+        }
+    }
+    let contact_points: Vec<_> = config
+        .joint_controllers
+        .iter()
+        .filter(|j| j.handles_requests)
+        .collect();
+    if let [_, second, ..] = contact_points.as_slice() {
+        c.error(
+            &second.id,
+            "more than one joint controller says `handles_requests = true`",
+        )
+        .fix = Some("name one contact point for requests; people may still turn to each of you (Art. 26(3))".into());
+    }
+
     // [procedure]
     let procedure = &config.procedure;
     c.opt_text("identity_check", &procedure.identity_check);

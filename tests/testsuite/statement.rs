@@ -1043,3 +1043,80 @@ fn the_cookie_paragraph_reads_naturally_when_there_are_none() {
         assert_eq!(para, [want], "{lang}");
     }
 }
+
+/// Two non-profits in one statement (Art. 26): each with identity and
+/// contact, the essence of their arrangement and who handles requests,
+/// in every language; without the arrangement, check asks for it (P046).
+#[test]
+fn joint_controllers_with_their_arrangement_in_every_language() {
+    let toml = SILENT.replace(
+        "[[purposes]]",
+        r#"[[joint_controllers]]
+id = "partner"
+legal_name = "Vogelwerkgroep Test vzw"
+address = "Dorpsplein 2, 9000 Gent"
+email = "info@vogelwerkgroep.example"
+responsibilities = { nl = "de ledenlijst", fr = "la liste des membres", de = "die Mitgliederliste", en = "the member list" }
+handles_requests = true
+
+[[purposes]]"#,
+    );
+    let with_arrangement = toml.replace(
+        "automated_decisions = \"none\"",
+        "automated_decisions = \"none\"\njoint_arrangement = { nl = \"Wij doen de activiteiten, zij de ledenlijst.\", fr = \"Nous organisons les activités, eux la liste.\", de = \"Wir machen die Aktivitäten, sie die Liste.\", en = \"We run the activities, they keep the list.\" }",
+    );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &with_arrangement);
+    portal.build();
+    let arrangement = [
+        ("nl", "Wij doen de activiteiten, zij de ledenlijst."),
+        ("fr", "Nous organisons les activités, eux la liste."),
+        ("de", "Wir machen die Aktivitäten, sie die Liste."),
+        ("en", "We run the activities, they keep the list."),
+    ];
+    for (lang, essence) in arrangement {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let heading: Vec<String> = select(&html, "#joint-partner").iter().map(text).collect();
+        assert_eq!(heading, ["Vogelwerkgroep Test vzw"], "{lang}");
+        let facts = facts_of(&html, "#joint-controllers");
+        assert!(facts.contains(&(
+            theme_string(lang, "controller.address"),
+            "Dorpsplein 2, 9000 Gent".to_string()
+        )));
+        assert!(
+            facts.contains(&(
+                theme_string(lang, "joint.responsibilities"),
+                [
+                    "de ledenlijst",
+                    "la liste des membres",
+                    "die Mitgliederliste",
+                    "the member list"
+                ][LANGS.iter().position(|l| *l == lang).unwrap()]
+                .to_string()
+            )),
+            "{lang}: {facts:?}"
+        );
+        let paras: Vec<String> = select(&html, "#joint-controllers > p")
+            .iter()
+            .map(text)
+            .collect();
+        assert!(paras.contains(&essence.to_string()), "{lang}: {paras:?}");
+        assert!(
+            paras.contains(&spaced(&theme_string(lang, "joint.each"))),
+            "{lang}"
+        );
+        let requests = select(&html, "#joint-requests a");
+        assert_eq!(
+            requests[0].value().attr("href"),
+            Some("mailto:info@vogelwerkgroep.example")
+        );
+        assert_eq!(
+            select(&html, "nav.toc a[href='#joint-controllers']").len(),
+            1
+        );
+    }
+    assert!(!check_codes(&portal).contains(&"P046".to_string()));
+    portal.write("portal.toml", &toml);
+    portal.build();
+    assert!(check_codes(&portal).contains(&"P046".to_string()));
+}
