@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use super::Context;
 use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
-use crate::site::config::{CookieCategory, LegalBasis, Statement};
+use crate::site::config::{CookieCategory, LegalBasis, ProvisionRequirement, Statement};
 use crate::site::lang::Lang;
 use crate::site::page_kind::Right;
 use crate::site::text::Text;
@@ -24,10 +24,22 @@ const ADEQUATE: [&str; 15] = [
 ];
 
 /// Built-in data-category keys that are special categories (Art. 9(1)).
-const SPECIAL_CATEGORIES: [&str; 1] = ["health"];
+const SPECIAL_CATEGORIES: [&str; 8] = [
+    "ethnic_origin",
+    "political_opinions",
+    "religious_beliefs",
+    "trade_union",
+    "genetic",
+    "biometric",
+    "health",
+    "sex_life",
+];
+
+/// The built-in key for data on criminal convictions and offences (Art. 10).
+const JUDICIAL: &str = "judicial";
 
 /// Data-category keys for which the default theme has a standard text.
-pub const COMMON_DATA_CATEGORIES: [&str; 12] = [
+pub const COMMON_DATA_CATEGORIES: [&str; 20] = [
     "identity",
     "contact",
     "account",
@@ -40,6 +52,14 @@ pub const COMMON_DATA_CATEGORIES: [&str; 12] = [
     "images",
     "employment",
     "health",
+    "ethnic_origin",
+    "political_opinions",
+    "religious_beliefs",
+    "trade_union",
+    "genetic",
+    "biometric",
+    "sex_life",
+    "judicial",
 ];
 
 /// Whether data in `country` stay inside the EEA.
@@ -337,7 +357,10 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
         let open: Vec<&str> = config
             .purposes
             .iter()
-            .filter(|p| p.provision_requirement.is_none())
+            .filter(|p| {
+                p.provision_requirement.is_none()
+                    && crate::render::model::derived_provision(&p.legal_basis).is_none()
+            })
             .map(|p| p.id.get_ref().as_str())
             .collect();
         if !open.is_empty() {
@@ -354,6 +377,37 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                 )
                 .with_code("P013")
                 .with_fix("add `provision_requirement = \"contractual\"` (or legal, voluntary) to [statement], or to each purpose"),
+            );
+        }
+    }
+
+    // A stated requirement that the bases do not bear out: "the law
+    // requires these data" for a purpose on no legal obligation.
+    for p in &config.purposes {
+        let Some(r) = &p.provision_requirement else {
+            continue;
+        };
+        let (needs, words) = match r.get_ref() {
+            ProvisionRequirement::Contractual => (LegalBasis::Contract, "needed for a contract"),
+            ProvisionRequirement::Legal => (LegalBasis::LegalObligation, "required by law"),
+            ProvisionRequirement::Voluntary => continue,
+        };
+        if !p.legal_basis.contains(needs) {
+            diags.push(
+                cx.at(
+                    Severity::Warning,
+                    "P047",
+                    r,
+                    format!(
+                        "purpose `{}` says its data are {words}, but it does not rest on `{}`",
+                        p.id.get_ref(),
+                        needs.key()
+                    ),
+                )
+                .with_fix(format!(
+                    "add `{}` to its `legal_basis` if that is true, or state the requirement that fits (`voluntary`, or leave it out to derive it from the basis)",
+                    needs.key()
+                )),
             );
         }
     }
@@ -470,10 +524,29 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
     }
 
     for p in &config.purposes {
+        let categories = config.data_categories_of(p);
+        let is_key = |c: &&&toml::Spanned<Text>, keys: &[&str]| matches!(c.get_ref(), Text::Same(k) if keys.contains(&k.as_str()));
+        // Art. 10: judicial data only under official authority or a law.
+        let judicial = categories.iter().find(|c| is_key(c, &[JUDICIAL]));
+        if let (Some(category), None) = (judicial, &p.judicial_data_authority) {
+            diags.push(
+                cx.at(
+                    Severity::Error,
+                    "P037",
+                    *category,
+                    format!(
+                        "purpose `{}` uses judicial data (Art. 10) but names no law or authority that allows it",
+                        p.id.get_ref()
+                    ),
+                )
+                .with_fix("add `judicial_data_authority = { … }` naming the law that allows it (e.g. the law that requires a certificate of good conduct for the job)"),
+            );
+        }
         // Art. 9: special-category data need one of the exceptions of 9(2).
-        let special = p.data_categories.iter().find(
-            |c| matches!(c.get_ref(), Text::Same(k) if SPECIAL_CATEGORIES.contains(&k.as_str())),
-        );
+        let special = categories
+            .iter()
+            .find(|c| is_key(c, &SPECIAL_CATEGORIES))
+            .copied();
         if let (Some(category), None) = (special, &p.special_category_condition) {
             diags.push(
                 cx.at(
@@ -517,7 +590,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                     .with_fix("name the source, e.g. \"public registers\" or the firm that passed the data on"),
                 );
             }
-            if p.data_categories.is_empty() {
+            if categories.is_empty() {
                 diags.push(
                     cx.at(
                         Severity::Error,
@@ -531,7 +604,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                     .with_fix("add `data_categories = [\"identity\", \"contact\", …]`"),
                 );
             }
-        } else if p.data_categories.is_empty() {
+        } else if categories.is_empty() {
             diags.push(
                 cx.at(
                     Severity::Warning,
@@ -645,7 +718,7 @@ fn standard_texts(cx: &Context, diags: &mut Diagnostics) {
     let data: BTreeSet<&str> = config
         .purposes
         .iter()
-        .flat_map(|p| &p.data_categories)
+        .flat_map(|p| config.data_categories_of(p))
         .filter_map(|t| match t.get_ref() {
             Text::Same(k) if COMMON_DATA_CATEGORIES.contains(&k.as_str()) => Some(k.as_str()),
             _ => None,

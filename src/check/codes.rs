@@ -205,6 +205,11 @@ pub const CODES: &[Code] = &[
         Warning,
         "joint controllers are named, but not the essence of their arrangement",
     ),
+    code(
+        "P047",
+        Warning,
+        "a purpose's provision requirement does not fit its legal basis",
+    ),
 ];
 
 /// The entry for `code`, if it exists.

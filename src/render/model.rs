@@ -116,7 +116,12 @@ pub struct PurposeView {
     pub special_condition: Option<SpecialCondition>,
     pub special_condition_ref: Option<String>,
     pub legitimate_interest: Option<String>,
+    /// Its own data categories and those of its audiences.
     pub data_categories: Vec<String>,
+    /// Whose data: the audiences' names in the page's language.
+    pub audiences: Vec<String>,
+    /// The law or authority allowing judicial data (Art. 10).
+    pub judicial_data_authority: Option<String>,
     pub retention_period: Option<String>,
     pub retention_criteria: Option<String>,
     /// The law that sets the period, when it is statutory.
@@ -307,6 +312,24 @@ fn fits_basis(requirement: ProvisionRequirement, basis: LegalBasis) -> bool {
         ProvisionRequirement::Legal => basis == LegalBasis::LegalObligation,
         ProvisionRequirement::Voluntary => basis == LegalBasis::Consent,
     }
+}
+
+/// What the legal bases alone say about having to give the data (Art.
+/// 13(2)(e)): a contract needs them, a legal obligation requires them,
+/// consent is free. Other bases, or bases that disagree, say nothing.
+pub fn derived_provision(bases: &crate::site::config::LegalBases) -> Option<ProvisionRequirement> {
+    let of = |b: &LegalBasis| match b {
+        LegalBasis::Contract => Some(ProvisionRequirement::Contractual),
+        LegalBasis::LegalObligation => Some(ProvisionRequirement::Legal),
+        LegalBasis::Consent => Some(ProvisionRequirement::Voluntary),
+        _ => None,
+    };
+    let first = of(&bases.first())?;
+    bases
+        .all()
+        .iter()
+        .all(|b| of(b) == Some(first))
+        .then_some(first)
 }
 
 fn text(t: &toml::Spanned<Text>, lang: Lang) -> String {
@@ -554,7 +577,30 @@ impl LangView {
                             .as_ref()
                             .map(|c| cite(c.get_ref().article())),
                         legitimate_interest: opt_text(&p.legitimate_interest, lang),
-                        data_categories: p.data_categories.iter().map(category).collect(),
+                        data_categories: config
+                            .data_categories_of(p)
+                            .into_iter()
+                            .map(category)
+                            .collect(),
+                        audiences: p
+                            .audiences
+                            .iter()
+                            .map(|a| {
+                                let id = a.get_ref();
+                                config
+                                    .audiences
+                                    .iter()
+                                    .find(|x| x.id.get_ref() == id)
+                                    .and_then(|x| opt_text(&x.name, lang))
+                                    .or_else(|| {
+                                        strings
+                                            .and_then(|s| lookup(s, &format!("audience.{id}")))
+                                            .map(str::to_string)
+                                    })
+                                    .unwrap_or_else(|| id.clone())
+                            })
+                            .collect(),
+                        judicial_data_authority: opt_text(&p.judicial_data_authority, lang),
                         retention_period,
                         retention_criteria,
                         retention_statutory,
@@ -569,9 +615,9 @@ impl LangView {
                             .provision_requirement
                             .as_ref()
                             .map(|r| *r.get_ref())
-                            .or(default_provision.filter(|d| {
-                                p.legal_basis.all().iter().any(|b| fits_basis(*d, *b))
-                            })),
+                            .or(default_provision
+                                .filter(|d| p.legal_basis.all().iter().any(|b| fits_basis(*d, *b))))
+                            .or_else(|| derived_provision(&p.legal_basis)),
                         source: opt_text(&p.source, lang),
                     }
                 })

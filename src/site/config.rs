@@ -406,6 +406,37 @@ pub struct Purpose {
     pub direct_marketing: bool,
     /// The Art. 9(2) exception that allows special-category data (health).
     pub special_category_condition: Option<Spanned<SpecialCondition>>,
+    /// With judicial data (Art. 10): the law or authority that allows them.
+    pub judicial_data_authority: Option<Spanned<Text>>,
+    /// Whose data these are: built-in keys (`customers`, `prospects`,
+    /// `suppliers`, `job_applicants`, `event_participants`,
+    /// `website_visitors`) or ids of `[[audiences]]`. The data categories
+    /// of their `[[audiences]]` entries count for the purpose too.
+    #[serde(default)]
+    pub audiences: Vec<Spanned<String>>,
+}
+
+/// Built-in kinds of people whose data a purpose concerns (`audience.<key>`).
+pub const AUDIENCES: [&str; 6] = [
+    "customers",
+    "prospects",
+    "suppliers",
+    "job_applicants",
+    "event_participants",
+    "website_visitors",
+];
+
+/// `[[audiences]]`: a group of people whose data the firm uses, with the
+/// data it keeps about them, declared once for every purpose naming it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Audience {
+    /// A built-in key (`customers`, …) or the firm's own id.
+    pub id: Spanned<String>,
+    /// Required for an own id; a built-in key has the theme's wording.
+    pub name: Option<Spanned<Text>>,
+    #[serde(default)]
+    pub data_categories: Vec<Spanned<Text>>,
 }
 
 impl Purpose {
@@ -727,6 +758,7 @@ pub struct Config {
     pub statement: Statement,
     pub procedure: Procedure,
     pub joint_controllers: Vec<JointController>,
+    pub audiences: Vec<Audience>,
     pub purposes: Vec<Purpose>,
     pub recipients: Vec<Recipient>,
     pub transfers: Vec<Transfer>,
@@ -745,6 +777,7 @@ pub struct Parts {
     pub statement: Statement,
     pub procedure: Procedure,
     pub joint_controllers: Vec<JointController>,
+    pub audiences: Vec<Audience>,
     pub purposes: Vec<Purpose>,
     pub recipients: Vec<Recipient>,
     pub transfers: Vec<Transfer>,
@@ -766,6 +799,7 @@ impl Parts {
             statement: self.statement,
             procedure: self.procedure,
             joint_controllers: self.joint_controllers,
+            audiences: self.audiences,
             purposes: self.purposes,
             recipients: self.recipients,
             transfers: self.transfers,
@@ -790,8 +824,26 @@ impl Parts {
 }
 
 impl Config {
+    /// The data categories of `p`: its own, then those of its audiences'
+    /// `[[audiences]]` entries, each wording once.
+    pub fn data_categories_of<'a>(&'a self, p: &'a Purpose) -> Vec<&'a Spanned<Text>> {
+        let mut out: Vec<&Spanned<Text>> = Vec::new();
+        let of_audiences = p.audiences.iter().flat_map(|a| {
+            self.audiences
+                .iter()
+                .filter(move |x| x.id.get_ref() == a.get_ref())
+                .flat_map(|x| &x.data_categories)
+        });
+        for c in p.data_categories.iter().chain(of_audiences) {
+            if !out.iter().any(|o| o.get_ref() == c.get_ref()) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
     /// The top-level keys of `portal.toml`.
-    pub const KEYS: [&'static str; 12] = [
+    pub const KEYS: [&'static str; 13] = [
         "site",
         "controller",
         "contacts",
@@ -800,6 +852,7 @@ impl Config {
         "statement",
         "procedure",
         "joint_controllers",
+        "audiences",
         "purposes",
         "recipients",
         "transfers",
@@ -833,6 +886,7 @@ impl Config {
         let statement = doc.section("statement", false, diags).unwrap_or_default();
         let procedure = doc.section("procedure", false, diags).unwrap_or_default();
         let joint_controllers = doc.array("joint_controllers", diags);
+        let audiences = doc.array("audiences", diags);
         let purposes = doc.array("purposes", diags);
         let recipients = doc.array("recipients", diags);
         let transfers = doc.array("transfers", diags);
@@ -848,6 +902,7 @@ impl Config {
             statement,
             procedure,
             joint_controllers,
+            audiences,
             purposes,
             recipients,
             transfers,

@@ -326,6 +326,35 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
         }
     }
 
+    // [[audiences]]
+    let mut audience_ids: BTreeSet<&str> = super::config::AUDIENCES.into_iter().collect();
+    let mut declared_audiences = BTreeSet::new();
+    for a in &config.audiences {
+        c.id("audience id", &a.id);
+        let id = a.id.get_ref().as_str();
+        if !declared_audiences.insert(id) {
+            c.error(&a.id, format!("audience `{id}` is declared twice"));
+        }
+        audience_ids.insert(id);
+        match &a.name {
+            Some(n) => c.text("audience name", n),
+            None if !super::config::AUDIENCES.contains(&id) => {
+                c.error(
+                    &a.id,
+                    format!("audience `{id}` is not built in and has no `name`"),
+                )
+                .fix = Some(format!(
+                    "give `name = {{ … }}` in each language, or use a built-in audience: {}",
+                    super::config::AUDIENCES.join(", ")
+                ));
+            }
+            None => {}
+        }
+        for cat in &a.data_categories {
+            c.text("data category", cat);
+        }
+    }
+
     // [[purposes]]
     let mut purpose_ids = BTreeSet::new();
     for p in &config.purposes {
@@ -387,6 +416,16 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
             retention_texts(&mut c, r.get_ref());
         }
         c.opt_text("purpose source", &p.source);
+        c.opt_text("judicial_data_authority", &p.judicial_data_authority);
+        for a in &p.audiences {
+            if !audience_ids.contains(a.get_ref().as_str()) {
+                c.error(a, format!("purpose `{}` names audience `{}`, which is neither built in nor in [[audiences]]", p.id.get_ref(), a.get_ref()))
+                    .fix = Some(format!(
+                    "use one of: {}, or add an [[audiences]] entry with this id and a `name`",
+                    super::config::AUDIENCES.join(", ")
+                ));
+            }
+        }
         for r in p.recipient_ids() {
             if !recipient_ids.contains(r.get_ref().as_str()) {
                 c.error(

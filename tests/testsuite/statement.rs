@@ -1120,3 +1120,128 @@ handles_requests = true
     portal.build();
     assert!(check_codes(&portal).contains(&"P046".to_string()));
 }
+
+/// Purposes name their audiences, whose data categories are declared once;
+/// the provision requirement follows from the basis unless stated; the
+/// Art. 9(1) kinds and Art. 10 judicial data are built in, each needing
+/// its condition.
+#[test]
+fn audiences_derived_requirements_and_special_kinds_in_every_language() {
+    let toml = SILENT.replace(
+        "[[purposes]]\nid = \"orders\"\nname = \"Orders\"\nlegal_basis = \"contract\"\ndata_categories = [\"identity\"]",
+        r#"[[audiences]]
+id = "customers"
+data_categories = ["identity", "contact"]
+
+[[audiences]]
+id = "members"
+name = { nl = "Leden", fr = "Membres", de = "Mitglieder", en = "Members" }
+data_categories = ["trade_union"]
+
+[[purposes]]
+id = "hiring"
+name = "Hiring"
+legal_basis = "legal_obligation"
+audiences = ["job_applicants"]
+data_categories = ["judicial"]
+judicial_data_authority = "Wet van 1 januari 2099"
+retention = { period = "1y" }
+
+[[purposes]]
+id = "union"
+name = "Union"
+legal_basis = "consent"
+audiences = ["members"]
+special_category_condition = "explicit_consent"
+retention = { period = "1y" }
+
+[[purposes]]
+id = "orders"
+name = "Orders"
+legal_basis = "contract"
+audiences = ["customers", "website_visitors"]
+data_categories = ["order"]"#,
+    );
+    assert!(toml.contains("audiences = [\"customers\""));
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    portal.build();
+    for lang in LANGS {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let cell = |id: &str, n: usize| -> String {
+            select(&html, &format!("tr#purpose-{id} > *"))
+                .get(n)
+                .map(text)
+                .unwrap_or_default()
+        };
+        let orders = cell("orders", 0);
+        for key in ["audience.customers", "audience.website_visitors"] {
+            assert!(
+                orders.contains(&theme_string(lang, key)),
+                "{lang}: {orders}"
+            );
+        }
+        let data = cell("orders", 2);
+        for key in ["order", "identity", "contact"] {
+            let word = theme_string(lang, &format!("data_category.{key}"));
+            assert!(data.contains(&word), "{lang}: {data} lacks {word}");
+        }
+        assert!(cell("union", 0).contains(
+            ["Leden", "Membres", "Mitglieder", "Members"]
+                [LANGS.iter().position(|l| *l == lang).unwrap()]
+        ));
+        assert!(cell("union", 2).contains(&theme_string(lang, "data_category.trade_union")));
+        let hiring = cell("hiring", 1);
+        assert!(
+            hiring.contains("Wet van 1 januari 2099"),
+            "{lang}: {hiring}"
+        );
+        assert!(hiring.contains(&theme_string(lang, "purposes.judicial_authority")));
+        // Derived from the bases: the law requires (hiring), the contract
+        // needs (orders), free (union).
+        let provision: Vec<String> = select(&html, "#providing li").iter().map(text).collect();
+        for (name, key) in [
+            ("Hiring", "provision.legal"),
+            ("Orders", "provision.contractual"),
+            ("Union", "provision.voluntary"),
+        ] {
+            let want = spaced(&format!(
+                "{name}{}{}",
+                theme_string(lang, "label_colon"),
+                theme_string(lang, key)
+            ));
+            assert!(
+                provision.contains(&want),
+                "{lang}: {provision:?} lacks {want}"
+            );
+        }
+    }
+    let codes = check_codes(&portal);
+    assert!(!codes.contains(&"P013".to_string()), "{codes:?}");
+    assert!(!codes.contains(&"P037".to_string()), "{codes:?}");
+
+    // Without their conditions, both kinds are errors.
+    portal.write(
+        "portal.toml",
+        &toml
+            .replace("judicial_data_authority = \"Wet van 1 januari 2099\"\n", "")
+            .replace("special_category_condition = \"explicit_consent\"\n", ""),
+    );
+    let codes = check_codes(&portal);
+    assert_eq!(
+        codes.iter().filter(|c| *c == "P037").count(),
+        2,
+        "{codes:?}"
+    );
+
+    // An audience nobody declared is refused with the built-in list.
+    portal.write(
+        "portal.toml",
+        &toml.replace("[\"customers\", \"website_visitors\"]", "[\"klanten\"]"),
+    );
+    let err = portal.build_fails();
+    assert!(
+        err.contains("audience `klanten`") && err.contains("job_applicants"),
+        "{err}"
+    );
+}
