@@ -133,7 +133,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
     }
 
     // Art. 13(1)(b): the DPO's contact, when there must be one.
-    if statement.dpo_required && ctl.dpo.is_none() {
+    if statement.dpo_required() && ctl.dpo.is_none() {
         diags.push(
             cx.at_key(
                 Severity::Error,
@@ -232,6 +232,31 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
         }
     }
     for t in &config.transfers {
+        let recipient = config
+            .recipients
+            .iter()
+            .find(|r| r.id.get_ref() == t.recipient.get_ref());
+        let theirs = recipient.and_then(|r| r.country.as_ref());
+        if let Some(theirs) = theirs.filter(|c| {
+            let (a, b) = (c.get_ref().as_str(), t.country.get_ref().as_str());
+            let country = crate::site::country::is_country;
+            a != b && country(a) && country(b)
+        }) {
+            diags.push(
+                cx.at(
+                    Severity::Warning,
+                    "P049",
+                    &t.country,
+                    format!(
+                        "the transfer to `{}` names {}, but the recipient is declared in {}",
+                        t.recipient.get_ref(),
+                        t.country.get_ref(),
+                        theirs.get_ref()
+                    ),
+                )
+                .with_fix("correct one of the two; if the recipient processes data in several countries, give each country its own [[transfers]] entry and the recipient the main one"),
+            );
+        }
         let country = t.country.get_ref();
         if t.safeguard == crate::site::config::Safeguard::AdequacyDecision
             && !ADEQUATE.contains(&country.as_str())
@@ -412,6 +437,101 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
         }
     }
 
+    // `portaal init` writes placeholder facts; published unchanged, they
+    // name a firm that does not exist. The sample enterprise number alone
+    // may be a real firm's, so it is named only next to another one.
+    let mut placeholders: Vec<String> = Vec::new();
+    if ctl.legal_name.trim() == "Example BV" {
+        placeholders.push("`legal_name = \"Example BV\"`".into());
+    }
+    let example_domain = |s: &str| {
+        let host = s.rsplit('@').next().unwrap_or(s).to_ascii_lowercase();
+        let host = host
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        host == "example.be" || host.ends_with(".example.be")
+    };
+    let addresses = [Some(&ctl.email)]
+        .into_iter()
+        .chain([
+            config.contacts.requests.as_ref(),
+            config.contacts.complaints.as_ref(),
+        ])
+        .chain([ctl.website.as_ref()])
+        .flatten();
+    for a in addresses {
+        if example_domain(a.get_ref()) {
+            placeholders.push(format!("`{}`", a.get_ref()));
+        }
+    }
+    if !placeholders.is_empty() {
+        if let Some(n) = ctl
+            .enterprise_number
+            .as_ref()
+            .filter(|n| n.get_ref() == "0123.456.749")
+        {
+            placeholders.push(format!("`enterprise_number = \"{}\"`", n.get_ref()));
+        }
+        diags.push(
+            cx.in_table(
+                "controller",
+                cx.diagnostic(
+                    Severity::Warning,
+                    "P050",
+                    format!(
+                        "portal.toml still holds the sample facts of `portaal init`: {}",
+                        placeholders.join(", ")
+                    ),
+                ),
+            )
+            .with_fix("replace them with the firm's own name, e-mail addresses, website and enterprise number"),
+        );
+    }
+
+    // Art. 37(1): a DPO is required for public bodies and for large-scale
+    // processing of special categories or judicial data. Scale cannot be
+    // read from portal.toml, so this is a question, not a verdict.
+    if ctl.dpo.is_none() && statement.dpo_required.is_none() {
+        let public = config
+            .purposes
+            .iter()
+            .find(|p| p.legal_basis.contains(LegalBasis::PublicTask));
+        let special = config.purposes.iter().find(|p| {
+            config.data_categories_of(p).iter().any(|c| {
+                matches!(c.get_ref(), Text::Same(k) if SPECIAL_CATEGORIES.contains(&k.as_str()) || k == JUDICIAL)
+            })
+        });
+        let why = match (public, special) {
+            (Some(p), _) => Some((
+                p,
+                "rests on a task in the public interest, as a public body's purposes do",
+            )),
+            (None, Some(p)) => Some((
+                p,
+                "uses special-category or judicial data, which at a large scale require a DPO",
+            )),
+            (None, None) => None,
+        };
+        if let Some((p, why)) = why {
+            diags.push(
+                cx.at(
+                    Severity::Warning,
+                    "P048",
+                    &p.id,
+                    format!(
+                        "purpose `{}` {why} (Art. 37(1)), but no DPO is declared",
+                        p.id.get_ref()
+                    ),
+                )
+                .with_fix("if the firm must appoint one, add `[controller.dpo]` with `email = \"dpo@…\"` and `dpo_required = true` to [statement]; if it need not (small scale, no public body), write `dpo_required = false` explicitly in [statement] and keep the reason on file"),
+            );
+        }
+    }
+
     // Art. 13(2)(f): automated decisions, even when there are none.
     if statement.automated_decisions.is_none() {
         diags.push(
@@ -428,6 +548,31 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                 Statement::NONE
             )),
         );
+    }
+    if let Some(ad) = &statement.automated_decisions {
+        let empty: Vec<String> = cx
+            .languages()
+            .iter()
+            .filter(|l| ad.get_ref().in_lang(**l).trim().is_empty())
+            .map(Lang::to_string)
+            .collect();
+        if !empty.is_empty() {
+            diags.push(
+                cx.at(
+                    Severity::Error,
+                    "P051",
+                    ad,
+                    format!(
+                        "`automated_decisions` is empty in: {}; the statement would show an empty paragraph",
+                        empty.join(", ")
+                    ),
+                )
+                .with_fix(format!(
+                    "write `automated_decisions = \"{}\"` when there are none, or explain them in each language",
+                    Statement::NONE
+                )),
+            );
+        }
     }
 
     // Art. 12(2): the firm must make exercising rights easy. Without an

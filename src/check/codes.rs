@@ -210,6 +210,22 @@ pub const CODES: &[Code] = &[
         Warning,
         "a purpose's provision requirement does not fit its legal basis",
     ),
+    code(
+        "P048",
+        Warning,
+        "a DPO is probably required, but none is declared",
+    ),
+    code(
+        "P049",
+        Warning,
+        "a transfer names another country than its recipient's",
+    ),
+    code(
+        "P050",
+        Warning,
+        "placeholder facts from `portaal init` are still in portal.toml",
+    ),
+    code("P051", Error, "automated_decisions is empty"),
 ];
 
 /// The entry for `code`, if it exists.

@@ -504,7 +504,7 @@ impl LangView {
                     .filter(|_| !config.statement.no_automated_decisions())
                     .map(|t| text(t, lang)),
                 provision_requirement: default_provision,
-                dpo_required: config.statement.dpo_required,
+                dpo_required: config.statement.dpo_required(),
                 cookie_settings_url: opt_text(&config.statement.cookie_settings_url, lang),
                 security_measures: opt_text(&config.statement.security_measures, lang),
                 cookies_none: config.statement.cookies.is_some(),

@@ -326,9 +326,9 @@ pub struct Statement {
     /// The default for purposes that do not state their own.
     pub provision_requirement: Option<Spanned<ProvisionRequirement>>,
     /// True when Art. 37 obliges the firm to appoint a DPO; the statement
-    /// must then give the DPO's contact.
-    #[serde(default)]
-    pub dpo_required: bool,
+    /// must then give the DPO's contact. `false` written out answers
+    /// `portaal check`'s question whether one is needed (P048).
+    pub dpo_required: Option<bool>,
     /// Where visitors change or withdraw their cookie consent on the firm's
     /// website (a URL, or one per language): withdrawing must be as easy as
     /// giving consent (Art. 7(3)), so the cookie page links to it.
@@ -366,6 +366,11 @@ pub enum DeclaredNone {
 impl Statement {
     /// The marker for "we take no automated decisions".
     pub const NONE: &'static str = "none";
+
+    /// Whether the firm says it must appoint a DPO.
+    pub fn dpo_required(&self) -> bool {
+        self.dpo_required == Some(true)
+    }
 
     /// True when the statement declares that there are no automated decisions.
     pub fn no_automated_decisions(&self) -> bool {

@@ -474,7 +474,8 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
                 ),
             );
         }
-        c.place(&t.country, false);
+        // A region (`outside_eea`, `unknown`) when the firm names no country.
+        c.place(&t.country, true);
         c.opt_text("transfer details", &t.details);
     }
 

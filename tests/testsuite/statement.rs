@@ -1245,3 +1245,39 @@ data_categories = ["order"]"#,
         "{err}"
     );
 }
+
+/// A firm that says its mail provider works "outside the EEA" without a
+/// country: the transfer accepts the region, shown in words.
+#[test]
+fn a_transfer_may_name_a_region_when_the_firm_gives_no_country() {
+    let toml = SILENT.replace(
+        "[[purposes]]",
+        r#"[[recipients]]
+id = "mail"
+category = "E-mail"
+kind = "processor"
+country = "outside_eea"
+
+[[transfers]]
+recipient = "mail"
+country = "outside_eea"
+safeguard = "standard_contractual_clauses"
+
+[[purposes]]"#,
+    );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    portal.build();
+    for lang in LANGS {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let transfers = main_text(&portal, &format!("public/{lang}/privacy/index.html"));
+        let region = theme_string(lang, "region.outside_eea");
+        assert!(transfers.contains(&region), "{lang}");
+        assert_eq!(select(&html, "section#transfers").len(), 1);
+    }
+    let codes = check_codes(&portal);
+    assert!(
+        !codes.iter().any(|c| c == "P049" || c == "P007"),
+        "{codes:?}"
+    );
+}
