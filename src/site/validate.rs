@@ -330,8 +330,10 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
     let mut audience_ids: BTreeSet<&str> = super::config::AUDIENCES.into_iter().collect();
     let mut declared_audiences = BTreeSet::new();
     for a in &config.audiences {
-        c.id("audience id", &a.id);
         let id = a.id.get_ref().as_str();
+        if !super::config::AUDIENCES.contains(&id) {
+            c.id("audience id", &a.id);
+        }
         if !declared_audiences.insert(id) {
             c.error(&a.id, format!("audience `{id}` is declared twice"));
         }

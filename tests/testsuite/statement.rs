@@ -1281,3 +1281,115 @@ safeguard = "standard_contractual_clauses"
         "{codes:?}"
     );
 }
+
+/// The five kinds of firm of the issue, invented (tests/fixtures/firms):
+/// each builds without theme-string overrides, shows what makes it that
+/// kind of firm, and `check` reports exactly what it really left out.
+#[test]
+fn five_fictional_firms_fit_and_check_reports_only_what_they_left_out() {
+    let firms: [(&str, &[&str]); 5] = [
+        ("federatie", &[]),
+        ("bitbaken", &["P038"]),
+        ("jeugd-en-sport", &["P044"]),
+        ("staalgroep", &[]),
+        ("zeker", &["P048"]),
+    ];
+    for (name, expected) in firms {
+        let portal = Portal::fixture(&format!("firms/{name}"));
+        assert!(
+            !portal.path().join("themes").exists(),
+            "{name}: no theme overrides"
+        );
+        portal.build();
+        assert_eq!(check_codes(&portal), *expected, "{name}");
+    }
+
+    // The federation: an internal complaints officer, never a required step.
+    let portal = Portal::fixture("firms/federatie");
+    portal.build();
+    for lang in ["nl", "fr"] {
+        let html = portal.html(&format!("public/{lang}/complaint/index.html"));
+        let step: Vec<String> = select(&html, "#internal-complaint")
+            .iter()
+            .map(text)
+            .collect();
+        assert!(step[0].contains("Els Test"), "{lang}: {step:?}");
+        assert!(
+            step[0].contains(&spaced(&theme_string(lang, "authority.internal_complaint"))[..5])
+        );
+    }
+
+    // The IT firm: ten and three years, each after its start, and storage
+    // in the United States under standard contractual clauses.
+    let portal = Portal::fixture("firms/bitbaken");
+    portal.build();
+    let html = portal.html("public/en/privacy/index.html");
+    let retention = |id: &str| {
+        select(&html, &format!("tr#purpose-{id} > td"))
+            .get(2)
+            .map(text)
+            .unwrap()
+    };
+    assert!(retention("invoices").starts_with("10 years after the end of the financial year"));
+    assert!(retention("prospects").starts_with("3 years after the last contact"));
+    let transfers = select(&html, "section#transfers")
+        .iter()
+        .map(text)
+        .collect::<String>();
+    assert!(transfers.contains("United States"), "{transfers}");
+
+    // The two non-profits: both identified, their arrangement, event photos.
+    let portal = Portal::fixture("firms/jeugd-en-sport");
+    portal.build();
+    for lang in ["nl", "fr", "de"] {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        assert_eq!(select(&html, "#joint-sportclub").len(), 1, "{lang}");
+        assert_eq!(select(&html, "#joint-arrangement").len(), 1, "{lang}");
+        let photos = select(&html, "tr#purpose-photos td")
+            .iter()
+            .map(text)
+            .collect::<String>();
+        assert!(
+            photos.contains(&theme_string(lang, "data_category.images")),
+            "{lang}"
+        );
+    }
+
+    // The industrial group: a basis per purpose and the ID-copy check.
+    let portal = Portal::fixture("firms/staalgroep");
+    portal.build();
+    let html = portal.html("public/en/erasure/index.html");
+    let facts = rights_facts(&html);
+    assert!(
+        facts.iter().any(|f| f.ends_with(
+            "a copy of your identity card, with your photo and national number masked."
+        )),
+        "{facts:?}"
+    );
+    let html = portal.html("public/en/privacy/index.html");
+    let bases: Vec<String> = ["customers", "applicants", "cameras"]
+        .iter()
+        .map(|id| text(&select(&html, &format!("tr#purpose-{id} > td"))[0]))
+        .collect();
+    assert!(bases[0].starts_with(&theme_string("en", "legal_basis.contract.name")));
+    assert!(bases[1].contains(&theme_string("en", "legal_basis.consent.name")));
+    assert!(bases[2].starts_with(&theme_string("en", "legal_basis.legitimate_interests.name")));
+
+    // The broker: its brand, and seven named analytics cookies.
+    let portal = Portal::fixture("firms/zeker");
+    portal.build();
+    for lang in ["nl", "fr"] {
+        let html = portal.html(&format!("public/{lang}/cookies/index.html"));
+        let names: Vec<String> = select(&html, "#cookies-analytics tbody th code")
+            .iter()
+            .map(text)
+            .collect();
+        assert_eq!(names.len(), 7, "{lang}: {names:?}");
+        let privacy = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let facts = facts_of(&privacy, "#controller");
+        assert!(facts.contains(&(
+            theme_string(lang, "controller.trade_name"),
+            "Zeker".to_string()
+        )));
+    }
+}
