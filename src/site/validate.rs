@@ -494,7 +494,10 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
                 );
             }
         }
-        if k.duration.is_none() && k.kind != super::config::CookieKind::Pixel {
+        if k.duration.is_none()
+            && k.kind != super::config::CookieKind::Pixel
+            && !config.was_repaired("cookies.duration", &k.at())
+        {
             c.error(&k.at(), format!("cookie `{}` has no `duration`", k.label()))
                 .fix = Some(
                 "give how long it stays, e.g. `duration = \"1y\"` (for an entry without a name: the typical duration); only a `kind = \"pixel\"` entry may leave it out".into(),
