@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use super::Context;
 use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
-use crate::site::config::{CookieCategory, LegalBasis, Statement};
+use crate::site::config::{CookieCategory, LegalBasis, ProvisionRequirement, Statement};
 use crate::site::lang::Lang;
 use crate::site::page_kind::Right;
 use crate::site::text::Text;
@@ -24,10 +24,22 @@ const ADEQUATE: [&str; 15] = [
 ];
 
 /// Built-in data-category keys that are special categories (Art. 9(1)).
-const SPECIAL_CATEGORIES: [&str; 1] = ["health"];
+const SPECIAL_CATEGORIES: [&str; 8] = [
+    "ethnic_origin",
+    "political_opinions",
+    "religious_beliefs",
+    "trade_union",
+    "genetic",
+    "biometric",
+    "health",
+    "sex_life",
+];
+
+/// The built-in key for data on criminal convictions and offences (Art. 10).
+const JUDICIAL: &str = "judicial";
 
 /// Data-category keys for which the default theme has a standard text.
-pub const COMMON_DATA_CATEGORIES: [&str; 12] = [
+pub const COMMON_DATA_CATEGORIES: [&str; 20] = [
     "identity",
     "contact",
     "account",
@@ -40,6 +52,14 @@ pub const COMMON_DATA_CATEGORIES: [&str; 12] = [
     "images",
     "employment",
     "health",
+    "ethnic_origin",
+    "political_opinions",
+    "religious_beliefs",
+    "trade_union",
+    "genetic",
+    "biometric",
+    "sex_life",
+    "judicial",
 ];
 
 /// Whether data in `country` stay inside the EEA.
@@ -113,7 +133,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
     }
 
     // Art. 13(1)(b): the DPO's contact, when there must be one.
-    if statement.dpo_required && ctl.dpo.is_none() {
+    if statement.dpo_required() && ctl.dpo.is_none() {
         diags.push(
             cx.at_key(
                 Severity::Error,
@@ -212,6 +232,31 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
         }
     }
     for t in &config.transfers {
+        let recipient = config
+            .recipients
+            .iter()
+            .find(|r| r.id.get_ref() == t.recipient.get_ref());
+        let theirs = recipient.and_then(|r| r.country.as_ref());
+        if let Some(theirs) = theirs.filter(|c| {
+            let (a, b) = (c.get_ref().as_str(), t.country.get_ref().as_str());
+            let country = crate::site::country::is_country;
+            a != b && country(a) && country(b)
+        }) {
+            diags.push(
+                cx.at(
+                    Severity::Warning,
+                    "P049",
+                    &t.country,
+                    format!(
+                        "the transfer to `{}` names {}, but the recipient is declared in {}",
+                        t.recipient.get_ref(),
+                        t.country.get_ref(),
+                        theirs.get_ref()
+                    ),
+                )
+                .with_fix("correct one of the two; if the recipient processes data in several countries, give each country its own [[transfers]] entry and the recipient the main one"),
+            );
+        }
         let country = t.country.get_ref();
         if t.safeguard == crate::site::config::Safeguard::AdequacyDecision
             && !ADEQUATE.contains(&country.as_str())
@@ -337,7 +382,10 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
         let open: Vec<&str> = config
             .purposes
             .iter()
-            .filter(|p| p.provision_requirement.is_none())
+            .filter(|p| {
+                p.provision_requirement.is_none()
+                    && crate::render::model::derived_provision(&p.legal_basis).is_none()
+            })
             .map(|p| p.id.get_ref().as_str())
             .collect();
         if !open.is_empty() {
@@ -354,6 +402,132 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                 )
                 .with_code("P013")
                 .with_fix("add `provision_requirement = \"contractual\"` (or legal, voluntary) to [statement], or to each purpose"),
+            );
+        }
+    }
+
+    // A stated requirement that the bases do not bear out: "the law
+    // requires these data" for a purpose on no legal obligation.
+    for p in &config.purposes {
+        let Some(r) = &p.provision_requirement else {
+            continue;
+        };
+        let (needs, words) = match r.get_ref() {
+            ProvisionRequirement::Contractual => (LegalBasis::Contract, "needed for a contract"),
+            ProvisionRequirement::Legal => (LegalBasis::LegalObligation, "required by law"),
+            ProvisionRequirement::Voluntary => continue,
+        };
+        if !p.legal_basis.contains(needs) {
+            diags.push(
+                cx.at(
+                    Severity::Warning,
+                    "P047",
+                    r,
+                    format!(
+                        "purpose `{}` says its data are {words}, but it does not rest on `{}`",
+                        p.id.get_ref(),
+                        needs.key()
+                    ),
+                )
+                .with_fix(format!(
+                    "add `{}` to its `legal_basis` if that is true, or state the requirement that fits (`voluntary`, or leave it out to derive it from the basis)",
+                    needs.key()
+                )),
+            );
+        }
+    }
+
+    // `portaal init` writes placeholder facts; published unchanged, they
+    // name a firm that does not exist. The sample enterprise number alone
+    // may be a real firm's, so it is named only next to another one.
+    let mut placeholders: Vec<String> = Vec::new();
+    if ctl.legal_name.trim() == "Example BV" {
+        placeholders.push("`legal_name = \"Example BV\"`".into());
+    }
+    let example_domain = |s: &str| {
+        let host = s.rsplit('@').next().unwrap_or(s).to_ascii_lowercase();
+        let host = host
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        host == "example.be" || host.ends_with(".example.be")
+    };
+    let addresses = [Some(&ctl.email)]
+        .into_iter()
+        .chain([
+            config.contacts.requests.as_ref(),
+            config.contacts.complaints.as_ref(),
+        ])
+        .chain([ctl.website.as_ref()])
+        .flatten();
+    for a in addresses {
+        if example_domain(a.get_ref()) {
+            placeholders.push(format!("`{}`", a.get_ref()));
+        }
+    }
+    if !placeholders.is_empty() {
+        if let Some(n) = ctl
+            .enterprise_number
+            .as_ref()
+            .filter(|n| n.get_ref() == "0123.456.749")
+        {
+            placeholders.push(format!("`enterprise_number = \"{}\"`", n.get_ref()));
+        }
+        diags.push(
+            cx.in_table(
+                "controller",
+                cx.diagnostic(
+                    Severity::Warning,
+                    "P050",
+                    format!(
+                        "portal.toml still holds the sample facts of `portaal init`: {}",
+                        placeholders.join(", ")
+                    ),
+                ),
+            )
+            .with_fix("replace them with the firm's own name, e-mail addresses, website and enterprise number"),
+        );
+    }
+
+    // Art. 37(1): a DPO is required for public bodies and for large-scale
+    // processing of special categories or judicial data. Scale cannot be
+    // read from portal.toml, so this is a question, not a verdict.
+    if ctl.dpo.is_none() && statement.dpo_required.is_none() {
+        let public = config
+            .purposes
+            .iter()
+            .find(|p| p.legal_basis.contains(LegalBasis::PublicTask));
+        let special = config.purposes.iter().find(|p| {
+            config.data_categories_of(p).iter().any(|c| {
+                matches!(c.get_ref(), Text::Same(k) if SPECIAL_CATEGORIES.contains(&k.as_str()) || k == JUDICIAL)
+            })
+        });
+        let why = match (public, special) {
+            (Some(p), _) => Some((
+                p,
+                "rests on a task in the public interest, as a public body's purposes do",
+            )),
+            (None, Some(p)) => Some((
+                p,
+                "uses special-category or judicial data, which at a large scale require a DPO",
+            )),
+            (None, None) => None,
+        };
+        if let Some((p, why)) = why {
+            diags.push(
+                cx.at(
+                    Severity::Warning,
+                    "P048",
+                    &p.id,
+                    format!(
+                        "purpose `{}` {why} (Art. 37(1)), but no DPO is declared",
+                        p.id.get_ref()
+                    ),
+                )
+                .with_fix("if the firm must appoint one, add `[controller.dpo]` with `email = \"dpo@…\"` and `dpo_required = true` to [statement]; if it need not (small scale, no public body), write `dpo_required = false` explicitly in [statement] and keep the reason on file"),
             );
         }
     }
@@ -375,6 +549,31 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             )),
         );
     }
+    if let Some(ad) = &statement.automated_decisions {
+        let empty: Vec<String> = cx
+            .languages()
+            .iter()
+            .filter(|l| ad.get_ref().in_lang(**l).trim().is_empty())
+            .map(Lang::to_string)
+            .collect();
+        if !empty.is_empty() {
+            diags.push(
+                cx.at(
+                    Severity::Error,
+                    "P051",
+                    ad,
+                    format!(
+                        "`automated_decisions` is empty in: {}; the statement would show an empty paragraph",
+                        empty.join(", ")
+                    ),
+                )
+                .with_fix(format!(
+                    "write `automated_decisions = \"{}\"` when there are none, or explain them in each language",
+                    Statement::NONE
+                )),
+            );
+        }
+    }
 
     // Art. 12(2): the firm must make exercising rights easy. Without an
     // endpoint the rights pages still say how to write, but offer no form.
@@ -392,6 +591,25 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
         );
     }
 
+    // Art. 13(2)(a) for the forms themselves: the statement names how long
+    // a request record is kept only when the firm says so.
+    if config.endpoint.url.is_some()
+        && config.endpoint.requests.retention.is_none()
+        && statement.retention.is_none()
+    {
+        diags.push(
+            cx.in_table(
+                "endpoint",
+                cx.diagnostic(
+                    Severity::Warning,
+                    "P044",
+                    "the statement does not say how long the firm keeps the requests that reach it through the forms, nor its answers",
+                ),
+            )
+            .with_fix("add `[endpoint.requests]` with `retention = { period = \"5y\", start = \"last_contact\" }` (or `criteria = \"…\"`): the period the firm keeps a request record to show how it handled it"),
+        );
+    }
+
     // Art. 7(3): cookies placed with consent need a way to withdraw it that
     // is as easy as giving it; the cookie page links to the site's settings.
     let consent_cookie = config
@@ -403,21 +621,77 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             cx.at(
                 Severity::Warning,
                 "P036",
-                &cookie.name,
+                &cookie.at(),
                 format!(
                     "cookie `{}` needs consent, but the statement gives no link where visitors change or withdraw it",
-                    cookie.name.get_ref()
+                    cookie.label()
                 ),
             )
             .with_fix("add `cookie_settings_url = \"https://…\"` to [statement]: the page of the firm's website that reopens its cookie choices"),
         );
     }
 
-    for p in &config.purposes {
-        // Art. 9: special-category data need one of the exceptions of 9(2).
-        let special = p.data_categories.iter().find(
-            |c| matches!(c.get_ref(), Text::Same(k) if SPECIAL_CATEGORIES.contains(&k.as_str())),
+    // Art. 26(2): the essence of the joint controllers' arrangement must be
+    // available to the people concerned.
+    if let (Some(first), None) = (
+        config.joint_controllers.first(),
+        &statement.joint_arrangement,
+    ) {
+        diags.push(
+            cx.at(
+                Severity::Warning,
+                "P046",
+                &first.id,
+                format!(
+                    "`{}` is a joint controller, but [statement] does not give the essence of your arrangement (Art. 26(2))",
+                    first.id.get_ref()
+                ),
+            )
+            .with_fix("add `joint_arrangement = { … }` to [statement]: who does what (who informs people, who handles requests, who keeps which data)"),
         );
+    }
+
+    // A cookie overview by category is allowed, but a visitor who finds a
+    // cookie in the browser can only match it against a name.
+    for c in config.cookies.iter().filter(|c| c.name.is_none()) {
+        diags.push(
+            cx.at(
+                Severity::Warning,
+                "P045",
+                &c.at(),
+                format!(
+                    "a [[cookies]] entry ({}) names no cookie: visitors cannot match it to what their browser holds",
+                    c.label()
+                ),
+            )
+            .with_fix("add `name = \"…\"` (with `prefix = true` for a family such as `_ga_*`); the browser's developer tools list the names the website sets"),
+        );
+    }
+
+    for p in &config.purposes {
+        let categories = config.data_categories_of(p);
+        let is_key = |c: &&&toml::Spanned<Text>, keys: &[&str]| matches!(c.get_ref(), Text::Same(k) if keys.contains(&k.as_str()));
+        // Art. 10: judicial data only under official authority or a law.
+        let judicial = categories.iter().find(|c| is_key(c, &[JUDICIAL]));
+        if let (Some(category), None) = (judicial, &p.judicial_data_authority) {
+            diags.push(
+                cx.at(
+                    Severity::Error,
+                    "P037",
+                    *category,
+                    format!(
+                        "purpose `{}` uses judicial data (Art. 10) but names no law or authority that allows it",
+                        p.id.get_ref()
+                    ),
+                )
+                .with_fix("add `judicial_data_authority = { … }` naming the law that allows it (e.g. the law that requires a certificate of good conduct for the job)"),
+            );
+        }
+        // Art. 9: special-category data need one of the exceptions of 9(2).
+        let special = categories
+            .iter()
+            .find(|c| is_key(c, &SPECIAL_CATEGORIES))
+            .copied();
         if let (Some(category), None) = (special, &p.special_category_condition) {
             diags.push(
                 cx.at(
@@ -461,7 +735,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                     .with_fix("name the source, e.g. \"public registers\" or the firm that passed the data on"),
                 );
             }
-            if p.data_categories.is_empty() {
+            if categories.is_empty() {
                 diags.push(
                     cx.at(
                         Severity::Error,
@@ -475,7 +749,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                     .with_fix("add `data_categories = [\"identity\", \"contact\", …]`"),
                 );
             }
-        } else if p.data_categories.is_empty() {
+        } else if categories.is_empty() {
             diags.push(
                 cx.at(
                     Severity::Warning,
@@ -589,7 +863,7 @@ fn standard_texts(cx: &Context, diags: &mut Diagnostics) {
     let data: BTreeSet<&str> = config
         .purposes
         .iter()
-        .flat_map(|p| &p.data_categories)
+        .flat_map(|p| config.data_categories_of(p))
         .filter_map(|t| match t.get_ref() {
             Text::Same(k) if COMMON_DATA_CATEGORIES.contains(&k.as_str()) => Some(k.as_str()),
             _ => None,

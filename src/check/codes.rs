@@ -190,6 +190,42 @@ pub const CODES: &[Code] = &[
         Warning,
         "the rights pages carry no request form ([endpoint] url is not set)",
     ),
+    code(
+        "P044",
+        Warning,
+        "the request forms are on, but how long requests are kept is not stated",
+    ),
+    code(
+        "P045",
+        Warning,
+        "a cookie is declared by its category only, without a name",
+    ),
+    code(
+        "P046",
+        Warning,
+        "joint controllers are named, but not the essence of their arrangement",
+    ),
+    code(
+        "P047",
+        Warning,
+        "a purpose's provision requirement does not fit its legal basis",
+    ),
+    code(
+        "P048",
+        Warning,
+        "a DPO is probably required, but none is declared",
+    ),
+    code(
+        "P049",
+        Warning,
+        "a transfer names another country than its recipient's",
+    ),
+    code(
+        "P050",
+        Warning,
+        "placeholder facts from `portaal init` are still in portal.toml",
+    ),
+    code("P051", Error, "automated_decisions is empty"),
 ];
 
 /// The entry for `code`, if it exists.

@@ -102,7 +102,7 @@ impl CookieDb {
     /// it is for analytics or marketing, which need consent, but it is
     /// declared as needing none or as merely functional.
     pub fn category_problem(&self, cookie: &Cookie) -> Option<String> {
-        let name = cookie.name.get_ref();
+        let name = cookie.name.as_ref()?.get_ref();
         let e = self.find(name)?;
         let theirs = category_key(&e.category)?;
         let consent_needed = matches!(

@@ -175,8 +175,8 @@ pub fn run(cx: &Context, db: Option<&CookieDb>, diags: &mut Diagnostics) {
                 cx.at(
                     Severity::Error,
                     "P030",
-                    &c.name,
-                    format!("cookie `{}` has an empty provider", c.name.get_ref()),
+                    &c.at(),
+                    format!("cookie `{}` has an empty provider", c.label()),
                 )
                 .with_fix("name who sets the cookie: the firm itself, or the third party"),
             );
@@ -186,7 +186,7 @@ pub fn run(cx: &Context, db: Option<&CookieDb>, diags: &mut Diagnostics) {
         for c in cookies {
             if let Some(problem) = db.category_problem(c) {
                 diags.push(
-                    cx.at(Severity::Warning, "P034", &c.name, problem)
+                    cx.at(Severity::Warning, "P034", &c.at(), problem)
                         .with_fix("check the cookie, and correct `category` if the database is right; consent is needed for all but strictly necessary cookies"),
                 );
             }
@@ -440,8 +440,10 @@ fn provider_names(c: &Cookie) -> Vec<String> {
 /// Whether the overview declares a cookie called `name`.
 fn declared(cookies: &[Cookie], name: &str) -> bool {
     cookies.iter().any(|c| {
-        let d = c.name.get_ref();
-        d == name || (c.prefix && name.starts_with(d.as_str()))
+        c.name.as_ref().is_some_and(|d| {
+            let d = d.get_ref();
+            d == name || (c.prefix && name.starts_with(d.as_str()))
+        })
     })
 }
 

@@ -361,6 +361,12 @@ pub fn render_site(
             ctx.insert("languages", &languages_links);
             ctx.insert("nav", &nav);
             ctx.insert("translations", &translations);
+            // The statement shows the firm's own text of each right too.
+            let right_texts: Vec<RightText> = match plan.kind {
+                Target::Page(PageKind::Privacy) => right_texts(&plans, &rendered_md, plan.lang),
+                _ => Vec::new(),
+            };
+            ctx.insert("right_texts", &right_texts);
             match (&plan.kind, &form_signing) {
                 (Target::Page(PageKind::Right(right)), Some((action, keys, issued))) => {
                     let signing = crate::forms::Signing {
@@ -453,6 +459,32 @@ pub fn render_site(
 /// endpoint, so it gets no forms. A site without a key gets one, in
 /// `.portaal/signing.keys` beside (never inside) its output, so that a fresh
 /// portal builds and its endpoint finds the same key.
+/// A right's own page text (`content/<lang>/<right>.md`), for the statement.
+#[derive(Serialize)]
+struct RightText {
+    key: &'static str,
+    html: String,
+}
+
+/// The rendered Markdown of every right page of `lang`, in the order of
+/// the rights.
+fn right_texts(plans: &[Plan], md: &[Option<markdown::Rendered>], lang: Lang) -> Vec<RightText> {
+    plans
+        .iter()
+        .zip(md)
+        .filter(|(p, _)| p.lang == lang)
+        .filter_map(|(p, m)| match (&p.kind, m) {
+            (Target::Page(PageKind::Right(r)), Some(m)) if !m.html.trim().is_empty() => {
+                Some(RightText {
+                    key: r.key(),
+                    html: m.html.clone(),
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 fn form_signing(
     site: &Site,
 ) -> Result<Option<(String, crate::forms::sign::KeyRing, u64)>, Diagnostics> {

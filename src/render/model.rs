@@ -8,8 +8,8 @@ use serde::Serialize;
 use super::citation::Citation;
 use crate::site::Site;
 use crate::site::config::{
-    Config, CookieCategory, LegalBasis, Party, ProvisionRequirement, RecipientKind, Safeguard,
-    SpecialCondition,
+    Config, CookieCategory, CookieKind, LegalBasis, Party, ProvisionRequirement, RecipientKind,
+    Safeguard, SpecialCondition,
 };
 use crate::site::lang::Lang;
 use crate::site::page_kind::Right;
@@ -116,7 +116,12 @@ pub struct PurposeView {
     pub special_condition: Option<SpecialCondition>,
     pub special_condition_ref: Option<String>,
     pub legitimate_interest: Option<String>,
+    /// Its own data categories and those of its audiences.
     pub data_categories: Vec<String>,
+    /// Whose data: the audiences' names in the page's language.
+    pub audiences: Vec<String>,
+    /// The law or authority allowing judicial data (Art. 10).
+    pub judicial_data_authority: Option<String>,
     pub retention_period: Option<String>,
     pub retention_criteria: Option<String>,
     /// The law that sets the period, when it is statutory.
@@ -159,6 +164,8 @@ pub struct StatementView {
     pub transfers_none: bool,
     /// `recipients = "none"`: no one outside the firm receives data.
     pub recipients_none: bool,
+    /// The essence of the joint controllers' arrangement (Art. 26(2)).
+    pub joint_arrangement: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -187,11 +194,14 @@ pub struct TransferView {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CookieView {
-    pub name: String,
+    /// None for an entry that describes cookies by category only.
+    pub name: Option<String>,
     pub prefix: bool,
+    pub kind: CookieKind,
     pub provider: String,
     pub party: Party,
-    pub duration: String,
+    /// None only for a pixel that states none.
+    pub duration: Option<String>,
     pub purpose: String,
 }
 
@@ -217,6 +227,59 @@ pub struct EndpointView {
     pub forms: bool,
     /// The requester gets an acknowledgement by e-mail.
     pub acknowledge: bool,
+    /// The built-in purpose "handling your privacy requests".
+    pub requests: RequestsView,
+}
+
+/// The portal's own processing (`[endpoint.requests]`): what the forms
+/// collect, on which basis, for how long and who receives it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestsView {
+    /// The firm's own words, replacing the built-in explanation.
+    pub description: Option<String>,
+    /// Art. 6(1)(c), cited in the page's language.
+    pub basis_ref: String,
+    /// Data the firm adds to what the form asks.
+    pub data_categories: Vec<String>,
+    /// Only what the firm declared: no period is ever invented.
+    pub retention_period: Option<String>,
+    pub retention_criteria: Option<String>,
+    pub retention_statutory: Option<String>,
+    /// Who runs the form service (the processor), when the firm names it.
+    pub form_service: Option<String>,
+    pub recipients: Vec<RecipientRef>,
+}
+
+/// One of `[[joint_controllers]]` (Art. 26), in the page's language.
+#[derive(Debug, Clone, Serialize)]
+pub struct JointControllerView {
+    pub id: String,
+    pub legal_name: String,
+    pub trade_name: Option<String>,
+    pub address: Option<String>,
+    pub enterprise_number: Option<String>,
+    pub email: String,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub responsibilities: Option<String>,
+    pub handles_requests: bool,
+}
+
+/// `[procedure]`: the firm's own way of handling requests, when declared.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProcedureView {
+    /// What the firm asks to confirm who a requester is.
+    pub identity_check: Option<String>,
+    /// The firm's own answer time, in words.
+    pub answer_within: Option<String>,
+    pub internal_complaint: Option<InternalComplaintView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InternalComplaintView {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
 }
 
 /// Everything about the firm, in one language.
@@ -227,6 +290,8 @@ pub struct LangView {
     pub contacts: ContactsView,
     pub authority: AuthorityView,
     pub statement: StatementView,
+    pub procedure: ProcedureView,
+    pub joint_controllers: Vec<JointControllerView>,
     pub purposes: Vec<PurposeView>,
     /// The legal bases the purposes use, each once, in the order of Art. 6(1).
     pub legal_bases: Vec<BasisView>,
@@ -247,6 +312,24 @@ fn fits_basis(requirement: ProvisionRequirement, basis: LegalBasis) -> bool {
         ProvisionRequirement::Legal => basis == LegalBasis::LegalObligation,
         ProvisionRequirement::Voluntary => basis == LegalBasis::Consent,
     }
+}
+
+/// What the legal bases alone say about having to give the data (Art.
+/// 13(2)(e)): a contract needs them, a legal obligation requires them,
+/// consent is free. Other bases, or bases that disagree, say nothing.
+pub fn derived_provision(bases: &crate::site::config::LegalBases) -> Option<ProvisionRequirement> {
+    let of = |b: &LegalBasis| match b {
+        LegalBasis::Contract => Some(ProvisionRequirement::Contractual),
+        LegalBasis::LegalObligation => Some(ProvisionRequirement::Legal),
+        LegalBasis::Consent => Some(ProvisionRequirement::Voluntary),
+        _ => None,
+    };
+    let first = of(&bases.first())?;
+    bases
+        .all()
+        .iter()
+        .all(|b| of(b) == Some(first))
+        .then_some(first)
 }
 
 fn text(t: &toml::Spanned<Text>, lang: Lang) -> String {
@@ -312,6 +395,34 @@ impl LangView {
                 .unwrap_or_else(|| code.to_string())
         };
         let cite = |compact: &str| Citation::parse(compact).render(string);
+        // A retention as the page says it: "10 years after the end of the
+        // contract", the criteria, and the law that sets it.
+        let retention_of = |r: Option<&crate::site::config::Retention>| {
+            let start = r.and_then(|r| r.start.as_ref()).map(|t| match t.get_ref() {
+                Text::Same(key) => strings
+                    .and_then(|s| lookup(s, &format!("retention_start.{key}")))
+                    .map(str::to_string)
+                    .unwrap_or_else(|| key.clone()),
+                other => other.in_lang(lang),
+            });
+            let period = r
+                .and_then(|r| r.period.as_ref())
+                .map(|d| d.get_ref().render(lang, &session_word, strings))
+                .map(|d| match &start {
+                    Some(s) => format!("{d} {s}"),
+                    None => d,
+                });
+            (
+                period,
+                r.and_then(|r| opt_text(&r.criteria, lang)),
+                r.and_then(|r| opt_text(&r.statutory, lang)),
+            )
+        };
+        let recipient_ref = |r: &crate::site::config::Recipient| RecipientRef {
+            id: r.id.get_ref().clone(),
+            name: r.label(lang),
+            service: opt_text(&r.service, lang),
+        };
         let default_provision = config
             .statement
             .provision_requirement
@@ -393,28 +504,51 @@ impl LangView {
                     .filter(|_| !config.statement.no_automated_decisions())
                     .map(|t| text(t, lang)),
                 provision_requirement: default_provision,
-                dpo_required: config.statement.dpo_required,
+                dpo_required: config.statement.dpo_required(),
                 cookie_settings_url: opt_text(&config.statement.cookie_settings_url, lang),
                 security_measures: opt_text(&config.statement.security_measures, lang),
                 cookies_none: config.statement.cookies.is_some(),
                 transfers_none: config.statement.transfers.is_some(),
                 recipients_none: config.statement.recipients.is_some(),
+                joint_arrangement: opt_text(&config.statement.joint_arrangement, lang),
+            },
+            joint_controllers: config
+                .joint_controllers
+                .iter()
+                .map(|j| JointControllerView {
+                    id: j.id.get_ref().clone(),
+                    legal_name: j.legal_name.clone(),
+                    trade_name: opt_text(&j.trade_name, lang),
+                    address: opt_text(&j.address, lang),
+                    enterprise_number: j.enterprise_number.as_ref().map(|n| n.get_ref().clone()),
+                    email: j.email.get_ref().clone(),
+                    phone: j.phone.clone(),
+                    website: j.website.as_ref().map(|w| w.get_ref().clone()),
+                    responsibilities: opt_text(&j.responsibilities, lang),
+                    handles_requests: j.handles_requests,
+                })
+                .collect(),
+            procedure: ProcedureView {
+                identity_check: opt_text(&config.procedure.identity_check, lang),
+                answer_within: config
+                    .procedure
+                    .answer_within
+                    .as_ref()
+                    .map(|d| d.get_ref().render(lang, &session_word, strings)),
+                internal_complaint: config.procedure.internal_complaint.as_ref().map(|c| {
+                    InternalComplaintView {
+                        name: text(&c.name, lang),
+                        email: c.email.get_ref().clone(),
+                        phone: c.phone.clone(),
+                    }
+                }),
             },
             purposes: config
                 .purposes
                 .iter()
                 .map(|p| {
-                    let retention = p.retention(&config.statement);
-                    let start =
-                        retention
-                            .and_then(|r| r.start.as_ref())
-                            .map(|t| match t.get_ref() {
-                                Text::Same(key) => strings
-                                    .and_then(|s| lookup(s, &format!("retention_start.{key}")))
-                                    .map(str::to_string)
-                                    .unwrap_or_else(|| key.clone()),
-                                other => other.in_lang(lang),
-                            });
+                    let (retention_period, retention_criteria, retention_statutory) =
+                        retention_of(p.retention(&config.statement));
                     PurposeView {
                         id: p.id.get_ref().clone(),
                         name: text(&p.name, lang),
@@ -443,34 +577,47 @@ impl LangView {
                             .as_ref()
                             .map(|c| cite(c.get_ref().article())),
                         legitimate_interest: opt_text(&p.legitimate_interest, lang),
-                        data_categories: p.data_categories.iter().map(category).collect(),
-                        retention_period: retention
-                            .and_then(|r| r.period.as_ref())
-                            .map(|d| d.get_ref().render(lang, &session_word, strings))
-                            .map(|d| match &start {
-                                Some(s) => format!("{d} {s}"),
-                                None => d,
-                            }),
-                        retention_criteria: retention.and_then(|r| opt_text(&r.criteria, lang)),
-                        retention_statutory: retention.and_then(|r| opt_text(&r.statutory, lang)),
+                        data_categories: config
+                            .data_categories_of(p)
+                            .into_iter()
+                            .map(category)
+                            .collect(),
+                        audiences: p
+                            .audiences
+                            .iter()
+                            .map(|a| {
+                                let id = a.get_ref();
+                                config
+                                    .audiences
+                                    .iter()
+                                    .find(|x| x.id.get_ref() == id)
+                                    .and_then(|x| opt_text(&x.name, lang))
+                                    .or_else(|| {
+                                        strings
+                                            .and_then(|s| lookup(s, &format!("audience.{id}")))
+                                            .map(str::to_string)
+                                    })
+                                    .unwrap_or_else(|| id.clone())
+                            })
+                            .collect(),
+                        judicial_data_authority: opt_text(&p.judicial_data_authority, lang),
+                        retention_period,
+                        retention_criteria,
+                        retention_statutory,
                         recipients_declared: p.recipients.is_some(),
                         recipients: p
                             .recipient_ids()
                             .iter()
                             .filter_map(|id| find_recipient(id.get_ref()))
-                            .map(|r| RecipientRef {
-                                id: r.id.get_ref().clone(),
-                                name: r.label(lang),
-                                service: opt_text(&r.service, lang),
-                            })
+                            .map(recipient_ref)
                             .collect(),
                         provision_requirement: p
                             .provision_requirement
                             .as_ref()
                             .map(|r| *r.get_ref())
-                            .or(default_provision.filter(|d| {
-                                p.legal_basis.all().iter().any(|b| fits_basis(*d, *b))
-                            })),
+                            .or(default_provision
+                                .filter(|d| p.legal_basis.all().iter().any(|b| fits_basis(*d, *b))))
+                            .or_else(|| derived_provision(&p.legal_basis)),
                         source: opt_text(&p.source, lang),
                     }
                 })
@@ -524,11 +671,15 @@ impl LangView {
                         .iter()
                         .filter(|c| c.category == category)
                         .map(|c| CookieView {
-                            name: c.name.get_ref().clone(),
+                            name: c.name.as_ref().map(|n| n.get_ref().clone()),
                             prefix: c.prefix,
+                            kind: c.kind,
                             provider: text(&c.provider, lang),
                             party: c.party,
-                            duration: c.duration.get_ref().render(lang, &session_word, strings),
+                            duration: c
+                                .duration
+                                .as_ref()
+                                .map(|d| d.get_ref().render(lang, &session_word, strings)),
                             purpose: text(&c.purpose, lang),
                         })
                         .collect(),
@@ -547,6 +698,30 @@ impl LangView {
             endpoint: EndpointView {
                 forms: config.endpoint.url.is_some(),
                 acknowledge: config.endpoint.acknowledge,
+                requests: {
+                    let r = &config.endpoint.requests;
+                    let (retention_period, retention_criteria, retention_statutory) = retention_of(
+                        r.retention
+                            .as_ref()
+                            .or(config.statement.retention.as_ref())
+                            .map(|r| r.get_ref()),
+                    );
+                    RequestsView {
+                        description: opt_text(&r.description, lang),
+                        basis_ref: cite(LegalBasis::LegalObligation.article()),
+                        data_categories: r.data_categories.iter().map(category).collect(),
+                        retention_period,
+                        retention_criteria,
+                        retention_statutory,
+                        form_service: opt_text(&r.form_service, lang),
+                        recipients: r
+                            .recipients
+                            .iter()
+                            .filter_map(|id| find_recipient(id.get_ref()))
+                            .map(recipient_ref)
+                            .collect(),
+                    }
+                },
             },
         }
     }

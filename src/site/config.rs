@@ -134,6 +134,35 @@ pub struct Endpoint {
     /// The IANA time zone the firm's deadlines are counted in;
     /// `Europe/Brussels` when not set.
     pub time_zone: Option<Spanned<String>>,
+    /// What the statement says about the portal's own processing: the
+    /// built-in purpose "handling your privacy requests".
+    #[serde(default)]
+    pub requests: RequestHandling,
+}
+
+/// `[endpoint.requests]`: the firm's facts about the requests that reach it
+/// through the forms (Art. 13 for the form itself). The purpose, its basis
+/// (Art. 6(1)(c) with Art. 12-22) and the form service as processor are
+/// built in; how long the firm keeps a request record is its own fact and
+/// is never invented: undeclared, the statement names no period and
+/// `portaal check` reports it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestHandling {
+    /// How long the firm keeps a request and its answer; else
+    /// `[statement] retention`, else nothing is said about the period.
+    pub retention: Option<Spanned<Retention>>,
+    /// Data the firm adds to what the form asks (e.g. `"identity"` when it
+    /// asks for a copy of an identity card): built-in keys or own words.
+    #[serde(default)]
+    pub data_categories: Vec<Spanned<Text>>,
+    /// Ids of `[[recipients]]` that also receive requests (a ticket system).
+    #[serde(default)]
+    pub recipients: Vec<Spanned<String>>,
+    /// The name of the agency or firm that runs the form service.
+    pub form_service: Option<Spanned<Text>>,
+    /// The firm's own words replacing the built-in explanation.
+    pub description: Option<Spanned<Text>>,
 }
 
 fn yes() -> bool {
@@ -147,6 +176,7 @@ impl Default for Endpoint {
             acknowledge: true,
             ticket_language: None,
             time_zone: None,
+            requests: RequestHandling::default(),
         }
     }
 }
@@ -296,9 +326,9 @@ pub struct Statement {
     /// The default for purposes that do not state their own.
     pub provision_requirement: Option<Spanned<ProvisionRequirement>>,
     /// True when Art. 37 obliges the firm to appoint a DPO; the statement
-    /// must then give the DPO's contact.
-    #[serde(default)]
-    pub dpo_required: bool,
+    /// must then give the DPO's contact. `false` written out answers
+    /// `portaal check`'s question whether one is needed (P048).
+    pub dpo_required: Option<bool>,
     /// Where visitors change or withdraw their cookie consent on the firm's
     /// website (a URL, or one per language): withdrawing must be as easy as
     /// giving consent (Art. 7(3)), so the cookie page links to it.
@@ -316,6 +346,9 @@ pub struct Statement {
     /// `"none"`: no personal data leave the EEA. Without it and without
     /// `[[transfers]]`, the statement says nothing about transfers.
     pub transfers: Option<Spanned<DeclaredNone>>,
+    /// With `[[joint_controllers]]`: the essence of the arrangement between
+    /// them (Art. 26(2)), in the firms' words.
+    pub joint_arrangement: Option<Spanned<Text>>,
     /// `"none"`: no organisation outside the firm receives personal data.
     /// Without it and without `[[recipients]]`, the statement says nothing.
     pub recipients: Option<Spanned<DeclaredNone>>,
@@ -333,6 +366,11 @@ pub enum DeclaredNone {
 impl Statement {
     /// The marker for "we take no automated decisions".
     pub const NONE: &'static str = "none";
+
+    /// Whether the firm says it must appoint a DPO.
+    pub fn dpo_required(&self) -> bool {
+        self.dpo_required == Some(true)
+    }
 
     /// True when the statement declares that there are no automated decisions.
     pub fn no_automated_decisions(&self) -> bool {
@@ -373,6 +411,37 @@ pub struct Purpose {
     pub direct_marketing: bool,
     /// The Art. 9(2) exception that allows special-category data (health).
     pub special_category_condition: Option<Spanned<SpecialCondition>>,
+    /// With judicial data (Art. 10): the law or authority that allows them.
+    pub judicial_data_authority: Option<Spanned<Text>>,
+    /// Whose data these are: built-in keys (`customers`, `prospects`,
+    /// `suppliers`, `job_applicants`, `event_participants`,
+    /// `website_visitors`) or ids of `[[audiences]]`. The data categories
+    /// of their `[[audiences]]` entries count for the purpose too.
+    #[serde(default)]
+    pub audiences: Vec<Spanned<String>>,
+}
+
+/// Built-in kinds of people whose data a purpose concerns (`audience.<key>`).
+pub const AUDIENCES: [&str; 6] = [
+    "customers",
+    "prospects",
+    "suppliers",
+    "job_applicants",
+    "event_participants",
+    "website_visitors",
+];
+
+/// `[[audiences]]`: a group of people whose data the firm uses, with the
+/// data it keeps about them, declared once for every purpose naming it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Audience {
+    /// A built-in key (`customers`, …) or the firm's own id.
+    pub id: Spanned<String>,
+    /// Required for an own id; a built-in key has the theme's wording.
+    pub name: Option<Spanned<Text>>,
+    #[serde(default)]
+    pub data_categories: Vec<Spanned<Text>>,
 }
 
 impl Purpose {
@@ -576,19 +645,111 @@ pub enum Party {
     Third,
 }
 
+/// What a `[[cookies]]` entry is: a cookie (or similar storage), or a
+/// tracking pixel (web beacon), which reports a visit or an opened e-mail.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CookieKind {
+    #[default]
+    Cookie,
+    Pixel,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cookie {
     /// The cookie's name, or the start of its name when `prefix = true`.
-    pub name: Spanned<String>,
+    /// Left out, the entry describes cookies of a category as the firm
+    /// lists them (no names); `portaal check` then says names are better.
+    pub name: Option<Spanned<String>>,
     #[serde(default)]
     pub prefix: bool,
+    /// A cookie (the default) or a tracking pixel.
+    #[serde(default)]
+    pub kind: CookieKind,
     /// Who sets it; a plain string, or one per language.
     pub provider: Spanned<Text>,
     pub category: CookieCategory,
     pub party: Party,
-    pub duration: Spanned<Duration>,
+    /// How long it stays (for an entry without a name: typically); a
+    /// pixel may leave it out, since it stores nothing itself.
+    pub duration: Option<Spanned<Duration>>,
     pub purpose: Spanned<Text>,
+}
+
+impl Cookie {
+    /// Where a finding about the entry points: its name, else its provider.
+    pub fn at(&self) -> Spanned<()> {
+        let span = self
+            .name
+            .as_ref()
+            .map_or_else(|| self.provider.span(), |n| n.span());
+        Spanned::new(span, ())
+    }
+
+    /// How messages name the entry: its name, or its category and provider.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(n) => n.get_ref().clone(),
+            None => format!(
+                "{} entry of {}",
+                self.category.key(),
+                match self.provider.get_ref() {
+                    Text::Same(s) => s.clone(),
+                    Text::PerLang(m) => m.values().next().cloned().unwrap_or_default(),
+                }
+            ),
+        }
+    }
+}
+
+/// `[[joint_controllers]]`: an organisation that decides with the firm why
+/// and how data are used (Art. 26); the statement gives its identity and
+/// contact next to the firm's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JointController {
+    pub id: Spanned<String>,
+    pub legal_name: String,
+    pub trade_name: Option<Spanned<Text>>,
+    /// The postal address in one text.
+    pub address: Option<Spanned<Text>>,
+    pub enterprise_number: Option<Spanned<String>>,
+    pub email: Spanned<String>,
+    pub phone: Option<String>,
+    pub website: Option<Spanned<String>>,
+    /// Its part of the arrangement, e.g. "keeps the member register".
+    pub responsibilities: Option<Spanned<Text>>,
+    /// This organisation is the contact point for requests (Art. 26(1));
+    /// people may still turn to each controller (Art. 26(3)).
+    #[serde(default)]
+    pub handles_requests: bool,
+}
+
+/// `[procedure]`: how the firm itself handles requests, where that is a
+/// common fact. Each is optional; what is not declared is not rendered as
+/// a claim (the standard texts then say only what the law allows).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Procedure {
+    /// What the firm asks to confirm a requester's identity, e.g. "a copy
+    /// of your identity card, with photo and national number masked".
+    pub identity_check: Option<Spanned<Text>>,
+    /// The firm's own answer time; never more than the legal month of
+    /// Art. 12(3), which the build checks.
+    pub answer_within: Option<Spanned<Duration>>,
+    /// Someone at the firm a person may turn to with a complaint first.
+    /// Optional for the person: the authority stays open at any time.
+    pub internal_complaint: Option<InternalComplaint>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InternalComplaint {
+    /// Who handles complaints, e.g. "our complaints officer".
+    pub name: Spanned<Text>,
+    pub email: Spanned<String>,
+    pub phone: Option<String>,
 }
 
 /// Everything in `portal.toml`.
@@ -600,6 +761,9 @@ pub struct Config {
     pub authority: Authority,
     pub endpoint: Endpoint,
     pub statement: Statement,
+    pub procedure: Procedure,
+    pub joint_controllers: Vec<JointController>,
+    pub audiences: Vec<Audience>,
     pub purposes: Vec<Purpose>,
     pub recipients: Vec<Recipient>,
     pub transfers: Vec<Transfer>,
@@ -616,6 +780,9 @@ pub struct Parts {
     pub authority: Authority,
     pub endpoint: Endpoint,
     pub statement: Statement,
+    pub procedure: Procedure,
+    pub joint_controllers: Vec<JointController>,
+    pub audiences: Vec<Audience>,
     pub purposes: Vec<Purpose>,
     pub recipients: Vec<Recipient>,
     pub transfers: Vec<Transfer>,
@@ -635,6 +802,9 @@ impl Parts {
             authority: self.authority,
             endpoint: self.endpoint,
             statement: self.statement,
+            procedure: self.procedure,
+            joint_controllers: self.joint_controllers,
+            audiences: self.audiences,
             purposes: self.purposes,
             recipients: self.recipients,
             transfers: self.transfers,
@@ -659,14 +829,35 @@ impl Parts {
 }
 
 impl Config {
+    /// The data categories of `p`: its own, then those of its audiences'
+    /// `[[audiences]]` entries, each wording once.
+    pub fn data_categories_of<'a>(&'a self, p: &'a Purpose) -> Vec<&'a Spanned<Text>> {
+        let mut out: Vec<&Spanned<Text>> = Vec::new();
+        let of_audiences = p.audiences.iter().flat_map(|a| {
+            self.audiences
+                .iter()
+                .filter(move |x| x.id.get_ref() == a.get_ref())
+                .flat_map(|x| &x.data_categories)
+        });
+        for c in p.data_categories.iter().chain(of_audiences) {
+            if !out.iter().any(|o| o.get_ref() == c.get_ref()) {
+                out.push(c);
+            }
+        }
+        out
+    }
+
     /// The top-level keys of `portal.toml`.
-    pub const KEYS: [&'static str; 10] = [
+    pub const KEYS: [&'static str; 13] = [
         "site",
         "controller",
         "contacts",
         "authority",
         "endpoint",
         "statement",
+        "procedure",
+        "joint_controllers",
+        "audiences",
         "purposes",
         "recipients",
         "transfers",
@@ -698,6 +889,9 @@ impl Config {
         let authority = doc.section("authority", false, diags).unwrap_or_default();
         let endpoint = doc.section("endpoint", false, diags).unwrap_or_default();
         let statement = doc.section("statement", false, diags).unwrap_or_default();
+        let procedure = doc.section("procedure", false, diags).unwrap_or_default();
+        let joint_controllers = doc.array("joint_controllers", diags);
+        let audiences = doc.array("audiences", diags);
         let purposes = doc.array("purposes", diags);
         let recipients = doc.array("recipients", diags);
         let transfers = doc.array("transfers", diags);
@@ -711,6 +905,9 @@ impl Config {
             authority,
             endpoint,
             statement,
+            procedure,
+            joint_controllers,
+            audiences,
             purposes,
             recipients,
             transfers,

@@ -96,6 +96,34 @@ impl Duration {
     }
 }
 
+impl Duration {
+    /// True when the duration never exceeds one calendar month, whatever
+    /// the month: `1mo`, or at most 28 days in smaller units (a February).
+    pub fn within_a_month(&self) -> bool {
+        match self {
+            Duration::Session => false,
+            Duration::Span(parts) => {
+                if parts == &[(1, Unit::Month)] {
+                    return true;
+                }
+                let mut seconds: u64 = 0;
+                for (n, unit) in parts {
+                    let per = match unit {
+                        Unit::Year | Unit::Month => return false,
+                        Unit::Week => 7 * 86_400,
+                        Unit::Day => 86_400,
+                        Unit::Hour => 3_600,
+                        Unit::Minute => 60,
+                        Unit::Second => 1,
+                    };
+                    seconds += u64::from(*n) * per;
+                }
+                seconds <= 28 * 86_400
+            }
+        }
+    }
+}
+
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -197,6 +225,16 @@ mod tests {
             d.render(Lang::Nl, "", Some(&strings)),
             "1 jaar 27 kalenderdagen"
         );
+    }
+
+    #[test]
+    fn within_a_month_is_what_no_month_exceeds() {
+        for s in ["1mo", "4w", "28d", "14d", "2w", "3d12h"] {
+            assert!(s.parse::<Duration>().unwrap().within_a_month(), "{s}");
+        }
+        for s in ["session", "1mo1d", "2mo", "29d", "30d", "5w", "1y", "4w1h"] {
+            assert!(!s.parse::<Duration>().unwrap().within_a_month(), "{s}");
+        }
     }
 
     #[test]

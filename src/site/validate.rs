@@ -209,6 +209,60 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
         c.url_text("cookie_settings_url", u);
     }
 
+    // [[joint_controllers]]
+    c.opt_text("joint_arrangement", &config.statement.joint_arrangement);
+    let mut joint_ids = BTreeSet::new();
+    for j in &config.joint_controllers {
+        c.id("joint controller id", &j.id);
+        if !joint_ids.insert(j.id.get_ref().as_str()) {
+            c.error(
+                &j.id,
+                format!("joint controller id `{}` is used twice", j.id.get_ref()),
+            );
+        }
+        c.opt_text("joint controller trade_name", &j.trade_name);
+        c.opt_text("joint controller address", &j.address);
+        c.opt_text("joint controller responsibilities", &j.responsibilities);
+        c.email("joint controller e-mail", &j.email);
+        if let Some(w) = &j.website {
+            c.url("joint controller website", w);
+        }
+    }
+    let contact_points: Vec<_> = config
+        .joint_controllers
+        .iter()
+        .filter(|j| j.handles_requests)
+        .collect();
+    if let [_, second, ..] = contact_points.as_slice() {
+        c.error(
+            &second.id,
+            "more than one joint controller says `handles_requests = true`",
+        )
+        .fix = Some("name one contact point for requests; people may still turn to each of you (Art. 26(3))".into());
+    }
+
+    // [procedure]
+    let procedure = &config.procedure;
+    c.opt_text("identity_check", &procedure.identity_check);
+    if let Some(d) = &procedure.answer_within {
+        if !d.get_ref().within_a_month() {
+            c.error(
+                d,
+                format!(
+                    "answer_within `{}` can exceed the one month the GDPR allows (Art. 12(3))",
+                    d.get_ref()
+                ),
+            )
+            .fix = Some(
+                "give at most `1mo`, or in smaller units at most `28d` (`4w`): a month can be as short as February; a longer extension is announced per request, not promised here".into(),
+            );
+        }
+    }
+    if let Some(ic) = &procedure.internal_complaint {
+        c.text("internal_complaint name", &ic.name);
+        c.email("internal_complaint e-mail", &ic.email);
+    }
+
     // [endpoint]
     if let Some(u) = &config.endpoint.url {
         c.url("endpoint url", u);
@@ -269,6 +323,37 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
                 "give `name = \"…\"` (the organisation), or `category = \"…\"` (e.g. \"IT service providers\"), or both"
                     .into(),
             );
+        }
+    }
+
+    // [[audiences]]
+    let mut audience_ids: BTreeSet<&str> = super::config::AUDIENCES.into_iter().collect();
+    let mut declared_audiences = BTreeSet::new();
+    for a in &config.audiences {
+        let id = a.id.get_ref().as_str();
+        if !super::config::AUDIENCES.contains(&id) {
+            c.id("audience id", &a.id);
+        }
+        if !declared_audiences.insert(id) {
+            c.error(&a.id, format!("audience `{id}` is declared twice"));
+        }
+        audience_ids.insert(id);
+        match &a.name {
+            Some(n) => c.text("audience name", n),
+            None if !super::config::AUDIENCES.contains(&id) => {
+                c.error(
+                    &a.id,
+                    format!("audience `{id}` is not built in and has no `name`"),
+                )
+                .fix = Some(format!(
+                    "give `name = {{ … }}` in each language, or use a built-in audience: {}",
+                    super::config::AUDIENCES.join(", ")
+                ));
+            }
+            None => {}
+        }
+        for cat in &a.data_categories {
+            c.text("data category", cat);
         }
     }
 
@@ -333,6 +418,16 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
             retention_texts(&mut c, r.get_ref());
         }
         c.opt_text("purpose source", &p.source);
+        c.opt_text("judicial_data_authority", &p.judicial_data_authority);
+        for a in &p.audiences {
+            if !audience_ids.contains(a.get_ref().as_str()) {
+                c.error(a, format!("purpose `{}` names audience `{}`, which is neither built in nor in [[audiences]]", p.id.get_ref(), a.get_ref()))
+                    .fix = Some(format!(
+                    "use one of: {}, or add an [[audiences]] entry with this id and a `name`",
+                    super::config::AUDIENCES.join(", ")
+                ));
+            }
+        }
         for r in p.recipient_ids() {
             if !recipient_ids.contains(r.get_ref().as_str()) {
                 c.error(
@@ -347,6 +442,29 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
         }
     }
 
+    // [endpoint.requests]: the built-in purpose of the forms.
+    let requests = &config.endpoint.requests;
+    if let Some(r) = &requests.retention {
+        retention_texts(&mut c, r.get_ref());
+    }
+    for cat in &requests.data_categories {
+        c.text("data category", cat);
+    }
+    c.opt_text("form_service", &requests.form_service);
+    c.opt_text("requests description", &requests.description);
+    for r in &requests.recipients {
+        if !recipient_ids.contains(r.get_ref().as_str()) {
+            c.error(
+                r,
+                format!(
+                    "[endpoint.requests] names recipient `{}`, which is not in [[recipients]]",
+                    r.get_ref()
+                ),
+            )
+            .fix = Some("add a [[recipients]] entry with that id, or correct the id".into());
+        }
+    }
+
     // [[transfers]]
     for t in &config.transfers {
         if !recipient_ids.contains(t.recipient.get_ref().as_str()) {
@@ -358,7 +476,8 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
                 ),
             );
         }
-        c.place(&t.country, false);
+        // A region (`outside_eea`, `unknown`) when the firm names no country.
+        c.place(&t.country, true);
         c.opt_text("transfer details", &t.details);
     }
 
@@ -367,10 +486,21 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
     // [[cookies]]
     let mut cookie_names = BTreeSet::new();
     for k in &config.cookies {
-        if !cookie_names.insert(k.name.get_ref().as_str()) {
-            c.error(
-                &k.name,
-                format!("cookie `{}` is declared twice", k.name.get_ref()),
+        if let Some(name) = &k.name {
+            if !cookie_names.insert(name.get_ref().as_str()) {
+                c.error(
+                    name,
+                    format!("cookie `{}` is declared twice", name.get_ref()),
+                );
+            }
+        }
+        if k.duration.is_none()
+            && k.kind != super::config::CookieKind::Pixel
+            && !config.was_repaired("cookies.duration", &k.at())
+        {
+            c.error(&k.at(), format!("cookie `{}` has no `duration`", k.label()))
+                .fix = Some(
+                "give how long it stays, e.g. `duration = \"1y\"` (for an entry without a name: the typical duration); only a `kind = \"pixel\"` entry may leave it out".into(),
             );
         }
         c.text("cookie purpose", &k.purpose);
@@ -451,8 +581,8 @@ fn declared_none(c: &mut Checker<'_>, config: &Parts) {
             c.contradiction(
                 "cookies",
                 none,
-                &k.name,
-                format!("cookie `{}` is declared", k.name.get_ref()),
+                &k.at(),
+                format!("cookie `{}` is declared", k.label()),
                 "remove `cookies = \"none\"` from [statement], or the [[cookies]] entry if the website does not set it",
             );
         }

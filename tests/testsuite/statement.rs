@@ -710,3 +710,686 @@ fn a_cookie_script_in_the_themes_static_folder_is_found() {
     assert_eq!(findings[0]["file"], "themes/default/static/track.js");
     assert_eq!(findings[0]["line"], 2);
 }
+
+/// The finding codes of `portaal check --format json`, in order.
+fn check_codes(portal: &Portal) -> Vec<String> {
+    let out = portal.run(&["check", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    json["sites"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The text of each `dt` of `section` on a page, with its `dd`.
+fn facts_of(html: &scraper::Html, section: &str) -> Vec<(String, String)> {
+    let dts = select(html, &format!("{section} dt"));
+    let dds = select(html, &format!("{section} dd"));
+    assert_eq!(dts.len(), dds.len(), "{section}: every dt has its dd");
+    dts.iter().map(text).zip(dds.iter().map(text)).collect()
+}
+
+/// With forms, the statement holds the portal's own processing as a
+/// purpose; every form's notice links to it, and the period of a request
+/// record is shown only when portal.toml declares it.
+#[test]
+fn the_forms_own_processing_is_a_purpose_each_form_links_to() {
+    let with_forms = SILENT.replace(
+        "[statement]",
+        "[endpoint]\nurl = \"https://forms.agency.test/submit\"\n\n[statement]",
+    );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &with_forms);
+    portal.build();
+    for lang in LANGS {
+        let privacy = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let facts = facts_of(&privacy, "section#requests");
+        let labels: Vec<&str> = facts.iter().map(|(dt, _)| dt.as_str()).collect();
+        assert!(
+            !labels.contains(&theme_string(lang, "purposes.retention").as_str()),
+            "{lang}: a retention nobody declared: {facts:?}"
+        );
+        assert_eq!(facts[0].1, theme_string(lang, "privacy.requests_purpose"));
+        assert!(
+            facts[1]
+                .1
+                .starts_with(&theme_string(lang, "legal_basis.legal_obligation.name")),
+            "{lang}: {facts:?}"
+        );
+        let right = portal.html(&format!("public/{lang}/access/index.html"));
+        assert_eq!(select(&right, "form.request-form").len(), 1, "{lang}");
+        let links = select(&right, ".form-note a");
+        assert_eq!(links.len(), 1, "{lang}: the form's notice has one link");
+        let href = links[0].value().attr("href").unwrap();
+        let (page, anchor) = href.split_once('#').expect("the link names a section");
+        assert_eq!(page, format!("/{lang}/privacy/"));
+        assert_eq!(
+            select(&privacy, &format!("[id='{anchor}'] h2")).len(),
+            1,
+            "{lang}: #{anchor} is the section with its heading"
+        );
+    }
+    assert!(check_codes(&portal).contains(&"P044".to_string()));
+
+    // Declared: the period, its start, a named form service and a ticket
+    // system as an extra recipient, in every language.
+    let declared = with_forms
+        .replace(
+            "url = \"https://forms.agency.test/submit\"\n",
+            "url = \"https://forms.agency.test/submit\"\n\n[endpoint.requests]\nretention = { period = \"3y\", start = \"last_contact\" }\nform_service = \"Webbureau Test BV\"\nrecipients = [\"tickets\"]\ndata_categories = [\"identity\"]\n",
+        )
+        .replace(
+            "[[purposes]]",
+            "[[recipients]]\nid = \"tickets\"\nname = \"Ticketdesk BV\"\nkind = \"processor\"\n\n[[purposes]]",
+        );
+    portal.write("portal.toml", &declared);
+    portal.build();
+    for lang in LANGS {
+        let privacy = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let facts = facts_of(&privacy, "section#requests");
+        let retention = facts
+            .iter()
+            .find(|(dt, _)| *dt == theme_string(lang, "purposes.retention"))
+            .unwrap_or_else(|| panic!("{lang}: no retention in {facts:?}"));
+        let start = theme_string(lang, "retention_start.last_contact");
+        assert!(retention.1.contains(&start), "{lang}: {retention:?}");
+        assert!(retention.1.contains('3'), "{lang}: {retention:?}");
+        let recipients = &facts.last().unwrap().1;
+        assert!(
+            recipients.starts_with("Webbureau Test BV"),
+            "{lang}: {recipients}"
+        );
+        assert!(recipients.contains("Ticketdesk BV"), "{lang}: {recipients}");
+        let data = &facts[2].1;
+        assert!(
+            data.contains(&theme_string(lang, "data_category.identity")),
+            "{lang}: {data}"
+        );
+    }
+    assert!(!check_codes(&portal).contains(&"P044".to_string()));
+}
+
+/// `s` with its white space as [`text`] gives it: French no-break spaces
+/// before high punctuation are spaces there.
+fn spaced(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The texts of the "good to know" facts on a page.
+fn rights_facts(html: &scraper::Html) -> Vec<String> {
+    select(html, ".facts li").iter().map(text).collect()
+}
+
+/// `[procedure]`: the firm's identity check, its own answer time and an
+/// internal complaint step, plus a right's own Markdown, on the right's
+/// page and in the statement, in every language; undeclared, none of it.
+#[test]
+fn the_firms_own_procedure_in_every_language() {
+    let portal = Portal::empty();
+    portal.write("portal.toml", SILENT);
+    portal.build();
+    for lang in LANGS {
+        let privacy = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let facts = rights_facts(&privacy);
+        assert!(
+            facts.contains(&theme_string(lang, "rights.identity")),
+            "{lang}"
+        );
+        assert_eq!(facts.len(), 3, "{lang}: {facts:?}");
+        assert!(select(&privacy, "#internal-complaint, #rights-own").is_empty());
+    }
+
+    let declared = SILENT.replace(
+        "[[purposes]]",
+        r#"[procedure]
+identity_check = { nl = "een kopie van uw identiteitskaart", fr = "une copie de votre carte d'identité", de = "eine Kopie Ihres Personalausweises", en = "a copy of your identity card" }
+answer_within = "14d"
+
+[procedure.internal_complaint]
+name = "Ann Peeters"
+email = "klachten@stil.example"
+
+[[purposes]]"#,
+    );
+    portal.write("portal.toml", &declared);
+    for lang in LANGS {
+        portal.write(
+            &format!("content/{lang}/erasure.md"),
+            &format!("Eigen tekst {lang}: we wissen niet zolang een factuur openstaat.\n"),
+        );
+    }
+    portal.build();
+    let copy = [
+        ("nl", "een kopie van uw identiteitskaart"),
+        ("fr", "une copie de votre carte d'identité"),
+        ("de", "eine Kopie Ihres Personalausweises"),
+        ("en", "a copy of your identity card"),
+    ];
+    for (lang, what) in copy {
+        let own = format!("Eigen tekst {lang}: we wissen niet zolang een factuur openstaat.");
+        for page in ["privacy", "access", "erasure"] {
+            let html = portal.html(&format!("public/{lang}/{page}/index.html"));
+            let facts = rights_facts(&html);
+            let identity =
+                spaced(&theme_string(lang, "rights.identity_check").replace("{what}", what));
+            assert!(facts.contains(&identity), "{lang} {page}: {facts:?}");
+            assert!(!facts.contains(&spaced(&theme_string(lang, "rights.identity"))));
+            let answer = facts
+                .iter()
+                .find(|f| f.contains("14"))
+                .unwrap_or_else(|| panic!("{lang} {page}: no answer time in {facts:?}"));
+            let prefix = spaced(&theme_string(lang, "rights.answer_within"));
+            let prefix = prefix.split("{period}").next().unwrap();
+            assert!(answer.starts_with(prefix), "{lang}: {answer}");
+        }
+        for page in ["privacy", "complaint"] {
+            let html = portal.html(&format!("public/{lang}/{page}/index.html"));
+            let step = select(&html, "#authority #internal-complaint");
+            assert_eq!(step.len(), 1, "{lang} {page}");
+            assert!(text(&step[0]).contains("Ann Peeters"));
+            let link = select(&html, "#internal-complaint a");
+            assert_eq!(
+                link[0].value().attr("href"),
+                Some("mailto:klachten@stil.example")
+            );
+        }
+        let erasure = main_text(&portal, &format!("public/{lang}/erasure/index.html"));
+        assert!(erasure.contains(&own), "{lang}: {erasure}");
+        let privacy = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let section: Vec<String> = select(&privacy, "#rights-own").iter().map(text).collect();
+        assert_eq!(section.len(), 1, "{lang}");
+        assert!(section[0].contains(&own), "{lang}: {section:?}");
+        let toc = select(&privacy, "nav.toc a[href='#rights-own']");
+        assert_eq!(toc.len(), 1, "{lang}");
+    }
+}
+
+/// Art. 12(3) allows one month: a firm's own answer time may be shorter,
+/// never longer, whatever the month.
+#[test]
+fn an_answer_time_longer_than_any_month_is_refused() {
+    let portal = Portal::empty();
+    portal.write(
+        "portal.toml",
+        &SILENT.replace(
+            "[[purposes]]",
+            "[procedure]\nanswer_within = \"30d\"\n\n[[purposes]]",
+        ),
+    );
+    let err = portal.build_fails();
+    let line = line_of(&portal.read("portal.toml"), "answer_within");
+    assert!(
+        err.contains(&format!("portal.toml:{line}:"))
+            && err.contains("answer_within `30d` can exceed the one month")
+            && err.contains("28d"),
+        "{err}"
+    );
+}
+
+/// A cookie overview as many firms write it: by category, without names,
+/// with a typical duration, next to a tracking pixel; `check` says names
+/// are better (P045). The consent-settings link is a real link styled as
+/// a button wherever cookie consent is withdrawn.
+#[test]
+fn cookies_by_category_and_pixels_with_a_settings_button_in_every_language() {
+    let toml = SILENT
+        .replace(
+            "automated_decisions = \"none\"",
+            "automated_decisions = \"none\"\ncookie_settings_url = \"https://www.stil.example/cookies\"",
+        )
+        .replace(
+            "[[purposes]]",
+            r#"[[cookies]]
+provider = "Analytica NV"
+category = "analytics"
+party = "third"
+duration = "2y"
+purpose = "Counts visits"
+
+[[cookies]]
+name = "Nieuwsbrief-pixel"
+kind = "pixel"
+provider = "Mailer NV"
+category = "marketing"
+party = "third"
+purpose = "Shows whether a newsletter was opened"
+
+[[purposes]]"#,
+        );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    portal.build();
+    for lang in LANGS {
+        let html = portal.html(&format!("public/{lang}/cookies/index.html"));
+        let rows: Vec<Vec<String>> = select(&html, "table.cookies tbody tr")
+            .iter()
+            .map(|tr| {
+                tr.select(&scraper::Selector::parse("th, td").unwrap())
+                    .map(|c| text(&c))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(rows.len(), 2, "{lang}: {rows:?}");
+        let unnamed = &rows[0];
+        assert_eq!(unnamed[0], theme_string(lang, "cookies.unnamed"));
+        assert!(
+            unnamed[2].ends_with(&theme_string(lang, "cookies.typical")),
+            "{lang}: {unnamed:?}"
+        );
+        let pixel = &rows[1];
+        assert!(
+            pixel[0].starts_with("Nieuwsbrief-pixel")
+                && pixel[0].ends_with(&theme_string(lang, "cookies.pixel")),
+            "{lang}: {pixel:?}"
+        );
+        assert_eq!(pixel[2], theme_string(lang, "cookies.no_duration"));
+        let notes: Vec<String> = select(&html, ".cookie-group .note")
+            .iter()
+            .map(text)
+            .collect();
+        assert!(notes.contains(&spaced(&theme_string(lang, "cookies.pixel_note"))));
+        for page in ["cookies", "withdraw-consent", "privacy"] {
+            let html = portal.html(&format!("public/{lang}/{page}/index.html"));
+            let buttons = select(
+                &html,
+                "main a.button-link[href='https://www.stil.example/cookies']",
+            );
+            assert_eq!(buttons.len(), 1, "{lang} {page}: one settings button");
+            assert_eq!(
+                text(&buttons[0]),
+                theme_string(lang, "cookies.settings_link")
+            );
+        }
+    }
+    let codes = check_codes(&portal);
+    assert_eq!(
+        codes.iter().filter(|c| *c == "P045").count(),
+        1,
+        "only the entry without a name: {codes:?}"
+    );
+
+    // Only a pixel may leave out its duration.
+    portal.write("portal.toml", &toml.replace("duration = \"2y\"\n", ""));
+    let err = portal.build_fails();
+    assert!(err.contains("has no `duration`"), "{err}");
+}
+
+/// `cookies = "none"`: the statement's cookie paragraph says so plainly,
+/// rather than "which cookies we use is explained on our cookie page".
+#[test]
+fn the_cookie_paragraph_reads_naturally_when_there_are_none() {
+    let portal = Portal::empty();
+    portal.write(
+        "portal.toml",
+        &SILENT.replace(
+            "automated_decisions = \"none\"",
+            "automated_decisions = \"none\"\ncookies = \"none\"",
+        ),
+    );
+    portal.build();
+    for lang in LANGS {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let para: Vec<String> = select(&html, "section#cookies p")
+            .iter()
+            .map(text)
+            .collect();
+        let want = spaced(
+            &theme_string(lang, "privacy.cookies_none_body")
+                .replace("{link}", &theme_string(lang, "privacy.cookies_link")),
+        );
+        assert_eq!(para, [want], "{lang}");
+    }
+}
+
+/// Two non-profits in one statement (Art. 26): each with identity and
+/// contact, the essence of their arrangement and who handles requests,
+/// in every language; without the arrangement, check asks for it (P046).
+#[test]
+fn joint_controllers_with_their_arrangement_in_every_language() {
+    let toml = SILENT.replace(
+        "[[purposes]]",
+        r#"[[joint_controllers]]
+id = "partner"
+legal_name = "Vogelwerkgroep Test vzw"
+address = "Dorpsplein 2, 9000 Gent"
+email = "info@vogelwerkgroep.example"
+responsibilities = { nl = "de ledenlijst", fr = "la liste des membres", de = "die Mitgliederliste", en = "the member list" }
+handles_requests = true
+
+[[purposes]]"#,
+    );
+    let with_arrangement = toml.replace(
+        "automated_decisions = \"none\"",
+        "automated_decisions = \"none\"\njoint_arrangement = { nl = \"Wij doen de activiteiten, zij de ledenlijst.\", fr = \"Nous organisons les activités, eux la liste.\", de = \"Wir machen die Aktivitäten, sie die Liste.\", en = \"We run the activities, they keep the list.\" }",
+    );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &with_arrangement);
+    portal.build();
+    let arrangement = [
+        ("nl", "Wij doen de activiteiten, zij de ledenlijst."),
+        ("fr", "Nous organisons les activités, eux la liste."),
+        ("de", "Wir machen die Aktivitäten, sie die Liste."),
+        ("en", "We run the activities, they keep the list."),
+    ];
+    for (lang, essence) in arrangement {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let heading: Vec<String> = select(&html, "#joint-partner").iter().map(text).collect();
+        assert_eq!(heading, ["Vogelwerkgroep Test vzw"], "{lang}");
+        let facts = facts_of(&html, "#joint-controllers");
+        assert!(facts.contains(&(
+            theme_string(lang, "controller.address"),
+            "Dorpsplein 2, 9000 Gent".to_string()
+        )));
+        assert!(
+            facts.contains(&(
+                theme_string(lang, "joint.responsibilities"),
+                [
+                    "de ledenlijst",
+                    "la liste des membres",
+                    "die Mitgliederliste",
+                    "the member list"
+                ][LANGS.iter().position(|l| *l == lang).unwrap()]
+                .to_string()
+            )),
+            "{lang}: {facts:?}"
+        );
+        let paras: Vec<String> = select(&html, "#joint-controllers > p")
+            .iter()
+            .map(text)
+            .collect();
+        assert!(paras.contains(&essence.to_string()), "{lang}: {paras:?}");
+        assert!(
+            paras.contains(&spaced(&theme_string(lang, "joint.each"))),
+            "{lang}"
+        );
+        let requests = select(&html, "#joint-requests a");
+        assert_eq!(
+            requests[0].value().attr("href"),
+            Some("mailto:info@vogelwerkgroep.example")
+        );
+        assert_eq!(
+            select(&html, "nav.toc a[href='#joint-controllers']").len(),
+            1
+        );
+    }
+    assert!(!check_codes(&portal).contains(&"P046".to_string()));
+    portal.write("portal.toml", &toml);
+    portal.build();
+    assert!(check_codes(&portal).contains(&"P046".to_string()));
+}
+
+/// Purposes name their audiences, whose data categories are declared once;
+/// the provision requirement follows from the basis unless stated; the
+/// Art. 9(1) kinds and Art. 10 judicial data are built in, each needing
+/// its condition.
+#[test]
+fn audiences_derived_requirements_and_special_kinds_in_every_language() {
+    let toml = SILENT.replace(
+        "[[purposes]]\nid = \"orders\"\nname = \"Orders\"\nlegal_basis = \"contract\"\ndata_categories = [\"identity\"]",
+        r#"[[audiences]]
+id = "customers"
+data_categories = ["identity", "contact"]
+
+[[audiences]]
+id = "members"
+name = { nl = "Leden", fr = "Membres", de = "Mitglieder", en = "Members" }
+data_categories = ["trade_union"]
+
+[[purposes]]
+id = "hiring"
+name = "Hiring"
+legal_basis = "legal_obligation"
+audiences = ["job_applicants"]
+data_categories = ["judicial"]
+judicial_data_authority = "Wet van 1 januari 2099"
+retention = { period = "1y" }
+
+[[purposes]]
+id = "union"
+name = "Union"
+legal_basis = "consent"
+audiences = ["members"]
+special_category_condition = "explicit_consent"
+retention = { period = "1y" }
+
+[[purposes]]
+id = "orders"
+name = "Orders"
+legal_basis = "contract"
+audiences = ["customers", "website_visitors"]
+data_categories = ["order"]"#,
+    );
+    assert!(toml.contains("audiences = [\"customers\""));
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    portal.build();
+    for lang in LANGS {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let cell = |id: &str, n: usize| -> String {
+            select(&html, &format!("tr#purpose-{id} > *"))
+                .get(n)
+                .map(text)
+                .unwrap_or_default()
+        };
+        let orders = cell("orders", 0);
+        for key in ["audience.customers", "audience.website_visitors"] {
+            assert!(
+                orders.contains(&theme_string(lang, key)),
+                "{lang}: {orders}"
+            );
+        }
+        let data = cell("orders", 2);
+        for key in ["order", "identity", "contact"] {
+            let word = theme_string(lang, &format!("data_category.{key}"));
+            assert!(data.contains(&word), "{lang}: {data} lacks {word}");
+        }
+        assert!(cell("union", 0).contains(
+            ["Leden", "Membres", "Mitglieder", "Members"]
+                [LANGS.iter().position(|l| *l == lang).unwrap()]
+        ));
+        assert!(cell("union", 2).contains(&theme_string(lang, "data_category.trade_union")));
+        let hiring = cell("hiring", 1);
+        assert!(
+            hiring.contains("Wet van 1 januari 2099"),
+            "{lang}: {hiring}"
+        );
+        assert!(hiring.contains(&theme_string(lang, "purposes.judicial_authority")));
+        // Derived from the bases: the law requires (hiring), the contract
+        // needs (orders), free (union).
+        let provision: Vec<String> = select(&html, "#providing li").iter().map(text).collect();
+        for (name, key) in [
+            ("Hiring", "provision.legal"),
+            ("Orders", "provision.contractual"),
+            ("Union", "provision.voluntary"),
+        ] {
+            let want = spaced(&format!(
+                "{name}{}{}",
+                theme_string(lang, "label_colon"),
+                theme_string(lang, key)
+            ));
+            assert!(
+                provision.contains(&want),
+                "{lang}: {provision:?} lacks {want}"
+            );
+        }
+    }
+    let codes = check_codes(&portal);
+    assert!(!codes.contains(&"P013".to_string()), "{codes:?}");
+    assert!(!codes.contains(&"P037".to_string()), "{codes:?}");
+
+    // Without their conditions, both kinds are errors.
+    portal.write(
+        "portal.toml",
+        &toml
+            .replace("judicial_data_authority = \"Wet van 1 januari 2099\"\n", "")
+            .replace("special_category_condition = \"explicit_consent\"\n", ""),
+    );
+    let codes = check_codes(&portal);
+    assert_eq!(
+        codes.iter().filter(|c| *c == "P037").count(),
+        2,
+        "{codes:?}"
+    );
+
+    // An audience nobody declared is refused with the built-in list.
+    portal.write(
+        "portal.toml",
+        &toml.replace("[\"customers\", \"website_visitors\"]", "[\"klanten\"]"),
+    );
+    let err = portal.build_fails();
+    assert!(
+        err.contains("audience `klanten`") && err.contains("job_applicants"),
+        "{err}"
+    );
+}
+
+/// A firm that says its mail provider works "outside the EEA" without a
+/// country: the transfer accepts the region, shown in words.
+#[test]
+fn a_transfer_may_name_a_region_when_the_firm_gives_no_country() {
+    let toml = SILENT.replace(
+        "[[purposes]]",
+        r#"[[recipients]]
+id = "mail"
+category = "E-mail"
+kind = "processor"
+country = "outside_eea"
+
+[[transfers]]
+recipient = "mail"
+country = "outside_eea"
+safeguard = "standard_contractual_clauses"
+
+[[purposes]]"#,
+    );
+    let portal = Portal::empty();
+    portal.write("portal.toml", &toml);
+    portal.build();
+    for lang in LANGS {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let transfers = main_text(&portal, &format!("public/{lang}/privacy/index.html"));
+        let region = theme_string(lang, "region.outside_eea");
+        assert!(transfers.contains(&region), "{lang}");
+        assert_eq!(select(&html, "section#transfers").len(), 1);
+    }
+    let codes = check_codes(&portal);
+    assert!(
+        !codes.iter().any(|c| c == "P049" || c == "P007"),
+        "{codes:?}"
+    );
+}
+
+/// The five kinds of firm of the issue, invented (tests/fixtures/firms):
+/// each builds without theme-string overrides, shows what makes it that
+/// kind of firm, and `check` reports exactly what it really left out.
+#[test]
+fn five_fictional_firms_fit_and_check_reports_only_what_they_left_out() {
+    let firms: [(&str, &[&str]); 5] = [
+        ("federatie", &[]),
+        ("bitbaken", &["P038"]),
+        ("jeugd-en-sport", &["P044"]),
+        ("staalgroep", &[]),
+        ("zeker", &["P048"]),
+    ];
+    for (name, expected) in firms {
+        let portal = Portal::fixture(&format!("firms/{name}"));
+        assert!(
+            !portal.path().join("themes").exists(),
+            "{name}: no theme overrides"
+        );
+        portal.build();
+        assert_eq!(check_codes(&portal), *expected, "{name}");
+    }
+
+    // The federation: an internal complaints officer, never a required step.
+    let portal = Portal::fixture("firms/federatie");
+    portal.build();
+    for lang in ["nl", "fr"] {
+        let html = portal.html(&format!("public/{lang}/complaint/index.html"));
+        let step: Vec<String> = select(&html, "#internal-complaint")
+            .iter()
+            .map(text)
+            .collect();
+        assert!(step[0].contains("Els Test"), "{lang}: {step:?}");
+        assert!(
+            step[0].contains(&spaced(&theme_string(lang, "authority.internal_complaint"))[..5])
+        );
+    }
+
+    // The IT firm: ten and three years, each after its start, and storage
+    // in the United States under standard contractual clauses.
+    let portal = Portal::fixture("firms/bitbaken");
+    portal.build();
+    let html = portal.html("public/en/privacy/index.html");
+    let retention = |id: &str| {
+        select(&html, &format!("tr#purpose-{id} > td"))
+            .get(2)
+            .map(text)
+            .unwrap()
+    };
+    assert!(retention("invoices").starts_with("10 years after the end of the financial year"));
+    assert!(retention("prospects").starts_with("3 years after the last contact"));
+    let transfers = select(&html, "section#transfers")
+        .iter()
+        .map(text)
+        .collect::<String>();
+    assert!(transfers.contains("United States"), "{transfers}");
+
+    // The two non-profits: both identified, their arrangement, event photos.
+    let portal = Portal::fixture("firms/jeugd-en-sport");
+    portal.build();
+    for lang in ["nl", "fr", "de"] {
+        let html = portal.html(&format!("public/{lang}/privacy/index.html"));
+        assert_eq!(select(&html, "#joint-sportclub").len(), 1, "{lang}");
+        assert_eq!(select(&html, "#joint-arrangement").len(), 1, "{lang}");
+        let photos = select(&html, "tr#purpose-photos td")
+            .iter()
+            .map(text)
+            .collect::<String>();
+        assert!(
+            photos.contains(&theme_string(lang, "data_category.images")),
+            "{lang}"
+        );
+    }
+
+    // The industrial group: a basis per purpose and the ID-copy check.
+    let portal = Portal::fixture("firms/staalgroep");
+    portal.build();
+    let html = portal.html("public/en/erasure/index.html");
+    let facts = rights_facts(&html);
+    assert!(
+        facts.iter().any(|f| f.ends_with(
+            "a copy of your identity card, with your photo and national number masked."
+        )),
+        "{facts:?}"
+    );
+    let html = portal.html("public/en/privacy/index.html");
+    let bases: Vec<String> = ["customers", "applicants", "cameras"]
+        .iter()
+        .map(|id| text(&select(&html, &format!("tr#purpose-{id} > td"))[0]))
+        .collect();
+    assert!(bases[0].starts_with(&theme_string("en", "legal_basis.contract.name")));
+    assert!(bases[1].contains(&theme_string("en", "legal_basis.consent.name")));
+    assert!(bases[2].starts_with(&theme_string("en", "legal_basis.legitimate_interests.name")));
+
+    // The broker: its brand, and seven named analytics cookies.
+    let portal = Portal::fixture("firms/zeker");
+    portal.build();
+    for lang in ["nl", "fr"] {
+        let html = portal.html(&format!("public/{lang}/cookies/index.html"));
+        let names: Vec<String> = select(&html, "#cookies-analytics tbody th code")
+            .iter()
+            .map(text)
+            .collect();
+        assert_eq!(names.len(), 7, "{lang}: {names:?}");
+        let privacy = portal.html(&format!("public/{lang}/privacy/index.html"));
+        let facts = facts_of(&privacy, "#controller");
+        assert!(facts.contains(&(
+            theme_string(lang, "controller.trade_name"),
+            "Zeker".to_string()
+        )));
+    }
+}
