@@ -7,7 +7,7 @@
 //! under a stable code (see [`codes`]).
 
 pub(crate) mod checklist;
-pub mod codes;
+pub use crate::diagnostics::code as codes;
 pub mod cookie_db;
 pub(crate) mod cookies;
 pub mod report;

@@ -4,6 +4,8 @@
 //! portal should not have to rebuild once per typo. Each problem names the
 //! file, and where the source is known, the line and column.
 
+pub mod code;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 
