@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, SourceFile};
 use crate::site::confine::{Confinement, Kind};
 use crate::site::document::Document;
 use crate::site::lang::Lang;
@@ -139,7 +139,7 @@ impl Theme {
             if let Some(e) = problem {
                 diags.push(
                     Diagnostic::error(format!("themes/{name}/i18n/{lang}.toml"), e)
-                        .with_code("P025")
+                        .with_code(Code::P025)
                         .with_fix("every key under [form] and [mail] is a text in quotes; see the built-in theme's i18n files"),
                 );
             }
@@ -230,7 +230,7 @@ impl Theme {
                             missing.join(", ")
                         ),
                     )
-                    .with_code("P025")
+                    .with_code(Code::P025)
                     .with_fix(format!("add these keys to themes/{name}/i18n/{lang}.toml")),
                 );
             }

@@ -4,10 +4,9 @@
 //! privacy statement legally lacks (GDPR Art. 13 and 14), which cookies are
 //! not declared, and which standard texts a language is missing. Agencies
 //! are not lawyers: every finding says what is missing and where to add it,
-//! under a stable code (see [`codes`]).
+//! under a stable code (see [`Code`]).
 
 pub(crate) mod checklist;
-pub use crate::diagnostics::code as codes;
 pub mod cookie_db;
 pub(crate) mod cookies;
 pub mod report;
@@ -16,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
-use crate::diagnostics::{Diagnostic, Diagnostics, Position, Severity};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, Position, Severity};
 use crate::render::{self, BuildOptions};
 use crate::site::lang::Lang;
 use crate::site::{CONFIG_FILE, Site};
@@ -98,34 +97,12 @@ fn finish(dir: &Path, id: Option<String>, mut diags: Diagnostics) -> SiteReport 
         if let Ok(rel) = d.file.strip_prefix(dir) {
             d.file = rel.to_path_buf();
         }
-        if d.code.is_empty() {
-            d.code = code_of_build_problem(&d.message);
-        }
+        d.code.get_or_insert(Code::P000);
     }
     SiteReport {
         dir: dir.to_path_buf(),
         id,
         findings: diags.sorted(),
-    }
-}
-
-/// Build problems that are checklist items get the item's code: serde
-/// reports a missing required field before any check of ours could run.
-fn code_of_build_problem(message: &str) -> &'static str {
-    let Some(field) = message
-        .strip_prefix("missing key `")
-        .and_then(|m| m.split('`').next())
-    else {
-        return codes::BUILD;
-    };
-    match field {
-        "legal_basis" => "P003",
-        "retention" => "P009",
-        "safeguard" => "P007",
-        "provider" | "duration" | "category" => "P030",
-        "policy_version" | "last_updated" => "P017",
-        "legal_name" | "address" | "email" | "street" | "postal_code" | "city" => "P001",
-        _ => codes::BUILD,
     }
 }
 
@@ -149,7 +126,7 @@ impl Context<'_> {
     pub fn diagnostic(
         &self,
         severity: Severity,
-        code: &'static str,
+        code: Code,
         message: impl Into<String>,
     ) -> Diagnostic {
         let d = match severity {
@@ -163,7 +140,7 @@ impl Context<'_> {
     pub fn at<T>(
         &self,
         severity: Severity,
-        code: &'static str,
+        code: Code,
         at: &Spanned<T>,
         message: impl Into<String>,
     ) -> Diagnostic {
@@ -176,7 +153,7 @@ impl Context<'_> {
     pub fn at_key(
         &self,
         severity: Severity,
-        code: &'static str,
+        code: Code,
         key: &str,
         message: impl Into<String>,
     ) -> Diagnostic {
@@ -236,12 +213,5 @@ mod tests {
         assert_eq!(date_of(0), (1970, 1, 1));
         assert_eq!(date_of(20_780 * 86_400), (2026, 11, 23));
         assert_eq!(date_of(11_016 * 86_400 + 86_399), (2000, 2, 29));
-    }
-
-    #[test]
-    fn missing_fields_get_checklist_codes() {
-        assert_eq!(code_of_build_problem("missing key `legal_basis`"), "P003");
-        assert_eq!(code_of_build_problem("missing key `duration`"), "P030");
-        assert_eq!(code_of_build_problem("unknown key `x`"), "P000");
     }
 }

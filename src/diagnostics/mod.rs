@@ -6,6 +6,8 @@
 
 pub mod code;
 
+pub use code::Code;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -45,9 +47,10 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Diagnostic {
     pub severity: Severity,
-    /// A stable code for checklist findings (`P013`); empty for build errors.
-    #[serde(skip_serializing_if = "str::is_empty")]
-    pub code: &'static str,
+    /// The finding code, attached where the problem is found; `None` for
+    /// build problems without a more specific code (`check` shows P000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<Code>,
     pub file: PathBuf,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub position: Option<Position>,
@@ -61,7 +64,7 @@ impl Diagnostic {
     pub fn error(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
-            code: "",
+            code: None,
             file: file.into(),
             position: None,
             message: message.into(),
@@ -86,9 +89,9 @@ impl Diagnostic {
         self
     }
 
-    /// Marks a checklist finding with its stable code (see `check::codes`).
-    pub fn with_code(mut self, code: &'static str) -> Self {
-        self.code = code;
+    /// Marks a finding with its stable code.
+    pub fn with_code(mut self, code: Code) -> Self {
+        self.code = Some(code);
         self
     }
 }
@@ -110,8 +113,8 @@ impl fmt::Display for Diagnostic {
             write!(f, ":{}:{}", p.line, p.column)?;
         }
         write!(f, ": {severity}")?;
-        if !self.code.is_empty() {
-            write!(f, "[{}]", self.code)?;
+        if let Some(code) = self.code {
+            write!(f, "[{code}]")?;
         }
         write!(f, ": {}", self.message)?;
         if let Some(fix) = &self.fix {

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::site::Site;
 use crate::site::content::ContentFile;
 use crate::site::lang::Lang;
@@ -608,7 +608,7 @@ fn plan_pages<'a>(
                             format!("content/{lang}/{slug}.md"),
                             format!("page `{slug}` exists in other languages but not in `{lang}`"),
                         )
-                        .with_code("P026")
+                        .with_code(Code::P026)
                         .with_fix("write it in every language of the site, or remove it"),
                     );
                 }
@@ -721,7 +721,7 @@ fn check_links(
                     format!("broken link `{link}`: no page or file at that address"),
                 )
                 .at(content.position(*offset))
-                .with_code("P027")
+                .with_code(Code::P027)
                 .with_fix("link to a page of this portal, e.g. `/nl/cookies/`"),
             );
         }
@@ -733,7 +733,7 @@ fn check_links(
                 format!("image `{img}` has no alternative text"),
             )
             .at(content.position(*offset))
-            .with_code("P028")
+            .with_code(Code::P028)
             .with_fix("write `![what the image shows](…)` so screen-reader users get it too"),
         );
     }

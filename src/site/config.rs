@@ -688,7 +688,7 @@ impl Config {
         diags: &mut crate::diagnostics::Diagnostics,
     ) -> Option<Parts> {
         let text = file.text;
-        let mut doc = super::document::Document::parse(file, text, 0, diags);
+        let mut doc = super::document::Document::parse(file, text, 0, diags).require(&REQUIRED);
         if doc.is_empty() && diags.has_errors() {
             return None;
         }
@@ -719,3 +719,21 @@ impl Config {
         })
     }
 }
+
+/// Keys the legal checklist requires: their absence is reported under the
+/// checklist's code, not as a bare build problem.
+const REQUIRED: [super::document::Required; 10] = {
+    use crate::diagnostics::Code::{P001, P003, P007, P017, P030};
+    [
+        ("site", "policy_version", P017),
+        ("site", "last_updated", P017),
+        ("controller", "legal_name", P001),
+        ("controller", "address", P001),
+        ("controller", "email", P001),
+        ("purposes", "legal_basis", P003),
+        ("transfers", "safeguard", P007),
+        ("cookies", "provider", P030),
+        ("cookies", "duration", P030),
+        ("cookies", "category", P030),
+    ]
+};

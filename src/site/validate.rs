@@ -11,7 +11,7 @@ use super::identifiers::{
 };
 use super::lang::Lang;
 use super::text::Text;
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, SourceFile};
 
 struct Checker<'a> {
     file: SourceFile<'a>,
@@ -64,7 +64,7 @@ impl Checker<'_> {
         if !missing.is_empty() {
             let list = missing.join(", ");
             let d = self.error(text, format!("{what} has no translation in: {list}"));
-            d.code = "P024";
+            d.code = Some(Code::P024);
             d.fix = Some(format!(
                 "add {} to the table, or give one plain string for all languages",
                 missing
@@ -88,7 +88,7 @@ impl Checker<'_> {
                 value,
                 format!("{what} `{}` is not a valid e-mail address", value.get_ref()),
             )
-            .code = "P022";
+            .code = Some(Code::P022);
         }
     }
 
@@ -101,7 +101,7 @@ impl Checker<'_> {
                     value.get_ref()
                 ),
             );
-            d.code = "P023";
+            d.code = Some(Code::P023);
             d.fix = Some("write the full address, e.g. `https://www.example.be`".into());
         }
     }
@@ -162,7 +162,7 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
             if let Some(problem) =
                 enterprise_number_problem(n.get_ref(), ctl.address.country.get_ref())
             {
-                c.error(n, problem).code = "P021";
+                c.error(n, problem).code = Some(Code::P021);
             }
         }
         if let Some(dpo) = &ctl.dpo {
@@ -177,7 +177,7 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
             None if config.section_repaired("contacts.requests") => {}
             None => c.diags.push(
                 Diagnostic::error(file.path, "missing `requests` address in [contacts]")
-                    .with_code("P010")
+                    .with_code(Code::P010)
                     .with_fix(
                         "add `requests = \"info@…\"`: every request form sends its ticket there",
                     ),
@@ -299,7 +299,7 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
                         p.id.get_ref()
                     ),
                 );
-                d.code = "P004";
+                d.code = Some(Code::P004);
                 d.fix = Some(
                     "add `legitimate_interest = { … }` stating the interest (Art. 13(1)(d))".into(),
                 );
@@ -323,7 +323,7 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
                 &Spanned::new(at, ()),
                 format!("purpose `{}` states no retention period", p.id.get_ref()),
             );
-            d.code = "P009";
+            d.code = Some(Code::P009);
             d.fix = Some(
                 "give `retention = { period = \"7y\" }` or `retention = { criteria = \"…\" }`, or a default for all purposes in [statement]"
                     .into(),
@@ -470,7 +470,7 @@ fn check_site(c: &mut Checker<'_>, site: &super::config::SiteSection) {
         c.url("base_url", &site.base_url);
     } else if let Some(problem) = base_url_problem(site.base_url.get_ref()) {
         let d = c.error(&site.base_url, format!("base_url {problem}"));
-        d.code = "P023";
+        d.code = Some(Code::P023);
         d.fix = Some(
             "give the address where the portal is published, e.g. `https://privacy.example.be`"
                 .into(),
@@ -511,7 +511,7 @@ fn check_site(c: &mut Checker<'_>, site: &super::config::SiteSection) {
     c.text("site title", &site.title);
     if site.policy_version.get_ref().trim().is_empty() {
         c.error(&site.policy_version, "policy_version is empty")
-            .code = "P017";
+            .code = Some(Code::P017);
     }
     let updated = site.last_updated.get_ref();
     if updated.date.is_none() || updated.time.is_some() {
@@ -519,6 +519,6 @@ fn check_site(c: &mut Checker<'_>, site: &super::config::SiteSection) {
             &site.last_updated,
             "last_updated should be a date like 2026-03-01",
         )
-        .code = "P017";
+        .code = Some(Code::P017);
     }
 }

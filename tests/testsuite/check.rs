@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use portaal::check::codes::CODES;
+use portaal::diagnostics::Code;
 use portaal::diagnostics::Severity;
 use serde_json::Value;
 
@@ -35,8 +35,8 @@ fn codes_of(json: &Value) -> Vec<String> {
 
 #[test]
 fn every_code_has_a_fixture_that_triggers_exactly_it() {
-    for code in CODES {
-        let dir = format!("check/{}", code.code);
+    for &code in Code::ALL {
+        let dir = format!("check/{code}");
         assert!(
             fixtures().join(&dir).is_dir(),
             "no fixture tests/fixtures/{dir}"
@@ -52,9 +52,8 @@ fn every_code_has_a_fixture_that_triggers_exactly_it() {
         let found: BTreeSet<String> = codes_of(&json).into_iter().collect();
         assert_eq!(
             found,
-            BTreeSet::from([code.code.to_string()]),
-            "fixture {dir} should trigger {} only:\n{json:#}",
-            code.code
+            BTreeSet::from([code.to_string()]),
+            "fixture {dir} should trigger {code} only:\n{json:#}"
         );
         let severities: BTreeSet<&str> = json["sites"][0]["findings"]
             .as_array()
@@ -62,18 +61,18 @@ fn every_code_has_a_fixture_that_triggers_exactly_it() {
             .iter()
             .map(|f| f["severity"].as_str().unwrap())
             .collect();
-        let expected = match code.severity {
+        let expected = match code.severity() {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
         assert_eq!(severities, BTreeSet::from([expected]), "{dir}");
-        let want_status = if code.severity == Severity::Error {
+        let want_status = if code.severity() == Severity::Error {
             1
         } else {
             0
         };
         assert_eq!(status, Some(want_status), "exit status of {dir}");
-        if code.severity == Severity::Warning {
+        if code.severity() == Severity::Warning {
             let mut args = vec!["check", "--deny-warnings"];
             args.extend_from_slice(&extra);
             assert_eq!(portal.run(&args).status.code(), Some(1), "{dir} denied");
@@ -349,16 +348,33 @@ fn special_category_data_show_their_exception() {
     assert!(fr.contains("Article 9, paragraphe 2, point h), du RGPD"));
 }
 
+/// README.md's tables of finding codes are the enum's list: every code
+/// once, with its severity and summary (capitalised), and no other code.
 #[test]
-fn docs_list_every_code() {
+fn readme_tables_of_codes_match_the_enum() {
     let docs = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    for code in CODES {
-        assert!(
-            docs.contains(&format!("| {} |", code.code)),
-            "README.md lacks {}",
-            code.code
-        );
-    }
+    let rows: Vec<(String, String, String)> = docs
+        .lines()
+        .filter(|l| l.starts_with("| P0"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split(" | ").map(|c| c.trim_matches('|').trim()).collect();
+            (cells[0].into(), cells[1].into(), cells[2].into())
+        })
+        .collect();
+    let expected: Vec<(String, String, String)> = Code::ALL
+        .iter()
+        .map(|c| {
+            let severity = format!("{:?}", c.severity()).to_lowercase();
+            let (first, rest) = c.summary().split_at(1);
+            let summary = first.to_uppercase() + rest;
+            (c.to_string(), severity, summary)
+        })
+        .collect();
+    let sorted = |mut v: Vec<(String, String, String)>| {
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(rows), sorted(expected), "README.md's code tables");
 }
 
 #[test]
