@@ -14,3 +14,4 @@ pub mod render;
 pub mod serve;
 pub mod site;
 pub mod theme;
+pub mod vocab;

@@ -9,10 +9,10 @@ use std::collections::BTreeSet;
 use super::Context;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, Severity};
 use crate::site::config::{CookieCategory, LegalBasis, Statement};
-use crate::site::lang::Lang;
-use crate::site::page_kind::Right;
-use crate::site::text::Text;
 use crate::theme::lookup;
+use crate::vocab::lang::Lang;
+use crate::vocab::page_kind::Right;
+use crate::vocab::text::Text;
 
 /// Countries with an adequacy decision of the European Commission (Art. 45),
 /// as known on 2026-11-23 without access to the Commission's list; check

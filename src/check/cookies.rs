@@ -432,8 +432,8 @@ fn read_static_dir(site: &Site, dir: &std::path::Path, out: &mut Vec<(PathBuf, S
 /// A cookie's provider in each language it is written in.
 fn provider_names(c: &Cookie) -> Vec<String> {
     match c.provider.get_ref() {
-        crate::site::text::Text::Same(s) => vec![s.clone()],
-        crate::site::text::Text::PerLang(m) => m.values().cloned().collect(),
+        crate::vocab::text::Text::Same(s) => vec![s.clone()],
+        crate::vocab::text::Text::PerLang(m) => m.values().cloned().collect(),
     }
 }
 

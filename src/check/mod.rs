@@ -17,8 +17,8 @@ use toml::Spanned;
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, Position, Severity};
 use crate::render::{self, BuildOptions};
-use crate::site::lang::Lang;
 use crate::site::{CONFIG_FILE, Site};
+use crate::vocab::lang::Lang;
 use cookie_db::CookieDb;
 
 /// How to check: what is not in the site itself.
@@ -63,9 +63,21 @@ fn throwaway_signing(site: &Site) -> Option<render::FormTarget> {
     Some(render::FormTarget { action, keys })
 }
 
+/// Loads a site for `build`, `serve` and `check`: [`Site::load_with_problems`],
+/// plus the build error of a `cookies = "none"` that the site's own files
+/// contradict (found by this module's cookie scanner).
+pub fn load_site(dir: &Path) -> (Option<Site>, Diagnostics) {
+    let (site, mut diags) = Site::load_with_problems(dir);
+    if let Some(site) = &site {
+        let text = std::fs::read_to_string(dir.join(CONFIG_FILE)).unwrap_or_default();
+        cookies::contradicting_none(site, &text, &mut diags);
+    }
+    (site, diags)
+}
+
 /// Runs every check on the site in `dir`. Nothing is written.
 pub fn check_site(dir: &Path, options: &CheckOptions) -> SiteReport {
-    let (site, problems) = Site::load_with_problems(dir);
+    let (site, problems) = load_site(dir);
     let Some(site) = site else {
         return finish(dir, None, problems);
     };
@@ -191,12 +203,12 @@ impl Context<'_> {
 
 /// Today's date in UTC, from the system clock.
 pub fn today() -> (u16, u8, u8) {
-    date_of(crate::endpoint::ticket::now_secs())
+    date_of(crate::vocab::clock::now_secs())
 }
 
 /// The UTC calendar date of `unix_secs`.
 fn date_of(unix_secs: u64) -> (u16, u8, u8) {
-    let d = crate::endpoint::ticket::day_in(unix_secs, &jiff::tz::TimeZone::UTC);
+    let d = crate::vocab::clock::day_in(unix_secs, &jiff::tz::TimeZone::UTC);
     (
         u16::try_from(d.year()).unwrap_or(0),
         d.month().unsigned_abs(),

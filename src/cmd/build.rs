@@ -11,7 +11,6 @@ use super::{Refused, Reported, print_line};
 use crate::diagnostics::Diagnostics;
 use crate::render::target::{Guard, Target};
 use crate::render::{self, BuildOptions, output};
-use crate::site::Site;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -53,7 +52,7 @@ pub fn build_site(
     options: &BuildOptions,
 ) -> Result<Summary, Failure> {
     let start = Instant::now();
-    let (site, problems) = Site::load_with_problems(site_dir);
+    let (site, problems) = crate::check::load_site(site_dir);
     let site = site.ok_or_else(|| Failure::Site(problems.clone().sorted()))?;
     let built = render::render_site(&site, options, problems).map_err(Failure::Site)?;
     let Some((shown, target)) = out else {
@@ -86,7 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         forms: None,
     };
     if let Some(url) = &args.base_url
-        && !crate::site::identifiers::is_valid_web_url(url)
+        && !crate::vocab::identifiers::is_valid_web_url(url)
     {
         return Err(Refused(format!(
             "--base-url `{url}` is not an absolute http(s) URL; write it in full, e.g. https://staging.example.be/"
@@ -105,7 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         match result {
             Ok(s) => {
                 if !s.warnings.is_empty() {
-                    eprintln!("{}", prefixed(&dir, &s.warnings));
+                    eprintln!("{}", s.warnings.prefixed(&dir));
                 }
                 let said = print_line(format_args!(
                     "built {}: {} in {} into {} ({} ms)",
@@ -133,7 +132,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Err(Failure::Site(diags)) => {
                 failed += 1;
                 let n = diags.error_count();
-                eprintln!("{}", prefixed(&dir, &diags));
+                eprintln!("{}", diags.prefixed(&dir));
                 eprintln!(
                     "error: {n} {} in {}; nothing was written, the previous output is untouched\n",
                     if n == 1 { "problem" } else { "problems" },
@@ -155,22 +154,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         return Err(Reported(summary).into());
     }
     Ok(())
-}
-
-/// Diagnostics with paths shown from the current directory.
-pub fn prefixed(dir: &Path, diags: &Diagnostics) -> String {
-    let mut shown = diags.clone();
-    for d in &mut shown.0 {
-        if d.file.is_relative() && !d.file.starts_with("<built-in theme>") {
-            d.file = dir.join(&d.file);
-        }
-    }
-    for d in &mut shown.0 {
-        if let Ok(rel) = d.file.strip_prefix("./") {
-            d.file = rel.to_path_buf();
-        }
-    }
-    shown.to_string()
 }
 
 fn shown_dir(dir: &Path) -> String {

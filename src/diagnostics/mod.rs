@@ -202,6 +202,23 @@ impl Diagnostics {
         self
     }
 
+    /// The diagnostics as text, with paths shown from the current directory
+    /// rather than from the site directory `dir` they are relative to.
+    pub fn prefixed(&self, dir: &Path) -> String {
+        let mut shown = self.clone();
+        for d in &mut shown.0 {
+            if d.file.is_relative() && !d.file.starts_with("<built-in theme>") {
+                d.file = dir.join(&d.file);
+            }
+        }
+        for d in &mut shown.0 {
+            if let Ok(rel) = d.file.strip_prefix("./") {
+                d.file = rel.to_path_buf();
+            }
+        }
+        shown.to_string()
+    }
+
     /// `Ok(value)` when nothing is an error.
     pub fn into_result<T>(self, value: T) -> Result<T, Diagnostics> {
         if self.has_errors() {
@@ -225,6 +242,28 @@ impl fmt::Display for Diagnostics {
 }
 
 impl std::error::Error for Diagnostics {}
+
+/// A failure whose details were already printed (per-site diagnostics);
+/// `main` only sets the exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Reported(pub String);
+
+/// A command that refused to act (a wrong argument, an unsafe output
+/// folder) before touching anything. `main` prints it and exits with 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+/// Writes one line to stdout through its lock. Unlike `println!`, a closed
+/// pipe (`portaal check | head`) comes back as an error, which `main` ends
+/// quietly instead of panicking.
+pub fn print_line(line: impl std::fmt::Display) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")?;
+    out.flush()
+}
 
 #[cfg(test)]
 mod tests {

@@ -13,7 +13,7 @@ use super::validate;
 use crate::forms::definition::{FieldKind, FormDef, HONEYPOT};
 use crate::forms::sign::{self, Claims};
 use crate::forms::strings::MailStrings;
-use crate::site::lang::Lang;
+use crate::vocab::lang::Lang;
 
 /// A form accepted at most this far in the future (clock skew).
 const MAX_SKEW_SECS: u64 = 300;

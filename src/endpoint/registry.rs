@@ -12,8 +12,8 @@ use crate::forms::sign::KeyRing;
 use crate::forms::strings::{MailStrings, Problem};
 use crate::render::endpoint_pages::SitePages;
 use crate::site::Site;
-use crate::site::lang::Lang;
-use crate::site::page_kind::Right;
+use crate::vocab::lang::Lang;
+use crate::vocab::page_kind::Right;
 
 #[derive(Debug)]
 pub struct SiteEntry {
@@ -94,8 +94,7 @@ impl Registry {
     pub fn load(dirs: &[PathBuf], key_file: Option<&Path>) -> anyhow::Result<Registry> {
         let mut reg = Registry::default();
         for dir in dirs {
-            let site = Site::load(dir)
-                .map_err(|d| anyhow::anyhow!("{}", crate::cmd::build::prefixed(dir, &d)))?;
+            let site = Site::load(dir).map_err(|d| anyhow::anyhow!("{}", d.prefixed(dir)))?;
             let mut found = KeyRing::find(dir, key_file)
                 .with_context(|| format!("signing keys of {}", dir.display()))?;
             if found.is_none() {
@@ -144,7 +143,7 @@ impl SiteEntry {
                 eprintln!(
                     "portaal endpoint: WARNING the theme of site `{}` cannot be loaded; its visitors get plain pages until it is fixed:\n{}",
                     site.id(),
-                    crate::cmd::build::prefixed(&site.dir, &d)
+                    d.prefixed(&site.dir)
                 );
                 None
             }

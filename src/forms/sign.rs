@@ -220,7 +220,7 @@ pub fn from_hex(s: &str) -> Option<Vec<u8>> {
 /// an existing one, keeping the old keys so cached pages stay valid.
 /// Returns the file and whether keys were there before.
 pub fn add_key(site_dir: &Path) -> std::io::Result<(PathBuf, bool)> {
-    use crate::endpoint::ticket::{day_in, iso_date, now_secs};
+    use crate::vocab::clock::{day_in, iso_date, now_secs};
     let path = site_dir.join(KEY_FILE);
     let existing = match std::fs::read_to_string(&path) {
         Ok(t) => Some(t),

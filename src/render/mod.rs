@@ -20,9 +20,9 @@ use sha2::{Digest, Sha256};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::site::Site;
 use crate::site::content::ContentFile;
-use crate::site::lang::Lang;
-use crate::site::page_kind::PageKind;
 use crate::theme::lookup;
+use crate::vocab::lang::Lang;
+use crate::vocab::page_kind::PageKind;
 use model::LangView;
 use output::Files;
 
@@ -171,7 +171,7 @@ pub fn render_site(
     if let Some(problem) = options
         .base_url
         .as_deref()
-        .and_then(crate::site::identifiers::base_url_problem)
+        .and_then(crate::vocab::identifiers::base_url_problem)
     {
         diags.push(Diagnostic::error("--base-url", problem).with_fix(
             "give the address where the portal is published, e.g. `https://staging.example.be`",
@@ -485,7 +485,7 @@ fn form_signing(
 fn issue_time() -> Result<u64, Diagnostics> {
     use crate::forms::sign::SOURCE_DATE_EPOCH;
     let value = std::env::var_os(SOURCE_DATE_EPOCH);
-    crate::forms::sign::issue_time(value.as_deref(), crate::endpoint::ticket::now_secs()).map_err(
+    crate::forms::sign::issue_time(value.as_deref(), crate::vocab::clock::now_secs()).map_err(
         |message| {
             let mut d = Diagnostics::default();
             d.push(
@@ -538,13 +538,13 @@ fn static_collisions(site: &Site, plans: &[Plan], diags: &mut Diagnostics) {
 /// the theme's static files of the same name.
 fn load_site_static(site: &Site, statics: &mut BTreeMap<String, Vec<u8>>, diags: &mut Diagnostics) {
     let dir = site.dir.join("static");
-    let confine = crate::site::confine::Confinement::new(&site.dir);
+    let confine = crate::vocab::confine::Confinement::new(&site.dir);
     if !dir.is_dir() || !confine.root_ok(&dir, diags) {
         return;
     }
     for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
         match entry {
-            Ok(e) if confine.kind(&e, diags) == crate::site::confine::Kind::File => {
+            Ok(e) if confine.kind(&e, diags) == crate::vocab::confine::Kind::File => {
                 let rel = e.path().strip_prefix(&dir).expect("walked from dir");
                 let rel = rel.to_string_lossy().replace('\\', "/");
                 match std::fs::read(e.path()) {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use notify::Watcher;
 
-use crate::cmd::Refused;
+use crate::diagnostics::Refused;
 use crate::render::target::Guard;
 use rebuild::Rebuilder;
 use state::{Notice, Shared};
@@ -187,7 +187,7 @@ fn open_browser(url: &str) {
 
 /// A status line. The preview keeps serving when its terminal went away.
 fn say(line: std::fmt::Arguments<'_>) {
-    let _ = crate::cmd::print_line(line);
+    let _ = crate::diagnostics::print_line(line);
 }
 
 fn publish(shared: &Shared, rebuilder: &mut Rebuilder, batch: &Batch) {

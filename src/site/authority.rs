@@ -18,9 +18,9 @@ use toml::Spanned;
 use toml::value::Datetime;
 
 use super::config::Authority;
-use super::lang::Lang;
-use super::text::Text;
 use crate::diagnostics::{Code, Diagnostics, SourceFile};
+use crate::vocab::lang::Lang;
+use crate::vocab::text::Text;
 
 const DATA: &str = include_str!("../../data/authorities.toml");
 
@@ -156,8 +156,8 @@ pub fn apply_preset(file: SourceFile<'_>, authority: &mut Authority, diags: &mut
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::site::identifiers::{is_valid_email, is_valid_web_url};
-    use crate::site::lang::Lang;
+    use crate::vocab::identifiers::{is_valid_email, is_valid_web_url};
+    use crate::vocab::lang::Lang;
 
     /// The sixteen Länder by ISO 3166-2 code.
     const LANDER: [&str; 16] = [

@@ -6,12 +6,12 @@ use std::collections::BTreeSet;
 use toml::Spanned;
 
 use super::config::{LegalBasis, Parts};
-use super::identifiers::{
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, SourceFile};
+use crate::vocab::identifiers::{
     base_url_problem, enterprise_number_problem, id_problem, is_valid_email, is_valid_web_url,
 };
-use super::lang::Lang;
-use super::text::Text;
-use crate::diagnostics::{Code, Diagnostic, Diagnostics, SourceFile};
+use crate::vocab::lang::Lang;
+use crate::vocab::text::Text;
 
 struct Checker<'a> {
     file: SourceFile<'a>,
@@ -234,7 +234,7 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
         }
     }
     if let Some(tz) = &config.endpoint.time_zone {
-        if let Err(e) = crate::endpoint::ticket::time_zone(tz.get_ref()) {
+        if let Err(e) = crate::vocab::clock::time_zone(tz.get_ref()) {
             c.error(tz, e).fix = Some(
                 "name an IANA time zone such as `Europe/Brussels` or `Europe/Amsterdam`".into(),
             );
@@ -477,7 +477,7 @@ fn check_site(c: &mut Checker<'_>, site: &super::config::SiteSection) {
         );
     }
     if let Some(b) = &site.render_budget_ms {
-        let max = crate::render::budget::MAX_MS;
+        let max = super::config::MAX_BUDGET_MS;
         if !(1..=max).contains(b.get_ref()) {
             c.error(
                 b,
@@ -488,7 +488,7 @@ fn check_site(c: &mut Checker<'_>, site: &super::config::SiteSection) {
             )
             .fix = Some(format!(
                 "leave it out for the default of {} ms per page",
-                crate::render::budget::DEFAULT_MS
+                super::config::DEFAULT_BUDGET_MS
             ));
         }
     }
