@@ -21,8 +21,6 @@ use rebuild::Rebuilder;
 use state::{Notice, Shared};
 use watch::{Batch, Change};
 
-pub use http::{SCRIPT_TAG, inject, resolve};
-
 pub struct Options {
     pub site_dir: PathBuf,
     pub port: u16,
