@@ -51,16 +51,23 @@ impl SiteReport {
     }
 }
 
-/// A build creates a signing key for a site that has none; check must
-/// write nothing, so it signs such a site's forms with a key of its own.
-fn throwaway_signing(site: &Site) -> Option<render::FormTarget> {
+/// The site's own keys sign its forms, as in a build. A build creates a
+/// key for a site that has none; check writes nothing, so it signs such a
+/// site's forms with a throwaway key instead.
+fn signing(site: &Site, diags: &mut Diagnostics) -> Option<render::FormTarget> {
     use crate::forms::sign::{KeyRing, generate_key_line};
-    let action = site.config.endpoint.url.as_ref()?.get_ref().clone();
-    if !matches!(KeyRing::find(&site.dir, None), Ok(None)) {
-        return None; // the site's own keys, or the build's error about them
+    let issued = crate::vocab::clock::now_secs();
+    if matches!(KeyRing::find(&site.dir, None), Ok(None)) {
+        let action = site.config.endpoint.url.as_ref()?.get_ref().clone();
+        let keys = KeyRing::parse(&generate_key_line("check").ok()?, "check").ok()?;
+        return Some(render::FormTarget {
+            action,
+            keys,
+            issued,
+        });
     }
-    let keys = KeyRing::parse(&generate_key_line("check").ok()?, "check").ok()?;
-    Some(render::FormTarget { action, keys })
+    let forms = render::site_forms(site, issued);
+    forms.map_err(|d| diags.extend(d)).ok().flatten()
 }
 
 /// Loads a site for `build`, `serve` and `check`: [`Site::load_with_problems`],
@@ -77,14 +84,14 @@ pub fn load_site(dir: &Path) -> (Option<Site>, Diagnostics) {
 
 /// Runs every check on the site in `dir`. Nothing is written.
 pub fn check_site(dir: &Path, options: &CheckOptions) -> SiteReport {
-    let (site, problems) = load_site(dir);
+    let (site, mut problems) = load_site(dir);
     let Some(site) = site else {
         return finish(dir, None, problems);
     };
     // The build's own validations, rendered in memory: template errors,
     // broken links and images without alt text come from here.
     let build = BuildOptions {
-        forms: throwaway_signing(&site),
+        forms: signing(&site, &mut problems),
         ..BuildOptions::default()
     };
     let mut diags = match render::render_site(&site, &build, problems) {
@@ -201,13 +208,8 @@ impl Context<'_> {
     }
 }
 
-/// Today's date in UTC, from the system clock.
-pub fn today() -> (u16, u8, u8) {
-    date_of(crate::vocab::clock::now_secs())
-}
-
 /// The UTC calendar date of `unix_secs`.
-fn date_of(unix_secs: u64) -> (u16, u8, u8) {
+pub fn date_of(unix_secs: u64) -> (u16, u8, u8) {
     let d = crate::vocab::clock::day_in(unix_secs, &jiff::tz::TimeZone::UTC);
     (
         u16::try_from(d.year()).unwrap_or(0),

@@ -27,6 +27,8 @@ pub struct Options {
     pub open: bool,
     /// Also write each good build here (never `public/` unless asked).
     pub out: Option<PathBuf>,
+    /// The forms' issue time when fixed (`$SOURCE_DATE_EPOCH`); else now.
+    pub issued: Option<u64>,
 }
 
 /// The changed files of a rebuild, for its status line: a few by name.
@@ -71,6 +73,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         site_dir.clone(),
         url.trim_end_matches('/').to_string(),
         out.clone(),
+        options.issued,
     )?;
     shared.set_outbox(rebuilder.outbox());
     // Watch before the first build, so that no save is missed: one made

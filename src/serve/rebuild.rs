@@ -25,7 +25,12 @@ pub struct Rebuilder {
 }
 
 impl Rebuilder {
-    pub fn new(site_dir: PathBuf, base_url: String, out: Option<Target>) -> anyhow::Result<Self> {
+    pub fn new(
+        site_dir: PathBuf,
+        base_url: String,
+        out: Option<Target>,
+        issued: Option<u64>,
+    ) -> anyhow::Result<Self> {
         Ok(Rebuilder {
             site_dir,
             options: BuildOptions {
@@ -34,7 +39,7 @@ impl Rebuilder {
             },
             out,
             site: None,
-            forms: PreviewForms::new()?,
+            forms: PreviewForms::new(issued)?,
         })
     }
 

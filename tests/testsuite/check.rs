@@ -9,11 +9,21 @@ use serde_json::Value;
 
 use crate::support::{Portal, fixtures, repo_root};
 
-/// Runs `portaal check --format json` (plus `extra`) and parses stdout.
+/// The day the fixtures are checked on (2026-11-29, noon UTC), so that
+/// their policy dates do not age into P041.
+const TODAY: &str = "1795953600";
+
+/// Runs `portaal check --format json` (plus `extra`) on [`TODAY`] and
+/// parses stdout.
 fn check_json(portal: &Portal, extra: &[&str]) -> (Value, Option<i32>) {
     let mut args = vec!["check", "--format", "json"];
     args.extend_from_slice(extra);
-    let out = portal.run(&args);
+    let out = portal
+        .portaal()
+        .args(&args)
+        .env("SOURCE_DATE_EPOCH", TODAY)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
     let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(
@@ -404,4 +414,32 @@ fn check_writes_no_file() {
     let out = portal.run(&["check"]);
     assert!(out.status.code().is_some_and(|c| c <= 1));
     assert_eq!(portal.files("."), before);
+}
+
+/// `$SOURCE_DATE_EPOCH` fixes the day check judges the policy date on:
+/// the clean fixture (dated 2026-03-15) is fine a day later, two years old
+/// in 2028 (P041), and lies in the future the month before (P018).
+#[test]
+fn check_judges_the_policy_date_on_source_date_epoch() {
+    let portal = Portal::fixture("check/clean");
+    let codes_on = |epoch: &str| -> Vec<String> {
+        let out = portal
+            .portaal()
+            .args(["check", "--format", "json"])
+            .env("SOURCE_DATE_EPOCH", epoch)
+            .output()
+            .unwrap();
+        codes_of(&serde_json::from_slice(&out.stdout).unwrap())
+    };
+    assert!(codes_on("1773662400").is_empty()); // 2026-03-16
+    assert_eq!(codes_on("1836820800"), ["P041"]); // 2028-03-16
+    assert_eq!(codes_on("1772366400"), ["P018"]); // 2026-03-01
+    let bad = portal
+        .portaal()
+        .arg("check")
+        .env("SOURCE_DATE_EPOCH", "soon")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("SOURCE_DATE_EPOCH"));
 }
