@@ -35,7 +35,7 @@ pub struct JsonSite<'a> {
 
 #[derive(Debug, Serialize)]
 pub struct JsonFinding<'a> {
-    pub code: &'static str,
+    pub code: Code,
     pub severity: Severity,
     /// The code's one-line meaning, as in README.md.
     pub title: &'static str,
@@ -64,7 +64,7 @@ pub fn json(reports: &[SiteReport]) -> String {
                 .0
                 .iter()
                 .map(|d| JsonFinding {
-                    code: d.code.unwrap_or(Code::P000).as_str(),
+                    code: d.code.unwrap_or(Code::P000),
                     severity: d.severity,
                     title: d.code.unwrap_or(Code::P000).summary(),
                     file: slash_path(&d.file),
