@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
-use crate::site::confine::{Confinement, Kind};
-use crate::site::document::Document;
-use crate::site::lang::Lang;
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, SourceFile};
+use crate::vocab::confine::{Confinement, Kind};
+use crate::vocab::document::Document;
+use crate::vocab::lang::Lang;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -118,32 +118,7 @@ impl Theme {
             );
         }
         theme.check_strings(name, languages, diags);
-        theme.check_mail_strings(name, diags);
         theme
-    }
-
-    /// The forms and the endpoint's mails need every `[form]` and `[mail]`
-    /// string as text: a site
-    /// override that breaks one is reported here, not when a ticket waits.
-    fn check_mail_strings(&self, name: &str, diags: &mut Diagnostics) {
-        for (lang, strings) in &self.strings {
-            let form = strings
-                .get("form")
-                .cloned()
-                .map(toml::Value::try_into::<crate::forms::strings::FormStrings>);
-            let problem = match form {
-                Some(Ok(_)) => crate::forms::strings::MailStrings::from_theme(strings).err(),
-                Some(Err(e)) => Some(format!("[form] strings: {}", e.message().trim_end())),
-                None => Some("the theme has no [form] strings".to_string()),
-            };
-            if let Some(e) = problem {
-                diags.push(
-                    Diagnostic::error(format!("themes/{name}/i18n/{lang}.toml"), e)
-                        .with_code("P025")
-                        .with_fix("every key under [form] and [mail] is a text in quotes; see the built-in theme's i18n files"),
-                );
-            }
-        }
     }
 
     fn add_file(
@@ -230,7 +205,7 @@ impl Theme {
                             missing.join(", ")
                         ),
                     )
-                    .with_code("P025")
+                    .with_code(Code::P025)
                     .with_fix(format!("add these keys to themes/{name}/i18n/{lang}.toml")),
                 );
             }
@@ -342,7 +317,7 @@ pub fn lookup<'a>(strings: &'a toml::Table, key: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::{builtin_strings, is_plain_name};
-    use crate::site::lang::Lang;
+    use crate::vocab::lang::Lang;
 
     /// Every string of one language of the built-in theme, with its key.
     fn all_strings(lang: Lang) -> Vec<(String, String)> {

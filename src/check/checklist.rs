@@ -7,12 +7,12 @@
 use std::collections::BTreeSet;
 
 use super::Context;
-use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, Severity};
 use crate::site::config::{CookieCategory, LegalBasis, ProvisionRequirement, Statement};
-use crate::site::lang::Lang;
-use crate::site::page_kind::Right;
-use crate::site::text::Text;
 use crate::theme::lookup;
+use crate::vocab::lang::Lang;
+use crate::vocab::page_kind::Right;
+use crate::vocab::text::Text;
 
 /// Countries with an adequacy decision of the European Commission (Art. 45),
 /// as known on 2026-11-23 without access to the Commission's list; check
@@ -77,7 +77,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
         diags.push(
             cx.at_key(
                 Severity::Error,
-                "P001",
+                Code::P001,
                 "legal_name",
                 "the controller's `legal_name` is empty: the statement must say who is responsible",
             )
@@ -116,7 +116,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                     format!("the controller's address lacks {keys}: the statement must say where the controller can be reached"),
                 ),
             )
-            .with_code("P001")
+            .with_code(Code::P001)
             .with_fix(format!("fill in {keys} in [controller.address]")),
         );
     }
@@ -124,7 +124,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
         diags.push(
             cx.at(
                 Severity::Error,
-                "P001",
+                Code::P001,
                 &ctl.email,
                 "the controller's e-mail address is empty",
             )
@@ -137,7 +137,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
         diags.push(
             cx.at_key(
                 Severity::Error,
-                "P002",
+                Code::P002,
                 "dpo_required",
                 "[statement] says a DPO is required, but [controller.dpo] is missing",
             )
@@ -153,7 +153,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                 cx.file(),
                 "no [[recipients]] are declared, and [statement] does not say `recipients = \"none\"`: the statement says nothing about who receives data",
             )
-            .with_code("P005")
+            .with_code(Code::P005)
             .with_fix("add a [[recipients]] entry for each supplier or category that receives the data (hosting, e-mail, payments, accountant); if really no one outside the firm does, write `recipients = \"none\"` in [statement]"),
         );
     }
@@ -162,7 +162,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             diags.push(
                 cx.at(
                     Severity::Warning,
-                    "P042",
+                    Code::P042,
                     &p.id,
                     format!(
                         "purpose `{}` does not say who receives its data: the statement leaves the cell empty",
@@ -183,7 +183,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             diags.push(
                 cx.at(
                     Severity::Warning,
-                    "P006",
+                    Code::P006,
                     &r.id,
                     format!(
                         "recipient `{}` is declared, but no purpose names it, so the statement cannot say which data it receives",
@@ -217,7 +217,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             diags.push(
                 cx.at(
                     Severity::Error,
-                    "P007",
+                    Code::P007,
                     place,
                     format!(
                         "recipient `{}` is in {country}, outside the EEA, but no [[transfers]] entry names the safeguard",
@@ -245,7 +245,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             diags.push(
                 cx.at(
                     Severity::Warning,
-                    "P049",
+                    Code::P049,
                     &t.country,
                     format!(
                         "the transfer to `{}` names {}, but the recipient is declared in {}",
@@ -265,7 +265,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             diags.push(
                 cx.at(
                     Severity::Warning,
-                    "P008",
+                    Code::P008,
                     &t.country,
                     format!("the European Commission has no adequacy decision for {country}"),
                 )
@@ -280,7 +280,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             diags.push(
                 cx.at(
                     Severity::Warning,
-                    "P008",
+                    Code::P008,
                     &t.country,
                     "the US adequacy decision covers only organisations certified under the EU-US Data Privacy Framework",
                 )
@@ -303,7 +303,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                     "it is not stated whether personal data leave the EEA: the statement says nothing about transfers",
                 ),
             )
-            .with_code("P039")
+            .with_code(Code::P039)
             .with_fix("write `transfers = \"none\"` in [statement] if no data leave the EEA; otherwise add a [[transfers]] entry per recipient outside it"),
         );
     }
@@ -316,7 +316,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                     "it is not stated whether the website uses cookies: the cookie page says nothing about them",
                 ),
             )
-            .with_code("P038")
+            .with_code(Code::P038)
             .with_fix("declare each cookie in [[cookies]], or write `cookies = \"none\"` in [statement] if the website sets none (nor similar techniques such as localStorage)"),
         );
     }
@@ -339,7 +339,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                 "authority",
                 Diagnostic::error(cx.file(), format!("{what}: people must be told where they can complain")),
             )
-                .with_code("P012")
+                .with_code(Code::P012)
                 .with_fix(format!(
                     "add `[authority]` with `preset = \"BE\"` (one of: {}), or give its name and contact yourself",
                     crate::site::authority::valid_codes()
@@ -358,7 +358,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             diags.push(
                 cx.at(
                     Severity::Warning,
-                    "P035",
+                    Code::P035,
                     preset,
                     format!("the authority preset `{code}` is for another country than the controller's (`{home}`)"),
                 )
@@ -368,7 +368,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             diags.push(
                 cx.at(
                     Severity::Warning,
-                    "P035",
+                    Code::P035,
                     preset,
                     "the BfDI (preset `DE`) supervises only federal bodies and telecommunications and postal firms; other private firms answer to the authority of their Land",
                 )
@@ -400,7 +400,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                         ),
                     ),
                 )
-                .with_code("P013")
+                .with_code(Code::P013)
                 .with_fix("add `provision_requirement = \"contractual\"` (or legal, voluntary) to [statement], or to each purpose"),
             );
         }
@@ -421,7 +421,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             diags.push(
                 cx.at(
                     Severity::Warning,
-                    "P047",
+                    Code::P047,
                     r,
                     format!(
                         "purpose `{}` says its data are {words}, but it does not rest on `{}`",
@@ -481,7 +481,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                 "controller",
                 cx.diagnostic(
                     Severity::Warning,
-                    "P050",
+                    Code::P050,
                     format!(
                         "portal.toml still holds the sample facts of `portaal init`: {}",
                         placeholders.join(", ")
@@ -520,7 +520,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             diags.push(
                 cx.at(
                     Severity::Warning,
-                    "P048",
+                    Code::P048,
                     &p.id,
                     format!(
                         "purpose `{}` {why} (Art. 37(1)), but no DPO is declared",
@@ -542,7 +542,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                     "the statement does not say whether the firm takes automated decisions or profiles people (Art. 13(2)(f))",
                 ),
             )
-            .with_code("P014")
+            .with_code(Code::P014)
             .with_fix(format!(
                 "add `[statement]` with `automated_decisions = \"{}\"`, or explain them in each language",
                 Statement::NONE
@@ -560,7 +560,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             diags.push(
                 cx.at(
                     Severity::Error,
-                    "P051",
+                    Code::P051,
                     ad,
                     format!(
                         "`automated_decisions` is empty in: {}; the statement would show an empty paragraph",
@@ -583,7 +583,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                 "endpoint",
                 cx.diagnostic(
                     Severity::Warning,
-                    "P043",
+                    Code::P043,
                     "the rights pages carry no request form, because portal.toml has no [endpoint] url",
                 ),
             )
@@ -602,7 +602,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                 "endpoint",
                 cx.diagnostic(
                     Severity::Warning,
-                    "P044",
+                    Code::P044,
                     "the statement does not say how long the firm keeps the requests that reach it through the forms, nor its answers",
                 ),
             )
@@ -620,7 +620,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
         diags.push(
             cx.at(
                 Severity::Warning,
-                "P036",
+                Code::P036,
                 &cookie.at(),
                 format!(
                     "cookie `{}` needs consent, but the statement gives no link where visitors change or withdraw it",
@@ -640,7 +640,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
         diags.push(
             cx.at(
                 Severity::Warning,
-                "P046",
+                Code::P046,
                 &first.id,
                 format!(
                     "`{}` is a joint controller, but [statement] does not give the essence of your arrangement (Art. 26(2))",
@@ -657,7 +657,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
         diags.push(
             cx.at(
                 Severity::Warning,
-                "P045",
+                Code::P045,
                 &c.at(),
                 format!(
                     "a [[cookies]] entry ({}) names no cookie: visitors cannot match it to what their browser holds",
@@ -677,7 +677,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             diags.push(
                 cx.at(
                     Severity::Error,
-                    "P037",
+                    Code::P037,
                     *category,
                     format!(
                         "purpose `{}` uses judicial data (Art. 10) but names no law or authority that allows it",
@@ -696,7 +696,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             diags.push(
                 cx.at(
                     Severity::Error,
-                    "P037",
+                    Code::P037,
                     category,
                     format!(
                         "purpose `{}` uses special-category data (Art. 9) but names no exception of Art. 9(2)",
@@ -724,7 +724,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                 diags.push(
                     cx.at(
                         Severity::Error,
-                        "P015",
+                        Code::P015,
                         source,
                         format!(
                             "purpose `{}` says its data come from elsewhere, but the source is empty in: {}",
@@ -739,7 +739,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                 diags.push(
                     cx.at(
                         Severity::Error,
-                        "P015",
+                        Code::P015,
                         source,
                         format!(
                             "purpose `{}` gets its data from another source but does not list which categories (Art. 14(1)(d))",
@@ -753,7 +753,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             diags.push(
                 cx.at(
                     Severity::Warning,
-                    "P016",
+                    Code::P016,
                     &p.id,
                     format!("purpose `{}` lists no data categories", p.id.get_ref()),
                 )
@@ -773,7 +773,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
             diags.push(
                 cx.at(
                     Severity::Error,
-                    "P018",
+                    Code::P018,
                     &config.site.last_updated,
                     format!("last_updated {d} lies in the future (today is {y:04}-{m:02}-{dd:02})"),
                 )
@@ -786,7 +786,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                 diags.push(
                     cx.at(
                         Severity::Warning,
-                        "P041",
+                        Code::P041,
                         &config.site.last_updated,
                         format!("last_updated {d} is more than two years ago: is the statement still what the firm does?"),
                     )
@@ -803,7 +803,7 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
                 cx.file(),
                 "no [[purposes]] are declared: the statement cannot say why personal data are used",
             )
-            .with_code("P040")
+            .with_code(Code::P040)
             .with_fix("add a [[purposes]] entry for each reason the firm uses personal data, with its legal basis, data categories and retention"),
         );
     }
@@ -816,8 +816,8 @@ pub fn run(cx: &Context, diags: &mut Diagnostics) {
 /// one in its own i18n file would publish a statement with a hole in it.
 fn standard_texts(cx: &Context, diags: &mut Diagnostics) {
     let config = &cx.site.config;
-    let mut keys: Vec<(&'static str, String)> = Vec::new();
-    let mut add = |code: &'static str, prefix: String, leaves: &[&str]| {
+    let mut keys: Vec<(Code, String)> = Vec::new();
+    let mut add = |code: Code, prefix: String, leaves: &[&str]| {
         for leaf in leaves {
             keys.push((code, format!("{prefix}.{leaf}")));
         }
@@ -831,9 +831,9 @@ fn standard_texts(cx: &Context, diags: &mut Diagnostics) {
     for r in Right::ALL {
         // Withdrawing consent has its own code where consent is relied on.
         let code = if consent && r == Right::WithdrawConsent {
-            "P011"
+            Code::P011
         } else {
-            "P020"
+            Code::P020
         };
         add(
             code,
@@ -843,19 +843,19 @@ fn standard_texts(cx: &Context, diags: &mut Diagnostics) {
     }
     for b in &bases {
         add(
-            "P020",
+            Code::P020,
             format!("legal_basis.{}", b.key()),
             &["name", "explanation"],
         );
     }
     if consent {
-        add("P011", "purposes".into(), &["consent_note"]);
+        add(Code::P011, "purposes".into(), &["consent_note"]);
     }
     let categories: BTreeSet<&'static str> =
         config.cookies.iter().map(|c| c.category.key()).collect();
     for c in categories {
         add(
-            "P020",
+            Code::P020,
             format!("cookie_category.{c}"),
             &["name", "explanation"],
         );
@@ -870,44 +870,48 @@ fn standard_texts(cx: &Context, diags: &mut Diagnostics) {
         })
         .collect();
     for k in data {
-        add("P020", "data_category".into(), &[k]);
-        add("P020", "data_category_explanation".into(), &[k]);
+        add(Code::P020, "data_category".into(), &[k]);
+        add(Code::P020, "data_category_explanation".into(), &[k]);
     }
     let safeguards: BTreeSet<&'static str> =
         config.transfers.iter().map(|t| t.safeguard.key()).collect();
     for s in safeguards {
-        add("P020", format!("safeguard.{s}"), &["name", "explanation"]);
+        add(
+            Code::P020,
+            format!("safeguard.{s}"),
+            &["name", "explanation"],
+        );
     }
     for p in &config.purposes {
         if let Some(c) = &p.special_category_condition {
-            add("P020", "special_condition".into(), &[c.get_ref().key()]);
-            add("P020", "purposes".into(), &["special_condition"]);
+            add(Code::P020, "special_condition".into(), &[c.get_ref().key()]);
+            add(Code::P020, "purposes".into(), &["special_condition"]);
         }
     }
     // Art. 21(4): the right to object, explicitly and apart.
     if config.purposes.iter().any(|p| p.direct_marketing) {
         add(
-            "P020",
+            Code::P020,
             "purposes".into(),
             &["direct_marketing_heading", "direct_marketing_note"],
         );
     }
     if bases.contains(&LegalBasis::LegitimateInterests) || bases.contains(&LegalBasis::PublicTask) {
-        add("P020", "purposes".into(), &["object_note"]);
+        add(Code::P020, "purposes".into(), &["object_note"]);
     }
-    add("P020", "privacy".into(), &["providing_data"]);
+    add(Code::P020, "privacy".into(), &["providing_data"]);
     if config.statement.no_automated_decisions() {
-        add("P020", "privacy".into(), &["automated_decisions_none"]);
+        add(Code::P020, "privacy".into(), &["automated_decisions_none"]);
     } else if config.statement.automated_decisions.is_some() {
         // Art. 22(3): what a person can ask when such decisions are taken.
-        add("P020", "privacy".into(), &["automated_rights"]);
+        add(Code::P020, "privacy".into(), &["automated_rights"]);
     }
-    add("P020", "authority".into(), &["intro"]);
+    add(Code::P020, "authority".into(), &["intro"]);
 
     let theme = config.site.theme.get_ref();
     for &lang in cx.languages() {
         let strings = cx.site.theme.strings.get(&lang);
-        for code in ["P011", "P020"] {
+        for code in [Code::P011, Code::P020] {
             let missing: Vec<&str> = keys
                 .iter()
                 .filter(|(c, _)| *c == code)
@@ -921,7 +925,7 @@ fn standard_texts(cx: &Context, diags: &mut Diagnostics) {
             if missing.is_empty() {
                 continue;
             }
-            let what = if code == "P011" {
+            let what = if code == Code::P011 {
                 "a purpose rests on consent, but the text telling people they can withdraw it is"
             } else {
                 "standard text the privacy statement relies on is"

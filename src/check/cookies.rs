@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use super::Context;
 use super::cookie_db::CookieDb;
-use crate::diagnostics::{Diagnostic, Diagnostics, Position, Severity};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, Position, Severity};
 use crate::site::Site;
 use crate::site::config::Cookie;
 
@@ -174,7 +174,7 @@ pub fn run(cx: &Context, db: Option<&CookieDb>, diags: &mut Diagnostics) {
             diags.push(
                 cx.at(
                     Severity::Error,
-                    "P030",
+                    Code::P030,
                     &c.at(),
                     format!("cookie `{}` has an empty provider", c.label()),
                 )
@@ -186,7 +186,7 @@ pub fn run(cx: &Context, db: Option<&CookieDb>, diags: &mut Diagnostics) {
         for c in cookies {
             if let Some(problem) = db.category_problem(c) {
                 diags.push(
-                    cx.at(Severity::Warning, "P034", &c.at(), problem)
+                    cx.at(Severity::Warning, Code::P034, &c.at(), problem)
                         .with_fix("check the cookie, and correct `category` if the database is right; consent is needed for all but strictly necessary cookies"),
                 );
             }
@@ -210,7 +210,7 @@ pub fn run(cx: &Context, db: Option<&CookieDb>, diags: &mut Diagnostics) {
                         format!("this page sets the {kind} `{name}`, which the cookie overview does not declare"),
                     )
                     .at((s.position)(offset))
-                    .with_code("P031")
+                    .with_code(Code::P031)
                     .with_fix(fix),
                 );
             }
@@ -242,7 +242,7 @@ pub fn run(cx: &Context, db: Option<&CookieDb>, diags: &mut Diagnostics) {
                             ),
                         )
                         .at((s.position)(offset))
-                        .with_code("P033")
+                        .with_code(Code::P033)
                         .with_fix(format!(
                             "host the file on the portal's own server, or declare {} in [[recipients]] (and [[transfers]] if outside the EEA)",
                             p.name
@@ -294,7 +294,7 @@ pub fn run(cx: &Context, db: Option<&CookieDb>, diags: &mut Diagnostics) {
                         ),
                     )
                     .at((s.position)(offset))
-                    .with_code("P032")
+                    .with_code(Code::P032)
                     .with_fix(fix),
                 );
             }
@@ -432,8 +432,8 @@ fn read_static_dir(site: &Site, dir: &std::path::Path, out: &mut Vec<(PathBuf, S
 /// A cookie's provider in each language it is written in.
 fn provider_names(c: &Cookie) -> Vec<String> {
     match c.provider.get_ref() {
-        crate::site::text::Text::Same(s) => vec![s.clone()],
-        crate::site::text::Text::PerLang(m) => m.values().cloned().collect(),
+        crate::vocab::text::Text::Same(s) => vec![s.clone()],
+        crate::vocab::text::Text::PerLang(m) => m.values().cloned().collect(),
     }
 }
 

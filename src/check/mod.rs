@@ -4,10 +4,9 @@
 //! privacy statement legally lacks (GDPR Art. 13 and 14), which cookies are
 //! not declared, and which standard texts a language is missing. Agencies
 //! are not lawyers: every finding says what is missing and where to add it,
-//! under a stable code (see [`codes`]).
+//! under a stable code (see [`Code`]).
 
 pub(crate) mod checklist;
-pub mod codes;
 pub mod cookie_db;
 pub(crate) mod cookies;
 pub mod report;
@@ -16,10 +15,10 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
-use crate::diagnostics::{Diagnostic, Diagnostics, Position, Severity};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, Position, Severity};
 use crate::render::{self, BuildOptions};
-use crate::site::lang::Lang;
 use crate::site::{CONFIG_FILE, Site};
+use crate::vocab::lang::Lang;
 use cookie_db::CookieDb;
 
 /// How to check: what is not in the site itself.
@@ -52,28 +51,47 @@ impl SiteReport {
     }
 }
 
-/// A build creates a signing key for a site that has none; check must
-/// write nothing, so it signs such a site's forms with a key of its own.
-fn throwaway_signing(site: &Site) -> Option<render::FormTarget> {
+/// The site's own keys sign its forms, as in a build. A build creates a
+/// key for a site that has none; check writes nothing, so it signs such a
+/// site's forms with a throwaway key instead.
+fn signing(site: &Site, diags: &mut Diagnostics) -> Option<render::FormTarget> {
     use crate::forms::sign::{KeyRing, generate_key_line};
-    let action = site.config.endpoint.url.as_ref()?.get_ref().clone();
-    if !matches!(KeyRing::find(&site.dir, None), Ok(None)) {
-        return None; // the site's own keys, or the build's error about them
+    let issued = crate::vocab::clock::now_secs();
+    if matches!(KeyRing::find(&site.dir, None), Ok(None)) {
+        let action = site.config.endpoint.url.as_ref()?.get_ref().clone();
+        let keys = KeyRing::parse(&generate_key_line("check").ok()?, "check").ok()?;
+        return Some(render::FormTarget {
+            action,
+            keys,
+            issued,
+        });
     }
-    let keys = KeyRing::parse(&generate_key_line("check").ok()?, "check").ok()?;
-    Some(render::FormTarget { action, keys })
+    let forms = render::site_forms(site, issued);
+    forms.map_err(|d| diags.extend(d)).ok().flatten()
+}
+
+/// Loads a site for `build`, `serve` and `check`: [`Site::load_with_problems`],
+/// plus the build error of a `cookies = "none"` that the site's own files
+/// contradict (found by this module's cookie scanner).
+pub fn load_site(dir: &Path) -> (Option<Site>, Diagnostics) {
+    let (site, mut diags) = Site::load_with_problems(dir);
+    if let Some(site) = &site {
+        let text = std::fs::read_to_string(dir.join(CONFIG_FILE)).unwrap_or_default();
+        cookies::contradicting_none(site, &text, &mut diags);
+    }
+    (site, diags)
 }
 
 /// Runs every check on the site in `dir`. Nothing is written.
 pub fn check_site(dir: &Path, options: &CheckOptions) -> SiteReport {
-    let (site, problems) = Site::load_with_problems(dir);
+    let (site, mut problems) = load_site(dir);
     let Some(site) = site else {
         return finish(dir, None, problems);
     };
     // The build's own validations, rendered in memory: template errors,
     // broken links and images without alt text come from here.
     let build = BuildOptions {
-        forms: throwaway_signing(&site),
+        forms: signing(&site, &mut problems),
         ..BuildOptions::default()
     };
     let mut diags = match render::render_site(&site, &build, problems) {
@@ -98,34 +116,12 @@ fn finish(dir: &Path, id: Option<String>, mut diags: Diagnostics) -> SiteReport 
         if let Ok(rel) = d.file.strip_prefix(dir) {
             d.file = rel.to_path_buf();
         }
-        if d.code.is_empty() {
-            d.code = code_of_build_problem(&d.message);
-        }
+        d.code.get_or_insert(Code::P000);
     }
     SiteReport {
         dir: dir.to_path_buf(),
         id,
         findings: diags.sorted(),
-    }
-}
-
-/// Build problems that are checklist items get the item's code: serde
-/// reports a missing required field before any check of ours could run.
-fn code_of_build_problem(message: &str) -> &'static str {
-    let Some(field) = message
-        .strip_prefix("missing key `")
-        .and_then(|m| m.split('`').next())
-    else {
-        return codes::BUILD;
-    };
-    match field {
-        "legal_basis" => "P003",
-        "retention" => "P009",
-        "safeguard" => "P007",
-        "provider" | "duration" | "category" => "P030",
-        "policy_version" | "last_updated" => "P017",
-        "legal_name" | "address" | "email" | "street" | "postal_code" | "city" => "P001",
-        _ => codes::BUILD,
     }
 }
 
@@ -149,7 +145,7 @@ impl Context<'_> {
     pub fn diagnostic(
         &self,
         severity: Severity,
-        code: &'static str,
+        code: Code,
         message: impl Into<String>,
     ) -> Diagnostic {
         let d = match severity {
@@ -163,7 +159,7 @@ impl Context<'_> {
     pub fn at<T>(
         &self,
         severity: Severity,
-        code: &'static str,
+        code: Code,
         at: &Spanned<T>,
         message: impl Into<String>,
     ) -> Diagnostic {
@@ -176,7 +172,7 @@ impl Context<'_> {
     pub fn at_key(
         &self,
         severity: Severity,
-        code: &'static str,
+        code: Code,
         key: &str,
         message: impl Into<String>,
     ) -> Diagnostic {
@@ -212,14 +208,9 @@ impl Context<'_> {
     }
 }
 
-/// Today's date in UTC, from the system clock.
-pub fn today() -> (u16, u8, u8) {
-    date_of(crate::endpoint::ticket::now_secs())
-}
-
 /// The UTC calendar date of `unix_secs`.
-fn date_of(unix_secs: u64) -> (u16, u8, u8) {
-    let d = crate::endpoint::ticket::day_in(unix_secs, &jiff::tz::TimeZone::UTC);
+pub fn date_of(unix_secs: u64) -> (u16, u8, u8) {
+    let d = crate::vocab::clock::day_in(unix_secs, &jiff::tz::TimeZone::UTC);
     (
         u16::try_from(d.year()).unwrap_or(0),
         d.month().unsigned_abs(),
@@ -236,12 +227,5 @@ mod tests {
         assert_eq!(date_of(0), (1970, 1, 1));
         assert_eq!(date_of(20_780 * 86_400), (2026, 11, 23));
         assert_eq!(date_of(11_016 * 86_400 + 86_399), (2000, 2, 29));
-    }
-
-    #[test]
-    fn missing_fields_get_checklist_codes() {
-        assert_eq!(code_of_build_problem("missing key `legal_basis`"), "P003");
-        assert_eq!(code_of_build_problem("missing key `duration`"), "P030");
-        assert_eq!(code_of_build_problem("unknown key `x`"), "P000");
     }
 }

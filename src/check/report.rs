@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::SiteReport;
-use super::codes;
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::{Code, Diagnostic, Severity};
 
 /// The version of the JSON layout.
 pub const SCHEMA: u32 = 1;
@@ -36,7 +35,7 @@ pub struct JsonSite<'a> {
 
 #[derive(Debug, Serialize)]
 pub struct JsonFinding<'a> {
-    pub code: &'static str,
+    pub code: Code,
     pub severity: Severity,
     /// The code's one-line meaning, as in README.md.
     pub title: &'static str,
@@ -65,9 +64,9 @@ pub fn json(reports: &[SiteReport]) -> String {
                 .0
                 .iter()
                 .map(|d| JsonFinding {
-                    code: d.code,
+                    code: d.code.unwrap_or(Code::P000),
                     severity: d.severity,
-                    title: codes::lookup(d.code).map_or("", |c| c.summary),
+                    title: d.code.unwrap_or(Code::P000).summary(),
                     file: slash_path(&d.file),
                     line: d.position.map(|p| p.line),
                     column: d.position.map(|p| p.column),
@@ -147,7 +146,12 @@ fn line(out: &mut String, dir: &Path, d: &Diagnostic) {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
-    let _ = write!(out, "  {severity}[{}] {}", d.code, file.display());
+    let _ = write!(
+        out,
+        "  {severity}[{}] {}",
+        d.code.unwrap_or(Code::P000),
+        file.display()
+    );
     if let Some(p) = d.position {
         let _ = write!(out, ":{}:{}", p.line, p.column);
     }

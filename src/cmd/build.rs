@@ -8,9 +8,9 @@ use anyhow::Context;
 use rayon::prelude::*;
 
 use super::{Refused, Reported, print_line};
-use crate::diagnostics::Diagnostics;
+use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::render::target::{Guard, Target};
-use crate::render::{self, BuildOptions, output};
+use crate::render::{self, BuildOptions, FormTarget, output};
 use crate::site::Site;
 
 #[derive(Debug, clap::Args)]
@@ -53,14 +53,22 @@ pub fn build_site(
     options: &BuildOptions,
 ) -> Result<Summary, Failure> {
     let start = Instant::now();
-    let (site, problems) = Site::load_with_problems(site_dir);
+    let (site, mut problems) = crate::check::load_site(site_dir);
     let site = site.ok_or_else(|| Failure::Site(problems.clone().sorted()))?;
-    let built = render::render_site(&site, options, problems).map_err(Failure::Site)?;
+    let (forms, new_key) = signing(&site, &mut problems);
+    let options = BuildOptions {
+        forms,
+        ..options.clone()
+    };
+    let built = render::render_site(&site, &options, problems).map_err(Failure::Site)?;
     let Some((shown, target)) = out else {
         return Err(Failure::Io(anyhow::anyhow!(
             "cannot read [site] id from portal.toml before building, so the output folder is unknown"
         )));
     };
+    if let Some(line) = new_key {
+        write_new_key(&site, line).map_err(Failure::Io)?;
+    }
     output::replace_dir(target, &built.files)
         .with_context(|| format!("cannot write the output to {}", shown.display()))
         .map_err(Failure::Io)?;
@@ -75,6 +83,75 @@ pub fn build_site(
     })
 }
 
+/// How the site's forms are signed: with its own keys, issued at
+/// `$SOURCE_DATE_EPOCH` or now. A site with an endpoint but no key yet gets
+/// a new one, returned with it to be written once the site rendered.
+fn signing(site: &Site, problems: &mut Diagnostics) -> (Option<FormTarget>, Option<String>) {
+    use crate::forms::sign::{KEY_FILE, KeyRing, new_key_line};
+    let Some(url) = &site.config.endpoint.url else {
+        return (None, None);
+    };
+    let Ok(issued) = issue_time().map_err(|d| problems.extend(d)) else {
+        return (None, None);
+    };
+    if matches!(KeyRing::find(&site.dir, None), Ok(None)) {
+        let new = new_key_line(None).and_then(|line| {
+            let keys = KeyRing::parse(&line, KEY_FILE).map_err(std::io::Error::other)?;
+            Ok((line, keys))
+        });
+        return match new {
+            Ok((line, keys)) => {
+                let action = url.get_ref().clone();
+                (
+                    Some(FormTarget {
+                        action,
+                        keys,
+                        issued,
+                    }),
+                    Some(line),
+                )
+            }
+            Err(e) => {
+                let message = format!("cannot make a signing key: {e}");
+                problems.push(Diagnostic::error(KEY_FILE, message));
+                (None, None)
+            }
+        };
+    }
+    let forms = render::site_forms(site, issued);
+    (forms.map_err(|d| problems.extend(d)).ok().flatten(), None)
+}
+
+/// Writes the key a build signed with (the only file it writes beside its
+/// output) and says so: it is a secret the endpoint must share.
+fn write_new_key(site: &Site, line: String) -> anyhow::Result<()> {
+    let (path, _) = crate::forms::sign::add_key_line(&site.dir, Some(line))
+        .context("cannot write the new signing key")?;
+    eprintln!(
+        "note: created the forms' signing key {}: keep it secret, and out of public/ and of version control",
+        path.display()
+    );
+    Ok(())
+}
+
+/// The issue time of forms (see [`crate::forms::sign::issue_time`]); a bad
+/// `$SOURCE_DATE_EPOCH` is reported against the variable itself.
+pub(crate) fn issue_time() -> Result<u64, Diagnostics> {
+    use crate::forms::sign::SOURCE_DATE_EPOCH;
+    let value = std::env::var_os(SOURCE_DATE_EPOCH);
+    crate::forms::sign::issue_time(value.as_deref(), crate::vocab::clock::now_secs()).map_err(
+        |message| {
+            let mut d = Diagnostics::default();
+            d.push(
+                Diagnostic::error(format!("${SOURCE_DATE_EPOCH}"), message).with_fix(format!(
+                    "set {SOURCE_DATE_EPOCH} to a past time in seconds (e.g. `git log -1 --format=%ct`), or unset it"
+                )),
+            );
+            d
+        },
+    )
+}
+
 pub enum Failure {
     Site(Diagnostics),
     Io(anyhow::Error),
@@ -86,7 +163,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         forms: None,
     };
     if let Some(url) = &args.base_url
-        && !crate::site::identifiers::is_valid_web_url(url)
+        && !crate::vocab::identifiers::is_valid_web_url(url)
     {
         return Err(Refused(format!(
             "--base-url `{url}` is not an absolute http(s) URL; write it in full, e.g. https://staging.example.be/"
@@ -105,7 +182,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         match result {
             Ok(s) => {
                 if !s.warnings.is_empty() {
-                    eprintln!("{}", prefixed(&dir, &s.warnings));
+                    eprintln!("{}", s.warnings.prefixed(&dir));
                 }
                 let said = print_line(format_args!(
                     "built {}: {} in {} into {} ({} ms)",
@@ -133,7 +210,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Err(Failure::Site(diags)) => {
                 failed += 1;
                 let n = diags.error_count();
-                eprintln!("{}", prefixed(&dir, &diags));
+                eprintln!("{}", diags.prefixed(&dir));
                 eprintln!(
                     "error: {n} {} in {}; nothing was written, the previous output is untouched\n",
                     if n == 1 { "problem" } else { "problems" },
@@ -155,22 +232,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         return Err(Reported(summary).into());
     }
     Ok(())
-}
-
-/// Diagnostics with paths shown from the current directory.
-pub fn prefixed(dir: &Path, diags: &Diagnostics) -> String {
-    let mut shown = diags.clone();
-    for d in &mut shown.0 {
-        if d.file.is_relative() && !d.file.starts_with("<built-in theme>") {
-            d.file = dir.join(&d.file);
-        }
-    }
-    for d in &mut shown.0 {
-        if let Ok(rel) = d.file.strip_prefix("./") {
-            d.file = rel.to_path_buf();
-        }
-    }
-    shown.to_string()
 }
 
 fn shown_dir(dir: &Path) -> String {

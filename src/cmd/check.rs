@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use rayon::prelude::*;
 
-use super::Reported;
+use super::{Refused, Reported};
 use crate::check::cookie_db::CookieDb;
 use crate::check::{self, CheckOptions, SiteReport, report};
 use crate::diagnostics::Severity;
@@ -45,7 +45,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let options = CheckOptions {
         cookie_db,
-        today: check::today(),
+        today: check::date_of(now()?),
     };
     let reports: Vec<SiteReport> = args
         .sites
@@ -71,4 +71,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         return Err(Reported(String::new()).into());
     }
     Ok(())
+}
+
+/// The time "today" is taken from: `$SOURCE_DATE_EPOCH` (seconds since
+/// 1970) when set, so that a reproducible run, and the tests, fix the date
+/// the policy's age is judged on; otherwise the system clock.
+fn now() -> Result<u64, Refused> {
+    use crate::forms::sign::SOURCE_DATE_EPOCH;
+    let Some(value) = std::env::var_os(SOURCE_DATE_EPOCH) else {
+        return Ok(crate::vocab::clock::now_secs());
+    };
+    value.to_str().and_then(|s| s.parse().ok()).ok_or_else(|| {
+        Refused(format!(
+            "${SOURCE_DATE_EPOCH} is `{}`, which is not a whole number of seconds since 1970-01-01 UTC; unset it to check against today",
+            value.to_string_lossy()
+        ))
+    })
 }

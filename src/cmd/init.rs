@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::{Refused, print_line};
-use crate::site::lang::Lang;
+use crate::vocab::lang::Lang;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -28,10 +28,14 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     // The preview's forms post to an endpoint of its own, which logs.
     crate::endpoint::logger::init().map_err(anyhow::Error::msg)?;
+    // `$SOURCE_DATE_EPOCH` dates the preview's forms as it does a build's.
+    let fixed = std::env::var_os(crate::forms::sign::SOURCE_DATE_EPOCH).is_some();
+    let issued = fixed.then(super::build::issue_time).transpose();
     serve::run(serve::Options {
         site_dir: args.site,
         port: args.port,
         open: args.open,
         out: args.out,
+        issued: issued.map_err(|d| super::Refused(d.to_string()))?,
     })
 }

@@ -16,7 +16,7 @@ use super::address::{self, is_format_char, needs_smtputf8};
 use super::mailer::sender;
 use super::ticket::{self, Ack, Deadlines, Handling, Ticket, date_in_words, iso_time};
 use crate::forms::strings::MailStrings;
-use crate::site::lang::Lang;
+use crate::vocab::lang::Lang;
 use jiff::civil::Date;
 
 /// Drops every control and Unicode format character (bidi controls, zero

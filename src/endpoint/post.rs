@@ -13,7 +13,7 @@ use super::validate;
 use crate::forms::definition::{FieldKind, FormDef, HONEYPOT};
 use crate::forms::sign::{self, Claims};
 use crate::forms::strings::MailStrings;
-use crate::site::lang::Lang;
+use crate::vocab::lang::Lang;
 
 /// A form accepted at most this far in the future (clock skew).
 const MAX_SKEW_SECS: u64 = 300;
@@ -233,11 +233,14 @@ impl Handler {
         };
         ctx.lang = get("_lang").and_then(|l| l.parse::<Lang>().ok());
         let site_id = get("_site").ok_or(Rejection::Forbidden("no site"))?;
-        let site = self
-            .registry
-            .sites
-            .get(site_id)
-            .ok_or(Rejection::Forbidden("unknown site"))?;
+        let Some(site) = self.registry.sites.get(site_id) else {
+            // A site of ours that did not load: logged by its id.
+            ctx.site_id = self.registry.skipped.get(site_id).map(String::as_str);
+            return Err(Rejection::Forbidden(match ctx.site_id {
+                Some(_) => "site skipped at start",
+                None => "unknown site",
+            }));
+        };
         ctx.site_id = Some(&site.id);
         ctx.named = Some(site);
         let form_id = get("_form").ok_or(Rejection::Forbidden("no form"))?;

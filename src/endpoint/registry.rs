@@ -1,7 +1,7 @@
 //! The portals one endpoint serves, keyed by site id, with what accepting a
 //! post needs: keys, forms, routed addresses and page URLs.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -12,8 +12,8 @@ use crate::forms::sign::KeyRing;
 use crate::forms::strings::{MailStrings, Problem};
 use crate::render::endpoint_pages::SitePages;
 use crate::site::Site;
-use crate::site::lang::Lang;
-use crate::site::page_kind::Right;
+use crate::vocab::lang::Lang;
+use crate::vocab::page_kind::Right;
 
 #[derive(Debug)]
 pub struct SiteEntry {
@@ -86,16 +86,31 @@ impl SiteEntry {
 #[derive(Debug, Default)]
 pub struct Registry {
     pub sites: HashMap<String, SiteEntry>,
+    /// Sites that did not load (their Markdown, theme or portal.toml has
+    /// errors), by id when it could be read: their posts are refused.
+    pub skipped: HashSet<String>,
 }
 
 impl Registry {
-    /// Loads every site directory; a site that does not load stops the
-    /// start, since its forms would all be refused.
+    /// Loads every site directory. A site with errors is logged and
+    /// skipped, so that one client's broken page does not stop the forms
+    /// of all the others; its posts get 403 until it is fixed and the
+    /// endpoint restarted. Keys, routes and ids still stop the start.
     pub fn load(dirs: &[PathBuf], key_file: Option<&Path>) -> anyhow::Result<Registry> {
         let mut reg = Registry::default();
         for dir in dirs {
-            let site = Site::load(dir)
-                .map_err(|d| anyhow::anyhow!("{}", crate::cmd::build::prefixed(dir, &d)))?;
+            let (site, problems) = Site::load_with_problems(dir);
+            let id = site.as_ref().map(|s| s.id().to_string());
+            let Some(site) = site.filter(|_| !problems.has_errors()) else {
+                eprintln!(
+                    "portaal endpoint: ERROR site `{}` ({}) is skipped and its posts are refused until it is fixed and the endpoint restarted:\n{}",
+                    id.as_deref().unwrap_or("?"),
+                    dir.display(),
+                    problems.sorted().prefixed(dir)
+                );
+                reg.skipped.extend(id);
+                continue;
+            };
             let mut found = KeyRing::find(dir, key_file)
                 .with_context(|| format!("signing keys of {}", dir.display()))?;
             if found.is_none() {
@@ -144,7 +159,7 @@ impl SiteEntry {
                 log::warn!(
                     "the theme of site `{}` cannot be loaded; its visitors get plain pages until it is fixed:\n{}",
                     site.id(),
-                    crate::cmd::build::prefixed(&site.dir, &d)
+                    d.prefixed(&site.dir)
                 );
                 None
             }

@@ -12,8 +12,8 @@ use crate::forms::strings::EndpointStrings;
 use crate::forms::strings::Problem;
 use crate::render::endpoint_pages::Body;
 use crate::render::html::escape;
-use crate::site::lang::Lang;
-use crate::site::page_kind::Right;
+use crate::vocab::lang::Lang;
+use crate::vocab::page_kind::Right;
 
 /// Why a post was not accepted; each maps to one HTTP status.
 #[derive(Debug, thiserror::Error)]

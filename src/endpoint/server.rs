@@ -34,7 +34,7 @@ use super::ratelimit::Rate;
 use super::registry::Registry;
 use super::response::{self, Rejection, Reply};
 use super::spool::Committer;
-use crate::site::lang::Lang;
+use crate::vocab::lang::Lang;
 
 #[derive(Debug, Clone)]
 pub struct Settings {

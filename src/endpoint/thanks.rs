@@ -11,7 +11,7 @@ use super::registry::Registry;
 use super::response::Reply;
 use super::ticket;
 use crate::render::endpoint_pages::Body;
-use crate::site::lang::Lang;
+use crate::vocab::lang::Lang;
 
 /// The page for `query`; 404 when it names no known site or no well-formed
 /// reference.

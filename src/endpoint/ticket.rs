@@ -5,13 +5,16 @@
 //! language, the deadlines, the wording of both mails), so the mail worker
 //! needs nothing but the ticket, even after a restart with other settings.
 
+use jiff::Span;
 use jiff::civil::Date;
-use jiff::tz::TimeZone;
-use jiff::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::forms::strings::MailStrings;
-use crate::site::lang::Lang;
+use crate::vocab::lang::Lang;
+// The calendar is the vocabulary's; the endpoint's code reads it here.
+pub use crate::vocab::clock::{
+    date_in_words, day_in, iso_date, iso_time, now_secs, parse_date, time_zone,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketField {
@@ -253,20 +256,6 @@ fn default_time_zone() -> String {
     DEFAULT_TIME_ZONE.to_string()
 }
 
-/// The time zone called `name` (an IANA name such as `Europe/Brussels`),
-/// from the tz database built into the binary, so a server without
-/// `/usr/share/zoneinfo` counts the same days.
-pub fn time_zone(name: &str) -> Result<TimeZone, String> {
-    TimeZone::get(name).map_err(|e| format!("unknown time zone `{name}`: {e}"))
-}
-
-/// The calendar day of `unix_secs` in `tz`: the day the firm received it.
-pub fn day_in(unix_secs: u64, tz: &TimeZone) -> Date {
-    let secs = i64::try_from(unix_secs).unwrap_or(i64::MAX);
-    let at = Timestamp::from_second(secs).unwrap_or(Timestamp::MAX);
-    at.to_zoned_datetime(tz.clone()).date()
-}
-
 /// The deadlines of Art. 12(3) for a request received on `day`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deadlines {
@@ -288,48 +277,6 @@ pub fn deadlines(day: Date) -> Deadlines {
         due: months(1),
         extended: months(3),
     }
-}
-
-/// `YYYY-MM-DD`.
-pub fn iso_date(d: Date) -> String {
-    d.to_string()
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn iso_time(unix_secs: u64) -> String {
-    let secs = i64::try_from(unix_secs).unwrap_or(i64::MAX);
-    Timestamp::from_second(secs)
-        .unwrap_or(Timestamp::MAX)
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
-}
-
-/// Parses `YYYY-MM-DD` into a real calendar date.
-pub fn parse_date(s: &str) -> Option<Date> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    s.parse().ok()
-}
-
-/// A date in words in `lang`: "28 december 2026", "28. Dezember 2026".
-pub fn date_in_words(d: Date, lang: Lang) -> String {
-    let (Ok(y), Ok(m), Ok(day)) = (
-        u16::try_from(d.year()),
-        u8::try_from(d.month()),
-        u8::try_from(d.day()),
-    ) else {
-        return d.to_string();
-    };
-    lang.format_date(y, m, day)
-}
-
-pub fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
 }
 
 /// A ticket for unit tests: one request of Ann's, with one free-text field.
@@ -397,7 +344,7 @@ mod tests {
         assert_eq!(iso_time(at), "2026-11-28T23:30:00Z");
         let brussels = time_zone("Europe/Brussels").unwrap();
         assert_eq!(iso_date(day_in(at, &brussels)), "2026-11-29");
-        assert_eq!(iso_date(day_in(at, &TimeZone::UTC)), "2026-11-28");
+        assert_eq!(iso_date(day_in(at, &jiff::tz::TimeZone::UTC)), "2026-11-28");
         assert!(time_zone("Europe/Atlantis").is_err());
     }
 

@@ -9,7 +9,7 @@ use super::address::{self, Refusal};
 use super::ticket::{TicketField, parse_date};
 use crate::forms::definition::{Field, FieldKind, FormDef, RESERVED};
 use crate::forms::strings::Problem;
-use crate::site::lang::Lang;
+use crate::vocab::lang::Lang;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FieldError {

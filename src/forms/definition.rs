@@ -13,10 +13,10 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use crate::diagnostics::{Diagnostics, SourceFile};
-use crate::site::document::Document;
-use crate::site::lang::Lang;
-use crate::site::page_kind::Right;
-use crate::site::text::Text;
+use crate::vocab::document::Document;
+use crate::vocab::lang::Lang;
+use crate::vocab::page_kind::Right;
+use crate::vocab::text::Text;
 
 /// Where a form's tickets are sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,7 +216,7 @@ pub fn parse(file: SourceFile<'_>, languages: &[Lang], diags: &mut Diagnostics) 
         diags.push(file.error_at(Some(at), msg));
     };
     let id = raw.id.get_ref();
-    if let Some(problem) = crate::site::identifiers::id_problem("form id", id) {
+    if let Some(problem) = crate::vocab::identifiers::id_problem("form id", id) {
         err(diags, raw.id.span().start, problem);
     }
     let check_text = |diags: &mut Diagnostics, what: &str, t: &Spanned<Text>| {
@@ -347,7 +347,7 @@ pub fn load(site_dir: &Path, languages: &[Lang], diags: &mut Diagnostics) -> Vec
         }
     }
     let dir = site_dir.join("forms");
-    let confine = crate::site::confine::Confinement::new(site_dir);
+    let confine = crate::vocab::confine::Confinement::new(site_dir);
     if dir.is_dir() && confine.root_ok(&dir, diags) {
         let entries = walkdir::WalkDir::new(&dir)
             .min_depth(1)
@@ -356,7 +356,7 @@ pub fn load(site_dir: &Path, languages: &[Lang], diags: &mut Diagnostics) -> Vec
         for entry in entries.into_iter().filter_map(Result::ok) {
             let path = entry.path().to_path_buf();
             if path.extension().and_then(|e| e.to_str()) != Some("toml")
-                || confine.kind(&entry, diags) != crate::site::confine::Kind::File
+                || confine.kind(&entry, diags) != crate::vocab::confine::Kind::File
             {
                 continue;
             }

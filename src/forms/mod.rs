@@ -7,7 +7,7 @@ pub mod strings;
 
 use serde::Serialize;
 
-use crate::site::lang::Lang;
+use crate::vocab::lang::Lang;
 use definition::{FieldKind, FormDef, HONEYPOT};
 use sign::{Claims, KeyRing};
 
@@ -174,7 +174,7 @@ pub fn view(
 mod tests {
     use super::*;
     use crate::diagnostics::Diagnostics;
-    use crate::site::page_kind::Right;
+    use crate::vocab::page_kind::Right;
     use scraper::{Html, Selector};
 
     /// Renders a built-in form through the theme's `partials/form.html`

@@ -220,23 +220,36 @@ pub fn from_hex(s: &str) -> Option<Vec<u8>> {
 /// an existing one, keeping the old keys so cached pages stay valid.
 /// Returns the file and whether keys were there before.
 pub fn add_key(site_dir: &Path) -> std::io::Result<(PathBuf, bool)> {
-    use crate::endpoint::ticket::{day_in, iso_date, now_secs};
+    add_key_line(site_dir, None)
+}
+
+/// A new key's line, `k<date>:<secret>`, its id unlike those in `existing`.
+pub fn new_key_line(existing: Option<&str>) -> std::io::Result<String> {
+    use crate::vocab::clock::{day_in, iso_date, now_secs};
+    let date = iso_date(day_in(now_secs(), &jiff::tz::TimeZone::UTC)).replace('-', "");
+    let mut line = generate_key_line(&date).map_err(std::io::Error::other)?;
+    if existing.is_some_and(|old| old.contains(&format!("k{date}"))) {
+        let mut n = [0u8; 2];
+        getrandom::fill(&mut n).map_err(std::io::Error::other)?;
+        line = line.replacen(':', &format!("-{}:", to_hex(&n)), 1);
+    }
+    Ok(line)
+}
+
+/// [`add_key`] with the new key's line given when it was made beforehand
+/// ([`new_key_line`]): a build signs with it, and writes it once the site
+/// rendered.
+pub fn add_key_line(site_dir: &Path, line: Option<String>) -> std::io::Result<(PathBuf, bool)> {
     let path = site_dir.join(KEY_FILE);
     let existing = match std::fs::read_to_string(&path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };
-    let date = iso_date(day_in(now_secs(), &jiff::tz::TimeZone::UTC)).replace('-', "");
-    let mut line = generate_key_line(&date).map_err(std::io::Error::other)?;
-    if existing
-        .as_deref()
-        .is_some_and(|old| old.contains(&format!("k{date}")))
-    {
-        let mut n = [0u8; 2];
-        getrandom::fill(&mut n).map_err(std::io::Error::other)?;
-        line = line.replacen(':', &format!("-{}:", to_hex(&n)), 1);
-    }
+    let line = match line {
+        Some(line) => line,
+        None => new_key_line(existing.as_deref())?,
+    };
     let text = match &existing {
         Some(old) => format!("{line}\n{old}"),
         None => format!(

@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::site::lang::Lang;
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::theme::Theme;
+use crate::vocab::lang::Lang;
 
 /// The theme's `[form]` table: the button, the required marker, the empty
 /// first option of a list, the honeypot's label.
@@ -224,6 +226,30 @@ impl MailStrings {
     pub fn builtin(lang: Lang) -> MailStrings {
         MailStrings::from_theme(crate::theme::builtin_strings(lang))
             .expect("the built-in theme has every [mail] string")
+    }
+}
+
+/// The forms and the endpoint's mails need every `[form]` and `[mail]`
+/// string as text: a site
+/// override that breaks one is reported here, not when a ticket waits.
+pub fn check_theme(theme: &Theme, name: &str, diags: &mut Diagnostics) {
+    for (lang, strings) in &theme.strings {
+        let form = strings
+            .get("form")
+            .cloned()
+            .map(toml::Value::try_into::<FormStrings>);
+        let problem = match form {
+            Some(Ok(_)) => MailStrings::from_theme(strings).err(),
+            Some(Err(e)) => Some(format!("[form] strings: {}", e.message().trim_end())),
+            None => Some("the theme has no [form] strings".to_string()),
+        };
+        if let Some(e) = problem {
+            diags.push(
+                Diagnostic::error(format!("themes/{name}/i18n/{lang}.toml"), e)
+                    .with_code(Code::P025)
+                    .with_fix("every key under [form] and [mail] is a text in quotes; see the built-in theme's i18n files"),
+            );
+        }
     }
 }
 

@@ -26,12 +26,6 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-/// The default budget of one page: far above any real page (a few ms).
-pub const DEFAULT_MS: u64 = 10_000;
-
-/// The largest budget `[site] render_budget_ms` accepts: ten minutes.
-pub const MAX_MS: u64 = 600_000;
-
 /// The message of a render stopped by layer 1 or 2; recognised when the
 /// error comes back out of tera.
 pub const EXCEEDED: &str = "render budget exceeded";

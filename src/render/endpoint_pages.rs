@@ -18,9 +18,9 @@ use super::{LanguageLink, NavLink};
 use crate::diagnostics::Diagnostics;
 use crate::forms::FormView;
 use crate::site::Site;
-use crate::site::lang::Lang;
-use crate::site::page_kind::{PageKind, Right};
 use crate::theme::lookup;
+use crate::vocab::lang::Lang;
+use crate::vocab::page_kind::{PageKind, Right};
 
 /// A site's compiled theme and what its pages need of the site.
 pub struct SitePages {

@@ -41,11 +41,12 @@ impl Default for Labels {
 
 /// Renders `markdown`. Headings without an explicit `{#id}` get one made from
 /// their text, unique within the page, so every section can be linked to.
+#[cfg(test)]
 pub fn render(markdown: &str) -> Rendered {
     render_with_base(markdown, "/", &Labels::default())
 }
 
-/// Like [`render`], for a portal published below `base_path` (`/privacy/`):
+/// Like `render`, for a portal published below `base_path` (`/privacy/`):
 /// root-relative links (`/nl/cookies/`) are written relative to the portal's
 /// root and get the base path in front.
 ///

@@ -18,12 +18,12 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::site::Site;
 use crate::site::content::ContentFile;
-use crate::site::lang::Lang;
-use crate::site::page_kind::PageKind;
 use crate::theme::lookup;
+use crate::vocab::lang::Lang;
+use crate::vocab::page_kind::PageKind;
 use model::LangView;
 use output::Files;
 
@@ -32,16 +32,19 @@ use output::Files;
 pub struct BuildOptions {
     /// Replaces `[site] base_url`, e.g. for a staging host.
     pub base_url: Option<String>,
-    /// Replaces `[endpoint] url` and the site's keys: `portaal serve` points
-    /// the forms at its own preview endpoint, signed with a throwaway key.
+    /// Where the rights pages' forms post and what signs them, resolved by
+    /// the command: `build` the site's own keys ([`site_forms`]), `check`
+    /// and `serve` keys of their own. `None`: the pages carry no form.
     pub forms: Option<FormTarget>,
 }
 
-/// Where forms post and what signs them, when not the site's own.
+/// Where forms post, what signs them and the time they are issued at.
 #[derive(Debug, Clone)]
 pub struct FormTarget {
     pub action: String,
     pub keys: crate::forms::sign::KeyRing,
+    /// Seconds since 1970, signed into every form.
+    pub issued: u64,
 }
 
 /// One page to render.
@@ -172,7 +175,7 @@ pub fn render_site(
     if let Some(problem) = options
         .base_url
         .as_deref()
-        .and_then(crate::site::identifiers::base_url_problem)
+        .and_then(crate::vocab::identifiers::base_url_problem)
     {
         diags.push(Diagnostic::error("--base-url", problem).with_fix(
             "give the address where the portal is published, e.g. `https://staging.example.be`",
@@ -186,13 +189,10 @@ pub fn render_site(
     let tera = templates::compile(&site.theme)
         .map_err(|d| diags.extend(d))
         .ok();
-    let form_signing = match &options.forms {
-        Some(f) => issue_time().map(|t| Some((f.action.clone(), f.keys.clone(), t))),
-        None => form_signing(site),
-    }
-    .map_err(|d| diags.extend(d))
-    .ok()
-    .flatten();
+    let form_signing = options
+        .forms
+        .as_ref()
+        .map(|f| (f.action.clone(), f.keys.clone(), f.issued));
     let plans = plan_pages(site, &languages, default_lang, &mut diags);
 
     // Markdown first: links are checked against the full list of pages.
@@ -454,11 +454,6 @@ pub fn render_site(
     })
 }
 
-/// What signing the rights pages' forms needs: the `[endpoint] url` they
-/// post to, the key ring and the issue time. `None` when the site has no
-/// endpoint, so it gets no forms. A site without a key gets one, in
-/// `.portaal/signing.keys` beside (never inside) its output, so that a fresh
-/// portal builds and its endpoint finds the same key.
 /// A right's own page text (`content/<lang>/<right>.md`), for the statement.
 #[derive(Serialize)]
 struct RightText {
@@ -485,10 +480,13 @@ fn right_texts(plans: &[Plan], md: &[Option<markdown::Rendered>], lang: Lang) ->
         .collect()
 }
 
-fn form_signing(
-    site: &Site,
-) -> Result<Option<(String, crate::forms::sign::KeyRing, u64)>, Diagnostics> {
-    use crate::forms::sign::{KEY_FILE, KEYS_ENV, KeyRing, add_key};
+/// How the site's own configuration signs its forms: the `[endpoint] url`
+/// they post to and the key ring (`$PORTAAL_SIGNING_KEYS` or the key file),
+/// issued at `issued`. `None` when the site has no endpoint, so it gets no
+/// forms. Reads the keys and writes nothing: a missing key is an error here
+/// (`portaal build` creates it before asking).
+pub fn site_forms(site: &Site, issued: u64) -> Result<Option<FormTarget>, Diagnostics> {
+    use crate::forms::sign::{KEY_FILE, KEYS_ENV, KeyRing};
     let Some(url) = &site.config.endpoint.url else {
         return Ok(None);
     };
@@ -499,36 +497,17 @@ fn form_signing(
         )));
         d
     };
-    let found = match KeyRing::find(&site.dir, None) {
-        Ok(None) => add_key(&site.dir)
-            .map_err(|e| error(format!("cannot create {KEY_FILE}: {e}")))
-            .and_then(|_| KeyRing::find(&site.dir, None).map_err(|e| error(e.to_string()))),
-        other => other.map_err(|e| error(e.to_string())),
-    }?;
+    let found = KeyRing::find(&site.dir, None).map_err(|e| error(e.to_string()))?;
     let Some(keys) = found.filter(|k| k.signing().is_some()) else {
         return Err(error(format!(
             "no signing key in ${KEYS_ENV} or {KEY_FILE}"
         )));
     };
-    Ok(Some((url.get_ref().clone(), keys, issue_time()?)))
-}
-
-/// The issue time of forms (see [`crate::forms::sign::issue_time`]); a bad
-/// `$SOURCE_DATE_EPOCH` is reported against the variable itself.
-fn issue_time() -> Result<u64, Diagnostics> {
-    use crate::forms::sign::SOURCE_DATE_EPOCH;
-    let value = std::env::var_os(SOURCE_DATE_EPOCH);
-    crate::forms::sign::issue_time(value.as_deref(), crate::endpoint::ticket::now_secs()).map_err(
-        |message| {
-            let mut d = Diagnostics::default();
-            d.push(
-                Diagnostic::error(format!("${SOURCE_DATE_EPOCH}"), message).with_fix(format!(
-                    "set {SOURCE_DATE_EPOCH} to a past time in seconds (e.g. `git log -1 --format=%ct`), or unset it"
-                )),
-            );
-            d
-        },
-    )
+    Ok(Some(FormTarget {
+        action: url.get_ref().clone(),
+        keys,
+        issued,
+    }))
 }
 
 /// A file in the site's `static/` folder with the output path of a page
@@ -571,13 +550,13 @@ fn static_collisions(site: &Site, plans: &[Plan], diags: &mut Diagnostics) {
 /// the theme's static files of the same name.
 fn load_site_static(site: &Site, statics: &mut BTreeMap<String, Vec<u8>>, diags: &mut Diagnostics) {
     let dir = site.dir.join("static");
-    let confine = crate::site::confine::Confinement::new(&site.dir);
+    let confine = crate::vocab::confine::Confinement::new(&site.dir);
     if !dir.is_dir() || !confine.root_ok(&dir, diags) {
         return;
     }
     for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
         match entry {
-            Ok(e) if confine.kind(&e, diags) == crate::site::confine::Kind::File => {
+            Ok(e) if confine.kind(&e, diags) == crate::vocab::confine::Kind::File => {
                 let rel = e.path().strip_prefix(&dir).expect("walked from dir");
                 let rel = rel.to_string_lossy().replace('\\', "/");
                 match std::fs::read(e.path()) {
@@ -641,7 +620,7 @@ fn plan_pages<'a>(
                             format!("content/{lang}/{slug}.md"),
                             format!("page `{slug}` exists in other languages but not in `{lang}`"),
                         )
-                        .with_code("P026")
+                        .with_code(Code::P026)
                         .with_fix("write it in every language of the site, or remove it"),
                     );
                 }
@@ -754,7 +733,7 @@ fn check_links(
                     format!("broken link `{link}`: no page or file at that address"),
                 )
                 .at(content.position(*offset))
-                .with_code("P027")
+                .with_code(Code::P027)
                 .with_fix("link to a page of this portal, e.g. `/nl/cookies/`"),
             );
         }
@@ -766,7 +745,7 @@ fn check_links(
                 format!("image `{img}` has no alternative text"),
             )
             .at(content.position(*offset))
-            .with_code("P028")
+            .with_code(Code::P028)
             .with_fix("write `![what the image shows](…)` so screen-reader users get it too"),
         );
     }

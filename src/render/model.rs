@@ -11,10 +11,10 @@ use crate::site::config::{
     Config, CookieCategory, CookieKind, LegalBasis, Party, ProvisionRequirement, RecipientKind,
     Safeguard, SpecialCondition,
 };
-use crate::site::lang::Lang;
-use crate::site::page_kind::Right;
-use crate::site::text::Text;
 use crate::theme::lookup;
+use crate::vocab::lang::Lang;
+use crate::vocab::page_kind::Right;
+use crate::vocab::text::Text;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SiteView {

@@ -4,8 +4,8 @@ use std::fmt::Write;
 
 use super::html::escape;
 use crate::site::config::Config;
-use crate::site::lang::Lang;
-use crate::site::page_kind::PageKind;
+use crate::vocab::lang::Lang;
+use crate::vocab::page_kind::PageKind;
 
 /// One `<url>` per page and language, each listing all its translations, as
 /// search engines expect for multilingual sites.

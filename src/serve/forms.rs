@@ -24,12 +24,14 @@ pub struct PreviewForms {
     dir: tempfile::TempDir,
     keys: KeyRing,
     endpoint: Option<Endpoint>,
+    /// The forms' issue time when fixed (`$SOURCE_DATE_EPOCH`); else now.
+    issued: Option<u64>,
 }
 
 impl PreviewForms {
     /// Makes a throwaway signing key: preview forms are never valid for a
     /// real endpoint, and the site's own key is never needed to preview.
-    pub fn new() -> anyhow::Result<PreviewForms> {
+    pub fn new(issued: Option<u64>) -> anyhow::Result<PreviewForms> {
         let line = generate_key_line("preview").context("no randomness for a preview key")?;
         let keys = KeyRing::parse(&line, "preview key").context("preview key")?;
         let dir = tempfile::Builder::new()
@@ -39,6 +41,7 @@ impl PreviewForms {
             dir,
             keys,
             endpoint: None,
+            issued,
         })
     }
 
@@ -73,6 +76,10 @@ impl PreviewForms {
         Ok(FormTarget {
             action,
             keys: self.keys.clone(),
+            issued: self.issued.unwrap_or_else(|| {
+                let today = crate::forms::sign::issue_time(None, crate::vocab::clock::now_secs());
+                today.expect("without a value there is nothing to refuse")
+            }),
         })
     }
 }

@@ -15,13 +15,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use notify::Watcher;
 
-use crate::cmd::Refused;
+use crate::diagnostics::Refused;
 use crate::render::target::Guard;
 use rebuild::Rebuilder;
 use state::{Notice, Shared};
 use watch::{Batch, Change};
-
-pub use http::{SCRIPT_TAG, inject, resolve};
 
 pub struct Options {
     pub site_dir: PathBuf,
@@ -29,6 +27,8 @@ pub struct Options {
     pub open: bool,
     /// Also write each good build here (never `public/` unless asked).
     pub out: Option<PathBuf>,
+    /// The forms' issue time when fixed (`$SOURCE_DATE_EPOCH`); else now.
+    pub issued: Option<u64>,
 }
 
 /// The changed files of a rebuild, for its status line: a few by name.
@@ -73,6 +73,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         site_dir.clone(),
         url.trim_end_matches('/').to_string(),
         out.clone(),
+        options.issued,
     )?;
     shared.set_outbox(rebuilder.outbox());
     // Watch before the first build, so that no save is missed: one made
@@ -187,7 +188,7 @@ fn open_browser(url: &str) {
 
 /// A status line. The preview keeps serving when its terminal went away.
 fn say(line: std::fmt::Arguments<'_>) {
-    let _ = crate::cmd::print_line(line);
+    let _ = crate::diagnostics::print_line(line);
 }
 
 fn publish(shared: &Shared, rebuilder: &mut Rebuilder, batch: &Batch) {

@@ -10,13 +10,11 @@ use std::path::PathBuf;
 
 use super::forms::PreviewForms;
 use super::watch::Change;
-use crate::cmd::build::prefixed;
 use crate::diagnostics::Diagnostics;
 use crate::render::output::{self, Files};
 use crate::render::target::Target;
 use crate::render::{self, BuildOptions};
 use crate::site::{Site, content};
-use crate::theme::Theme;
 
 pub struct Rebuilder {
     site_dir: PathBuf,
@@ -27,7 +25,12 @@ pub struct Rebuilder {
 }
 
 impl Rebuilder {
-    pub fn new(site_dir: PathBuf, base_url: String, out: Option<Target>) -> anyhow::Result<Self> {
+    pub fn new(
+        site_dir: PathBuf,
+        base_url: String,
+        out: Option<Target>,
+        issued: Option<u64>,
+    ) -> anyhow::Result<Self> {
         Ok(Rebuilder {
             site_dir,
             options: BuildOptions {
@@ -36,7 +39,7 @@ impl Rebuilder {
             },
             out,
             site: None,
-            forms: PreviewForms::new()?,
+            forms: PreviewForms::new(issued)?,
         })
     }
 
@@ -64,7 +67,7 @@ impl Rebuilder {
     }
 
     fn show(&self, diags: &Diagnostics) -> String {
-        prefixed(std::path::Path::new(""), diags)
+        diags.prefixed(std::path::Path::new(""))
     }
 
     /// Brings the loaded site up to date with `changes`, returning the
@@ -76,7 +79,7 @@ impl Rebuilder {
             .as_mut()
             .filter(|_| !changes.contains(&Change::Config))
         else {
-            let (site, mut problems) = Site::load_with_problems(&self.site_dir);
+            let (site, mut problems) = crate::check::load_site(&self.site_dir);
             if let Some(site) = site.as_ref().filter(|_| !problems.has_errors()) {
                 let url = self.options.base_url.clone().unwrap_or_default();
                 match self.forms.restart(site, &url) {
@@ -99,7 +102,7 @@ impl Rebuilder {
             .iter()
             .any(|c| changes.contains(c));
         if theme_changed {
-            site.theme = Theme::load(
+            site.theme = crate::site::load_theme(
                 &self.site_dir,
                 site.config.site.theme.get_ref(),
                 &languages,

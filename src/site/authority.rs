@@ -18,9 +18,9 @@ use toml::Spanned;
 use toml::value::Datetime;
 
 use super::config::Authority;
-use super::lang::Lang;
-use super::text::Text;
-use crate::diagnostics::{Diagnostics, SourceFile};
+use crate::diagnostics::{Code, Diagnostics, SourceFile};
+use crate::vocab::lang::Lang;
+use crate::vocab::text::Text;
 
 const DATA: &str = include_str!("../../data/authorities.toml");
 
@@ -127,7 +127,7 @@ pub fn apply_preset(file: SourceFile<'_>, authority: &mut Authority, diags: &mut
                     valid_codes()
                 ),
             )
-            .with_code("P019")
+            .with_code(Code::P019)
             .with_fix("use one of the listed codes, or remove `preset` and give the authority's name, address and website yourself"),
         );
         return;
@@ -156,8 +156,8 @@ pub fn apply_preset(file: SourceFile<'_>, authority: &mut Authority, diags: &mut
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::site::identifiers::{is_valid_email, is_valid_web_url};
-    use crate::site::lang::Lang;
+    use crate::vocab::identifiers::{is_valid_email, is_valid_web_url};
+    use crate::vocab::lang::Lang;
 
     /// The sixteen Länder by ISO 3166-2 code.
     const LANDER: [&str; 16] = [
@@ -287,7 +287,7 @@ mod tests {
             ..Authority::default()
         };
         apply_preset(file, &mut bad, &mut diags);
-        assert_eq!(diags.0[0].code, "P019");
+        assert_eq!(diags.0[0].code, Some(Code::P019));
         assert!(diags.0[0].message.contains("BE, DE, DE-BB"));
     }
 }

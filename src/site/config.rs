@@ -10,8 +10,8 @@ use toml::Spanned;
 use toml::value::Datetime;
 
 use super::duration::Duration;
-use super::lang::Lang;
-use super::text::Text;
+use crate::vocab::lang::Lang;
+use crate::vocab::text::Text;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,12 +33,18 @@ pub struct SiteSection {
     pub render_budget_ms: Option<Spanned<u64>>,
 }
 
+/// The default budget of one page: far above any real page (a few ms).
+pub const DEFAULT_BUDGET_MS: u64 = 10_000;
+
+/// The largest budget `[site] render_budget_ms` accepts: ten minutes.
+pub const MAX_BUDGET_MS: u64 = 600_000;
+
 impl SiteSection {
     /// The render budget of one page, in milliseconds.
     pub fn render_budget_ms(&self) -> u64 {
         self.render_budget_ms
             .as_ref()
-            .map_or(crate::render::budget::DEFAULT_MS, |b| *b.get_ref())
+            .map_or(DEFAULT_BUDGET_MS, |b| *b.get_ref())
     }
 }
 
@@ -130,7 +136,7 @@ pub struct Endpoint {
     pub acknowledge: bool,
     /// The language of the ticket mails to the firm; the site's default
     /// language when not set.
-    pub ticket_language: Option<Spanned<super::lang::Lang>>,
+    pub ticket_language: Option<Spanned<crate::vocab::lang::Lang>>,
     /// The IANA time zone the firm's deadlines are counted in;
     /// `Europe/Brussels` when not set.
     pub time_zone: Option<Spanned<String>>,
@@ -538,7 +544,7 @@ pub struct Recipient {
 impl Recipient {
     /// What the statement calls the recipient in `lang`: its category (with
     /// the name after it, when both are given) or its name.
-    pub fn label(&self, lang: super::lang::Lang) -> String {
+    pub fn label(&self, lang: crate::vocab::lang::Lang) -> String {
         let name = self.name.as_ref().map(|n| n.get_ref().in_lang(lang));
         let category = self.category.as_ref().map(|c| c.get_ref().in_lang(lang));
         match (category, name) {
@@ -788,8 +794,8 @@ pub struct Parts {
     pub transfers: Vec<Transfer>,
     pub cookies: Vec<Cookie>,
     /// Keys whose wrong values were reported and taken out (see
-    /// [`super::document::Repair`]).
-    pub repaired: Vec<super::document::Repair>,
+    /// [`crate::vocab::document::Repair`]).
+    pub repaired: Vec<crate::vocab::document::Repair>,
 }
 
 impl Parts {
@@ -879,7 +885,8 @@ impl Config {
         diags: &mut crate::diagnostics::Diagnostics,
     ) -> Option<Parts> {
         let text = file.text;
-        let mut doc = super::document::Document::parse(file, text, 0, diags);
+        let mut doc =
+            crate::vocab::document::Document::parse(file, text, 0, diags).require(&REQUIRED);
         if doc.is_empty() && diags.has_errors() {
             return None;
         }
@@ -916,3 +923,20 @@ impl Config {
         })
     }
 }
+
+/// Keys the legal checklist requires: their absence is reported under the
+/// checklist's code, not as a bare build problem.
+const REQUIRED: [crate::vocab::document::Required; 9] = {
+    use crate::diagnostics::Code::{P001, P003, P007, P017, P030};
+    [
+        ("site", "policy_version", P017),
+        ("site", "last_updated", P017),
+        ("controller", "legal_name", P001),
+        ("controller", "address", P001),
+        ("controller", "email", P001),
+        ("purposes", "legal_basis", P003),
+        ("transfers", "safeguard", P007),
+        ("cookies", "provider", P030),
+        ("cookies", "category", P030),
+    ]
+};

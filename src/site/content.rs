@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::confine::{Confinement, Kind};
-use super::document::Document;
-use super::lang::Lang;
-use super::page_kind::PageKind;
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use crate::vocab::confine::{Confinement, Kind};
+use crate::vocab::document::Document;
+use crate::vocab::lang::Lang;
+use crate::vocab::page_kind::PageKind;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use super::lang::Lang;
+use crate::vocab::lang::Lang;
 
 /// Code → names in en, nl, fr, de (the columns of `data/countries.tsv`).
 static COUNTRIES: LazyLock<BTreeMap<&'static str, [&'static str; 4]>> = LazyLock::new(|| {

@@ -2,15 +2,9 @@
 
 pub mod authority;
 pub mod config;
-pub mod confine;
 pub mod content;
 pub mod country;
-pub mod document;
 pub mod duration;
-pub mod identifiers;
-pub mod lang;
-pub mod page_kind;
-pub mod text;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
@@ -86,7 +80,7 @@ impl Site {
         let languages = site_section.languages.get_ref().clone();
         let content = content::load(dir, &languages, &mut diags);
         let theme_name = crate::theme::checked_name(file, &site_section.theme, &mut diags);
-        let theme = Theme::load(dir, theme_name, &languages, &mut diags);
+        let theme = load_theme(dir, theme_name, &languages, &mut diags);
         let forms = crate::forms::load(dir, &languages, &mut diags);
         let Some(config) = parts.into_config() else {
             return (None, diags);
@@ -98,15 +92,26 @@ impl Site {
             theme,
             forms,
         };
-        crate::check::cookies::contradicting_none(&site, &text, &mut diags);
         (Some(site), diags)
     }
 
-    pub fn languages(&self) -> &[lang::Lang] {
+    pub fn languages(&self) -> &[crate::vocab::lang::Lang] {
         self.config.site.languages.get_ref()
     }
 
     pub fn id(&self) -> &str {
         self.config.site.id.get_ref()
     }
+}
+
+/// Loads the site's theme and checks the strings its forms and mails need.
+pub fn load_theme(
+    dir: &Path,
+    name: &str,
+    languages: &[crate::vocab::lang::Lang],
+    diags: &mut Diagnostics,
+) -> Theme {
+    let theme = Theme::load(dir, name, languages, diags);
+    crate::forms::strings::check_theme(&theme, name, diags);
+    theme
 }

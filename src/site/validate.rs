@@ -6,12 +6,12 @@ use std::collections::BTreeSet;
 use toml::Spanned;
 
 use super::config::{LegalBasis, Parts};
-use super::identifiers::{
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, SourceFile};
+use crate::vocab::identifiers::{
     base_url_problem, enterprise_number_problem, id_problem, is_valid_email, is_valid_web_url,
 };
-use super::lang::Lang;
-use super::text::Text;
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use crate::vocab::lang::Lang;
+use crate::vocab::text::Text;
 
 struct Checker<'a> {
     file: SourceFile<'a>,
@@ -64,7 +64,7 @@ impl Checker<'_> {
         if !missing.is_empty() {
             let list = missing.join(", ");
             let d = self.error(text, format!("{what} has no translation in: {list}"));
-            d.code = "P024";
+            d.code = Some(Code::P024);
             d.fix = Some(format!(
                 "add {} to the table, or give one plain string for all languages",
                 missing
@@ -88,7 +88,7 @@ impl Checker<'_> {
                 value,
                 format!("{what} `{}` is not a valid e-mail address", value.get_ref()),
             )
-            .code = "P022";
+            .code = Some(Code::P022);
         }
     }
 
@@ -101,7 +101,7 @@ impl Checker<'_> {
                     value.get_ref()
                 ),
             );
-            d.code = "P023";
+            d.code = Some(Code::P023);
             d.fix = Some("write the full address, e.g. `https://www.example.be`".into());
         }
     }
@@ -162,7 +162,7 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
             if let Some(problem) =
                 enterprise_number_problem(n.get_ref(), ctl.address.country.get_ref())
             {
-                c.error(n, problem).code = "P021";
+                c.error(n, problem).code = Some(Code::P021);
             }
         }
         if let Some(dpo) = &ctl.dpo {
@@ -177,7 +177,7 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
             None if config.section_repaired("contacts.requests") => {}
             None => c.diags.push(
                 Diagnostic::error(file.path, "missing `requests` address in [contacts]")
-                    .with_code("P010")
+                    .with_code(Code::P010)
                     .with_fix(
                         "add `requests = \"info@…\"`: every request form sends its ticket there",
                     ),
@@ -288,7 +288,7 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
         }
     }
     if let Some(tz) = &config.endpoint.time_zone {
-        if let Err(e) = crate::endpoint::ticket::time_zone(tz.get_ref()) {
+        if let Err(e) = crate::vocab::clock::time_zone(tz.get_ref()) {
             c.error(tz, e).fix = Some(
                 "name an IANA time zone such as `Europe/Brussels` or `Europe/Amsterdam`".into(),
             );
@@ -384,7 +384,7 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
                         p.id.get_ref()
                     ),
                 );
-                d.code = "P004";
+                d.code = Some(Code::P004);
                 d.fix = Some(
                     "add `legitimate_interest = { … }` stating the interest (Art. 13(1)(d))".into(),
                 );
@@ -408,7 +408,7 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
                 &Spanned::new(at, ()),
                 format!("purpose `{}` states no retention period", p.id.get_ref()),
             );
-            d.code = "P009";
+            d.code = Some(Code::P009);
             d.fix = Some(
                 "give `retention = { period = \"7y\" }` or `retention = { criteria = \"…\" }`, or a default for all purposes in [statement]"
                     .into(),
@@ -498,8 +498,9 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
             && k.kind != super::config::CookieKind::Pixel
             && !config.was_repaired("cookies.duration", &k.at())
         {
-            c.error(&k.at(), format!("cookie `{}` has no `duration`", k.label()))
-                .fix = Some(
+            let missing = c.error(&k.at(), format!("cookie `{}` has no `duration`", k.label()));
+            missing.code = Some(crate::diagnostics::Code::P030);
+            missing.fix = Some(
                 "give how long it stays, e.g. `duration = \"1y\"` (for an entry without a name: the typical duration); only a `kind = \"pixel\"` entry may leave it out".into(),
             );
         }
@@ -600,14 +601,14 @@ fn check_site(c: &mut Checker<'_>, site: &super::config::SiteSection) {
         c.url("base_url", &site.base_url);
     } else if let Some(problem) = base_url_problem(site.base_url.get_ref()) {
         let d = c.error(&site.base_url, format!("base_url {problem}"));
-        d.code = "P023";
+        d.code = Some(Code::P023);
         d.fix = Some(
             "give the address where the portal is published, e.g. `https://privacy.example.be`"
                 .into(),
         );
     }
     if let Some(b) = &site.render_budget_ms {
-        let max = crate::render::budget::MAX_MS;
+        let max = super::config::MAX_BUDGET_MS;
         if !(1..=max).contains(b.get_ref()) {
             c.error(
                 b,
@@ -618,7 +619,7 @@ fn check_site(c: &mut Checker<'_>, site: &super::config::SiteSection) {
             )
             .fix = Some(format!(
                 "leave it out for the default of {} ms per page",
-                crate::render::budget::DEFAULT_MS
+                super::config::DEFAULT_BUDGET_MS
             ));
         }
     }
@@ -641,7 +642,7 @@ fn check_site(c: &mut Checker<'_>, site: &super::config::SiteSection) {
     c.text("site title", &site.title);
     if site.policy_version.get_ref().trim().is_empty() {
         c.error(&site.policy_version, "policy_version is empty")
-            .code = "P017";
+            .code = Some(Code::P017);
     }
     let updated = site.last_updated.get_ref();
     if updated.date.is_none() || updated.time.is_some() {
@@ -649,6 +650,6 @@ fn check_site(c: &mut Checker<'_>, site: &super::config::SiteSection) {
             &site.last_updated,
             "last_updated should be a date like 2026-03-01",
         )
-        .code = "P017";
+        .code = Some(Code::P017);
     }
 }

@@ -3,17 +3,27 @@
 
 use std::collections::BTreeSet;
 
-use portaal::check::codes::CODES;
+use portaal::diagnostics::Code;
 use portaal::diagnostics::Severity;
 use serde_json::Value;
 
 use crate::support::{Portal, check_cases, fixtures, repo_root};
 
-/// Runs `portaal check --format json` (plus `extra`) and parses stdout.
+/// The day the fixtures are checked on (2026-11-29, noon UTC), so that
+/// their policy dates do not age into P041.
+const TODAY: &str = "1795953600";
+
+/// Runs `portaal check --format json` (plus `extra`) on [`TODAY`] and
+/// parses stdout.
 fn check_json(portal: &Portal, extra: &[&str]) -> (Value, Option<i32>) {
     let mut args = vec!["check", "--format", "json"];
     args.extend_from_slice(extra);
-    let out = portal.run(&args);
+    let out = portal
+        .portaal()
+        .args(&args)
+        .env("SOURCE_DATE_EPOCH", TODAY)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
     let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(
@@ -38,7 +48,7 @@ fn codes_of(json: &Value) -> Vec<String> {
 #[test]
 fn every_code_has_a_case_that_triggers_exactly_it() {
     let cases = check_cases::cases();
-    let known: BTreeSet<&str> = CODES.iter().map(|c| c.code).collect();
+    let known: BTreeSet<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
     for code in cases.keys() {
         assert!(
             known.contains(code.as_str()),
@@ -47,18 +57,21 @@ fn every_code_has_a_case_that_triggers_exactly_it() {
     }
     // Every case runs, and all that fail are reported together.
     let mut failures = Vec::new();
-    for code in CODES {
-        let case = cases
-            .get(code.code)
-            .unwrap_or_else(|| panic!("no case {} in tests/fixtures/check/cases.toml", code.code));
+    for &code in Code::ALL {
+        let case = cases.get(code.as_str()).unwrap_or_else(|| {
+            panic!(
+                "no case {} in tests/fixtures/check/cases.toml",
+                code.as_str()
+            )
+        });
         let portal = Portal::empty();
         case.write_to(portal.path());
         let extra: Vec<&str> = case.args.iter().map(String::as_str).collect();
         let (json, status) = check_json(&portal, &extra);
         let findings = json["sites"][0]["findings"].as_array().unwrap();
         let found: BTreeSet<String> = codes_of(&json).into_iter().collect();
-        if found != BTreeSet::from([code.code.to_string()]) {
-            failures.push(format!("case {} draws {found:?}:\n{json:#}", code.code));
+        if found != BTreeSet::from([code.as_str().to_string()]) {
+            failures.push(format!("case {} draws {found:?}:\n{json:#}", code.as_str()));
             continue;
         }
         let places: BTreeSet<String> = findings
@@ -71,32 +84,38 @@ fn every_code_has_a_case_that_triggers_exactly_it() {
         if places != BTreeSet::from([case.finding.clone()]) {
             failures.push(format!(
                 "case {}: finding at {places:?}, not at {:?}",
-                code.code, case.finding
+                code.as_str(),
+                case.finding
             ));
         }
         let severities: BTreeSet<&str> = findings
             .iter()
             .map(|f| f["severity"].as_str().unwrap())
             .collect();
-        let expected = match code.severity {
+        let expected = match code.severity() {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        assert_eq!(severities, BTreeSet::from([expected]), "{}", code.code);
-        let want_status = if code.severity == Severity::Error {
+        assert_eq!(severities, BTreeSet::from([expected]), "{}", code.as_str());
+        let want_status = if code.severity() == Severity::Error {
             1
         } else {
             0
         };
-        assert_eq!(status, Some(want_status), "exit status of {}", code.code);
-        if code.severity == Severity::Warning {
+        assert_eq!(
+            status,
+            Some(want_status),
+            "exit status of {}",
+            code.as_str()
+        );
+        if code.severity() == Severity::Warning {
             let mut args = vec!["check", "--deny-warnings"];
             args.extend_from_slice(&extra);
             assert_eq!(
                 portal.run(&args).status.code(),
                 Some(1),
                 "{} denied",
-                code.code
+                code.as_str()
             );
         }
     }
@@ -372,16 +391,33 @@ fn special_category_data_show_their_exception() {
     assert!(fr.contains("Article 9, paragraphe 2, point h), du RGPD"));
 }
 
+/// README.md's tables of finding codes are the enum's list: every code
+/// once, with its severity and summary (capitalised), and no other code.
 #[test]
-fn docs_list_every_code() {
+fn readme_tables_of_codes_match_the_enum() {
     let docs = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    for code in CODES {
-        assert!(
-            docs.contains(&format!("| {} |", code.code)),
-            "README.md lacks {}",
-            code.code
-        );
-    }
+    let rows: Vec<(String, String, String)> = docs
+        .lines()
+        .filter(|l| l.starts_with("| P0"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split(" | ").map(|c| c.trim_matches('|').trim()).collect();
+            (cells[0].into(), cells[1].into(), cells[2].into())
+        })
+        .collect();
+    let expected: Vec<(String, String, String)> = Code::ALL
+        .iter()
+        .map(|c| {
+            let severity = format!("{:?}", c.severity()).to_lowercase();
+            let (first, rest) = c.summary().split_at(1);
+            let summary = first.to_uppercase() + rest;
+            (c.to_string(), severity, summary)
+        })
+        .collect();
+    let sorted = |mut v: Vec<(String, String, String)>| {
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(rows), sorted(expected), "README.md's code tables");
 }
 
 #[test]
@@ -411,4 +447,32 @@ fn check_writes_no_file() {
     let out = portal.run(&["check"]);
     assert!(out.status.code().is_some_and(|c| c <= 1));
     assert_eq!(portal.files("."), before);
+}
+
+/// `$SOURCE_DATE_EPOCH` fixes the day check judges the policy date on:
+/// the clean fixture (dated 2026-03-15) is fine a day later, two years old
+/// in 2028 (P041), and lies in the future the month before (P018).
+#[test]
+fn check_judges_the_policy_date_on_source_date_epoch() {
+    let portal = Portal::fixture("check/clean");
+    let codes_on = |epoch: &str| -> Vec<String> {
+        let out = portal
+            .portaal()
+            .args(["check", "--format", "json"])
+            .env("SOURCE_DATE_EPOCH", epoch)
+            .output()
+            .unwrap();
+        codes_of(&serde_json::from_slice(&out.stdout).unwrap())
+    };
+    assert!(codes_on("1773662400").is_empty()); // 2026-03-16
+    assert_eq!(codes_on("1836820800"), ["P041"]); // 2028-03-16
+    assert_eq!(codes_on("1772366400"), ["P018"]); // 2026-03-01
+    let bad = portal
+        .portaal()
+        .arg("check")
+        .env("SOURCE_DATE_EPOCH", "soon")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("SOURCE_DATE_EPOCH"));
 }

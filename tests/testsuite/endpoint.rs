@@ -1678,3 +1678,111 @@ fn a_broken_theme_gets_plain_translated_pages() {
     assert!(thanks.body.contains(&reference), "{}", thanks.body);
     assert!(thanks.body.contains("Referenznummer"), "{}", thanks.body);
 }
+
+/// One client's broken page does not stop the agency's endpoint: the
+/// broken site is logged and skipped (its posts get 403 with a log line
+/// naming it), the other site serves.
+#[test]
+fn a_broken_site_is_skipped_and_the_others_serve() {
+    use std::io::{BufRead, BufReader};
+    let (_a_tmp, good) = fixture_copy("endpoint-site");
+    let (_b_tmp, broken) = fixture_copy("endpoint-site");
+    let toml = std::fs::read_to_string(broken.join("portal.toml")).unwrap();
+    std::fs::write(
+        broken.join("portal.toml"),
+        toml.replacen("id = \"acme\"", "id = \"bravo\"", 1),
+    )
+    .unwrap();
+    for site in [&good, &broken] {
+        portaal::forms::sign::add_key(site).unwrap();
+    }
+    let good_post = Post::new("access", "nl").pairs(&good);
+    let mut bravo = Post::new("access", "nl");
+    bravo.site_id = "bravo".into();
+    let broken_post = bravo.pairs(&broken);
+    // Signed while it loaded; now its Markdown is broken.
+    std::fs::write(broken.join("content/nl/kapot.md"), "+++\ntitle = \n+++\n").unwrap();
+
+    let work = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(crate::support::portaal_bin())
+        .current_dir(work.path())
+        .args(["endpoint", "--port", "0", "--outbox", "outbox"])
+        .arg(&good)
+        .arg(&broken)
+        .env_remove("PORTAAL_SMTP_URL")
+        .env_remove("PORTAAL_SIGNING_KEYS")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let (stdout, stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let _guard = Kill(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    for (name, pipe) in [
+        ("out", Box::new(stdout) as Box<dyn std::io::Read + Send>),
+        ("err", Box::new(stderr)),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                if tx.send((name, line)).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    let mut lines: Vec<(&str, String)> = Vec::new();
+    let next = |lines: &mut Vec<(&str, String)>, what: &str| {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no {what} in {lines:#?}"));
+        lines.push(line);
+    };
+    while !lines
+        .iter()
+        .any(|(_, l)| l.contains("listening on http://"))
+    {
+        next(&mut lines, "listening line");
+    }
+    let log = |lines: &[(&str, String)]| -> String {
+        lines
+            .iter()
+            .map(|(_, l)| l.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let started = log(&lines);
+    assert!(
+        started.contains("ERROR site `bravo`") && started.contains("kapot.md"),
+        "{started}"
+    );
+    let addr: SocketAddr = started
+        .split("listening on http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(http::post_form(addr, &good_post, false).status, 303);
+    assert_eq!(http::post_form(addr, &broken_post, false).status, 403);
+    while !lines.iter().any(|(_, l)| l.contains("site=bravo")) {
+        next(&mut lines, "log line of the refused post");
+    }
+    let refused = lines
+        .iter()
+        .find(|(_, l)| l.contains("site=bravo"))
+        .unwrap();
+    assert!(
+        refused.1.contains("post rejected status=403")
+            && refused.1.contains("reason=forbidden:site-skipped-at-start"),
+        "{}",
+        refused.1
+    );
+}

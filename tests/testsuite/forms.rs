@@ -54,6 +54,23 @@ fn every_rights_page_carries_its_signed_form_in_every_language() {
     }
 }
 
+/// The first build creates the secret the endpoint must share, and says
+/// so once: where it is, and that it stays out of public/.
+#[test]
+fn the_first_build_says_it_created_the_signing_key() {
+    let portal = Portal::fixture("minimal");
+    let said = String::from_utf8(portal.build().stderr).unwrap();
+    let notes: Vec<&str> = said.lines().filter(|l| l.contains("signing key")).collect();
+    assert_eq!(notes.len(), 1, "{said}");
+    assert!(notes[0].contains(".portaal/signing.keys"), "{said}");
+    assert!(
+        notes[0].contains("secret") && notes[0].contains("public/"),
+        "{said}"
+    );
+    let again = String::from_utf8(portal.build().stderr).unwrap();
+    assert!(!again.contains("signing key"), "{again}");
+}
+
 #[test]
 fn the_signing_key_never_lands_in_public() {
     let portal = Portal::fixture("minimal");

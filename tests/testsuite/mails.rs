@@ -3,7 +3,7 @@
 //! requester's, and a site's theme overriding their wording.
 
 use portaal::endpoint::ticket;
-use portaal::site::lang::Lang;
+use portaal::vocab::lang::Lang;
 
 use crate::endpoint::{Harness, Post, reference_of};
 use crate::support::Portal;

@@ -4,6 +4,10 @@
 //! portal should not have to rebuild once per typo. Each problem names the
 //! file, and where the source is known, the line and column.
 
+pub mod code;
+
+pub use code::Code;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -43,9 +47,10 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Diagnostic {
     pub severity: Severity,
-    /// A stable code for checklist findings (`P013`); empty for build errors.
-    #[serde(skip_serializing_if = "str::is_empty")]
-    pub code: &'static str,
+    /// The finding code, attached where the problem is found; `None` for
+    /// build problems without a more specific code (`check` shows P000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<Code>,
     pub file: PathBuf,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub position: Option<Position>,
@@ -59,7 +64,7 @@ impl Diagnostic {
     pub fn error(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
-            code: "",
+            code: None,
             file: file.into(),
             position: None,
             message: message.into(),
@@ -84,9 +89,9 @@ impl Diagnostic {
         self
     }
 
-    /// Marks a checklist finding with its stable code (see `check::codes`).
-    pub fn with_code(mut self, code: &'static str) -> Self {
-        self.code = code;
+    /// Marks a finding with its stable code.
+    pub fn with_code(mut self, code: Code) -> Self {
+        self.code = Some(code);
         self
     }
 }
@@ -108,8 +113,8 @@ impl fmt::Display for Diagnostic {
             write!(f, ":{}:{}", p.line, p.column)?;
         }
         write!(f, ": {severity}")?;
-        if !self.code.is_empty() {
-            write!(f, "[{}]", self.code)?;
+        if let Some(code) = self.code {
+            write!(f, "[{code}]")?;
         }
         write!(f, ": {}", self.message)?;
         if let Some(fix) = &self.fix {
@@ -197,6 +202,23 @@ impl Diagnostics {
         self
     }
 
+    /// The diagnostics as text, with paths shown from the current directory
+    /// rather than from the site directory `dir` they are relative to.
+    pub fn prefixed(&self, dir: &Path) -> String {
+        let mut shown = self.clone();
+        for d in &mut shown.0 {
+            if d.file.is_relative() && !d.file.starts_with("<built-in theme>") {
+                d.file = dir.join(&d.file);
+            }
+        }
+        for d in &mut shown.0 {
+            if let Ok(rel) = d.file.strip_prefix("./") {
+                d.file = rel.to_path_buf();
+            }
+        }
+        shown.to_string()
+    }
+
     /// `Ok(value)` when nothing is an error.
     pub fn into_result<T>(self, value: T) -> Result<T, Diagnostics> {
         if self.has_errors() {
@@ -220,6 +242,28 @@ impl fmt::Display for Diagnostics {
 }
 
 impl std::error::Error for Diagnostics {}
+
+/// A failure whose details were already printed (per-site diagnostics);
+/// `main` only sets the exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Reported(pub String);
+
+/// A command that refused to act (a wrong argument, an unsafe output
+/// folder) before touching anything. `main` prints it and exits with 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+/// Writes one line to stdout through its lock. Unlike `println!`, a closed
+/// pipe (`portaal check | head`) comes back as an error, which `main` ends
+/// quietly instead of panicking.
+pub fn print_line(line: impl std::fmt::Display) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")?;
+    out.flush()
+}
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, SourceFile};
 
 /// A parsed TOML document whose sections are taken out one by one.
 pub struct Document<'a> {
@@ -24,7 +24,13 @@ pub struct Document<'a> {
     span: Range<usize>,
     /// The keys taken out of sections and entries to report every problem.
     repaired: Vec<Repair>,
+    /// Keys whose absence is a finding with its own code (see [`Self::require`]).
+    required: &'static [Required],
 }
+
+/// A key a section (or each entry of an array) must have, and the finding
+/// code of its absence: `("purposes", "legal_basis", Code::P003)`.
+pub type Required = (&'static str, &'static str, Code);
 
 /// A key that was taken out of a section or an array entry because its
 /// value was wrong (and reported). Later checks that a key is *absent* ask
@@ -66,7 +72,15 @@ impl<'a> Document<'a> {
             table,
             span,
             repaired: Vec::new(),
+            required: &[],
         }
+    }
+
+    /// Reports the absence of these keys under their codes, before serde
+    /// would report it as a bare build problem.
+    pub fn require(mut self, required: &'static [Required]) -> Self {
+        self.required = required;
+        self
     }
 
     /// True when parsing failed and the document holds nothing.
@@ -158,7 +172,22 @@ impl<'a> Document<'a> {
         diags: &mut Diagnostics,
     ) -> Option<T> {
         let within = extent(&value);
-        let (v, removed) = self.deserialize_repaired(value, diags)?;
+        let required = self.missing_required(key, &value);
+        let quiet: Vec<&str> = required.iter().map(|(field, _)| *field).collect();
+        let mut suggested = Vec::new();
+        let at = Some(value.span().start);
+        let result = self.deserialize_checked(value, &quiet, &mut suggested, diags);
+        // A required key is missing in its own right, unless a misspelt key
+        // was taken for it (`emial`): that mistake was reported.
+        for (field, code) in required {
+            if !suggested.iter().any(|s| s == field) {
+                diags.push(
+                    self.error(at, format!("missing key `{field}`"))
+                        .with_code(code),
+                );
+            }
+        }
+        let (v, removed) = result?;
         self.repaired.extend(removed.into_iter().map(|path| Repair {
             key: format!("{key}.{path}"),
             within: within.clone(),
@@ -184,12 +213,39 @@ impl<'a> Document<'a> {
     /// keys that were taken out (empty when the value was valid as written).
     pub fn deserialize_repaired<T: DeserializeOwned>(
         &self,
+        value: Spanned<DeValue<'a>>,
+        diags: &mut Diagnostics,
+    ) -> Option<(T, Vec<String>)> {
+        self.deserialize_checked(value, &[], &mut Vec::new(), diags)
+    }
+
+    /// The required keys `value` of section `key` lacks, with their codes.
+    fn missing_required(
+        &self,
+        key: &str,
+        value: &Spanned<DeValue<'a>>,
+    ) -> Vec<(&'static str, Code)> {
+        let DeValue::Table(t) = value.get_ref() else {
+            return Vec::new();
+        };
+        let missing = self
+            .required
+            .iter()
+            .filter(|(section, field, _)| *section == key && t.get(*field).is_none());
+        missing.map(|&(_, field, code)| (field, code)).collect()
+    }
+
+    /// [`Self::deserialize_repaired`], leaving the missing keys in `quiet`
+    /// to the caller; `suggested` gets the keys a misspelt one was taken for.
+    fn deserialize_checked<T: DeserializeOwned>(
+        &self,
         mut value: Spanned<DeValue<'a>>,
+        quiet: &[&str],
+        suggested: &mut Vec<String>,
         diags: &mut Diagnostics,
     ) -> Option<(T, Vec<String>)> {
         let fallback = value.span().start;
         let mut removed: Vec<String> = Vec::new();
-        let mut suggested: Vec<String> = Vec::new();
         // Each round takes one key or item out, so this ends; the bound is
         // a second guarantee.
         for _ in 0..=count_nodes(value.get_ref()) {
@@ -203,6 +259,7 @@ impl<'a> Document<'a> {
             let missing_removed = missing_key(&message).is_some_and(|k| {
                 removed.iter().any(|r| r.rsplit('.').next() == Some(k))
                     || suggested.iter().any(|s| s == k)
+                    || quiet.contains(&k)
             });
             let suggestion = did_you_mean(&message);
             let culprit = e
@@ -527,5 +584,29 @@ mod tests {
         // and its absence is not reported a second time.
         assert!(got.is_none());
         assert!(!shown.iter().any(|s| s.contains("missing")), "{shown:#?}");
+    }
+
+    /// A missing key the checklist requires carries its code whatever
+    /// serde's wording, and every such key of an entry is reported once.
+    #[test]
+    fn missing_required_keys_carry_their_code() {
+        let text = "[[t]]\nb = 1\nc = []\n";
+        let file = SourceFile {
+            path: std::path::Path::new("t.toml"),
+            text,
+        };
+        let mut diags = Diagnostics::default();
+        const REQUIRED: [Required; 2] = [("t", "a", Code::P003), ("t", "d", Code::P009)];
+        let mut doc = Document::parse(file, text, 0, &mut diags).require(&REQUIRED);
+        let got: Vec<Two> = doc.array("t", &mut diags);
+        assert!(got.is_empty());
+        let shown: Vec<String> = diags.0.iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            shown,
+            [
+                "t.toml:1:1: error[P003]: missing key `a`",
+                "t.toml:1:1: error[P009]: missing key `d`"
+            ]
+        );
     }
 }
