@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod endpoint;
 pub mod forms;
 pub mod render;
+pub mod scan;
 pub mod serve;
 pub mod site;
 pub mod theme;
