@@ -190,6 +190,31 @@ pub const CODES: &[Code] = &[
         Warning,
         "the rights pages carry no request form ([endpoint] url is not set)",
     ),
+    code(
+        "P044",
+        Error,
+        "the scanned website sets a cookie or storage key that is not declared",
+    ),
+    code(
+        "P045",
+        Warning,
+        "a declared cookie was not seen on the scanned website",
+    ),
+    code(
+        "P046",
+        Warning,
+        "a cookie on the scanned website lasts more than a day longer or shorter than declared",
+    ),
+    code(
+        "P047",
+        Error,
+        "a cookie that needs consent is set before the visitor consents",
+    ),
+    code(
+        "P048",
+        Warning,
+        "the scanned website contacts a third party that is not among the recipients",
+    ),
 ];
 
 /// The entry for `code`, if it exists.

@@ -6,12 +6,16 @@
 //! `portaal scan SITE_DIR` and `portaal check --scan REPORT.json` both use
 //! it, so a saved report can be checked again after portal.toml changes.
 
+use std::path::Path;
+
+use anyhow::Context as _;
 use jiff::Timestamp;
 
 use super::lifetime;
 use super::observe::{Finding, Level, Party, Phase, Report, SetBy};
 use crate::check::cookie_db::CookieDb;
 use crate::check::cookies::declaration;
+use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::site::Site;
 use crate::site::config::CookieCategory;
 use crate::site::text::Text;
@@ -19,6 +23,10 @@ use crate::site::text::Text;
 /// A day, the tolerance for lifetimes: expiry dates are often computed
 /// from the visit's own clock.
 const DAY: i64 = 24 * 60 * 60;
+
+/// Chromium keeps no cookie longer than 400 days, whatever the site asks
+/// (the limit of RFC 6265bis), so a `2y` cookie is seen as `1y35d`.
+const CAP: i64 = 400 * DAY;
 
 /// Every difference between `report` and the declarations of `site`, as
 /// of `now` (declared months and years are measured from then).
@@ -79,7 +87,13 @@ pub fn compare(
         let declared = lifetime::seconds(d.duration.get_ref(), now);
         let differs = match (c.seconds, declared) {
             (None, None) => false,
-            (Some(seen), Some(declared)) => (seen as i64 - declared).abs() > DAY,
+            (Some(seen), Some(declared)) => {
+                let seen = seen as i64;
+                // The browser cut a longer lifetime to its cap: the site
+                // asked for at least that much, which is what is declared.
+                let capped = (seen - CAP).abs() <= DAY && declared >= CAP - DAY;
+                (seen - declared).abs() > DAY && !capped
+            }
             _ => true,
         };
         if differs {
@@ -251,4 +265,44 @@ fn host_accounted_for(host: &str, provider: Option<&str>, site: &Site) -> bool {
     names
         .iter()
         .any(|n| needles.iter().any(|needle| n.contains(needle.as_str())))
+}
+
+/// `portaal check --scan REPORT.json`: the observations of a saved report,
+/// compared with the portal in `dir` as it is now, as check findings
+/// located in the report file.
+pub fn saved_report_findings(report_path: &Path, dir: &Path) -> anyhow::Result<Diagnostics> {
+    let text = std::fs::read_to_string(report_path)
+        .with_context(|| format!("--scan: cannot read {}", report_path.display()))?;
+    let report: Report = serde_json::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "--scan {}: not a report of `portaal scan --format json` (line {}, column {}: {e})",
+            report_path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    if report.format != super::observe::FORMAT {
+        anyhow::bail!(
+            "--scan {}: report format {} is not {}; scan again with this portaal",
+            report_path.display(),
+            report.format,
+            super::observe::FORMAT
+        );
+    }
+    let mut diags = Diagnostics::default();
+    // A portal that does not load has its own findings from check.
+    let Ok(site) = Site::load(dir) else {
+        return Ok(diags);
+    };
+    for f in compare(&report, &site, None, Timestamp::now()) {
+        let Some(code) = crate::check::codes::lookup(&f.code) else {
+            continue;
+        };
+        let d = match f.severity {
+            Level::Error => Diagnostic::error(report_path, f.message),
+            Level::Warning => Diagnostic::warning(report_path, f.message),
+        };
+        diags.push(d.with_code(code.code).with_fix(f.fix));
+    }
+    Ok(diags)
 }

@@ -192,7 +192,12 @@ impl Frontier {
             seen: HashSet::new(),
             scope,
         };
-        frontier.offer(start.as_str());
+        // The start page is visited whatever it looks like: if it is not
+        // a page, the scan says so.
+        let mut start = start;
+        start.set_fragment(None);
+        frontier.seen.insert(start.as_str().to_string());
+        frontier.queue.push_back(start);
         frontier
     }
 
