@@ -294,13 +294,21 @@ pub fn saved_report_findings(report_path: &Path, dir: &Path) -> anyhow::Result<D
     let Ok(site) = Site::load(dir) else {
         return Ok(diags);
     };
+    // check shows files relative to the site directory: the report too,
+    // when it is inside; else by its full path.
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let full = absolute(report_path);
+    let shown = match full.strip_prefix(absolute(dir)) {
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => full.clone(),
+    };
     for f in compare(&report, &site, None, Timestamp::now()) {
         let Some(code) = crate::check::codes::lookup(&f.code) else {
             continue;
         };
         let d = match f.severity {
-            Level::Error => Diagnostic::error(report_path, f.message),
-            Level::Warning => Diagnostic::warning(report_path, f.message),
+            Level::Error => Diagnostic::error(&shown, f.message),
+            Level::Warning => Diagnostic::warning(&shown, f.message),
         };
         diags.push(d.with_code(code.code).with_fix(f.fix));
     }

@@ -234,7 +234,7 @@ impl Frontier {
         }
     }
 
-    pub fn next(&mut self) -> Option<Url> {
+    pub fn next_page(&mut self) -> Option<Url> {
         self.queue.pop_front()
     }
 }
@@ -264,7 +264,7 @@ mod tests {
         f.offer("http://localhost:8000/other");
         f.offer("mailto:info@firm.nl");
         f.offer("http://127.0.0.1:8000/brochure.pdf");
-        let order: Vec<String> = std::iter::from_fn(|| f.next())
+        let order: Vec<String> = std::iter::from_fn(|| f.next_page())
             .map(|u| u.to_string())
             .collect();
         assert_eq!(

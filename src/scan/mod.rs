@@ -80,7 +80,9 @@ pub fn scan(options: &Options, mut progress: impl FnMut(&str)) -> anyhow::Result
     let mut frontier = Frontier::new(options.start.clone(), scope.clone());
     let mut visited = 0;
     while visited < options.pages {
-        let Some(url) = frontier.next() else { break };
+        let Some(url) = frontier.next_page() else {
+            break;
+        };
         if began.elapsed() >= options.total {
             report.stopped = Some(format!(
                 "the total time limit of {} s was reached after {visited} pages",

@@ -237,12 +237,19 @@ fn codes(report: &Value) -> Vec<(String, String)> {
 fn scan_finds_every_cookie_storage_key_and_third_party_of_the_fixture_site() {
     let firm = FirmSite::start();
     let tmp = tempfile::tempdir().unwrap();
+    let started = Instant::now();
     let (r, out) = scan_json(tmp.path(), &[&firm.url("/"), "--accept", "#accept"]);
+    let took = started.elapsed();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The figure in README ("Scanning the firm's website"): shown with
+    // --nocapture. The issue asks for under 30 s; the bound here leaves
+    // room for a loaded machine.
+    eprintln!("portaal scan of the 10-page fixture site, with --accept: {took:.1?}");
+    assert!(took < Duration::from_secs(90), "{took:?}");
 
     // Breadth-first: the start page's links, the sitemap's page, then the
     // links of the news page; robots.txt keeps /private/ out.
