@@ -83,7 +83,8 @@ pub fn scan(options: &Options, mut progress: impl FnMut(&str)) -> anyhow::Result
         let Some(url) = frontier.next_page() else {
             break;
         };
-        if began.elapsed() >= options.total {
+        // The start page is always visited: a scan without it says nothing.
+        if visited > 0 && began.elapsed() >= options.total {
             report.stopped = Some(format!(
                 "the total time limit of {} s was reached after {visited} pages",
                 options.total.as_secs()

@@ -532,6 +532,15 @@ fn pages_bounds_the_crawl_and_ignore_robots_opens_closed_pages() {
         ]
     );
 
+    // The total bound: the start page, then nothing more.
+    let (r, out) = scan_json(tmp.path(), &[&firm.url("/"), "--max-time", "1"]);
+    assert!(out.status.success());
+    assert_eq!(r["pages"].as_array().unwrap().len(), 1, "{r:#}");
+    assert_eq!(
+        r["stopped"],
+        "the total time limit of 1 s was reached after 1 pages"
+    );
+
     let err = error_of(&scan(tmp.path(), &[&firm.url("/private/secret.html")]));
     assert!(
         err.contains("the site's robots.txt does not allow crawlers here"),
