@@ -86,8 +86,9 @@ pub fn scan(options: &Options, mut progress: impl FnMut(&str)) -> anyhow::Result
         // The start page is always visited: a scan without it says nothing.
         if visited > 0 && began.elapsed() >= options.total {
             report.stopped = Some(format!(
-                "the total time limit of {} s was reached after {visited} pages",
-                options.total.as_secs()
+                "the total time limit (--max-time {}) was reached; pages visited: {visited} of at most {}",
+                options.total.as_secs(),
+                options.pages
             ));
             break;
         }

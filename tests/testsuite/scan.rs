@@ -538,7 +538,7 @@ fn pages_bounds_the_crawl_and_ignore_robots_opens_closed_pages() {
     assert_eq!(r["pages"].as_array().unwrap().len(), 1, "{r:#}");
     assert_eq!(
         r["stopped"],
-        "the total time limit of 1 s was reached after 1 pages"
+        "the total time limit (--max-time 1) was reached; pages visited: 1 of at most 20"
     );
 
     let err = error_of(&scan(tmp.path(), &[&firm.url("/private/secret.html")]));
