@@ -116,9 +116,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let began = Instant::now();
     let mut report = scan::scan(&options, |url| eprintln!("scanning {url}"))?;
+    // Pages that robots.txt closed are listed in the report, not visited.
+    let visited = report
+        .pages
+        .iter()
+        .filter(|p| {
+            p.error
+                .as_ref()
+                .is_none_or(|e| !e.starts_with("robots.txt"))
+        })
+        .count();
     eprintln!(
-        "scanned {} pages in {:.1} s",
-        report.pages.len(),
+        "scanned {visited} pages in {:.1} s",
         began.elapsed().as_secs_f64()
     );
     if let Some(site) = &site {
