@@ -27,6 +27,9 @@ pub enum Command {
     Endpoint(cmd::endpoint::Args),
     /// Preview a portal with live reload while editing.
     Serve(cmd::serve::Args),
+    /// Visit the firm's website in Chromium and compare its cookies and
+    /// third parties with the portal.
+    Scan(cmd::scan::Args),
 }
 
 impl Cli {
@@ -38,6 +41,7 @@ impl Cli {
             Command::Init(args) => cmd::init::run(args),
             Command::Endpoint(args) => cmd::endpoint::run(args),
             Command::Serve(args) => cmd::serve::run(args),
+            Command::Scan(args) => cmd::scan::run(args),
         }
     }
 }

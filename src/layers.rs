@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["site"],
     &["render"],
     &["check", "endpoint"],
-    &["serve"],
+    &["serve", "scan"],
     &["cmd"],
     &["cli"],
 ];

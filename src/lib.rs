@@ -5,7 +5,7 @@
 //! output). Commands in `cmd` are thin layers over it. Modules use only
 //! lower layers (`src/layers.rs` tests it), lowest first: `diagnostics`,
 //! `vocab`, `theme`, `forms`, `site`, `render`, `check` and `endpoint`,
-//! `serve`, `cmd`, `cli`.
+//! `serve` and `scan`, `cmd`, `cli`.
 //!
 //! The library exists for the binary (`cli`, `cmd`) and for the tests and
 //! benchmarks, which drive the endpoint, the forms' signatures and sites
@@ -19,6 +19,7 @@ pub mod diagnostics;
 pub mod endpoint;
 pub mod forms;
 pub(crate) mod render;
+pub(crate) mod scan;
 pub(crate) mod serve;
 pub mod site;
 pub(crate) mod theme;

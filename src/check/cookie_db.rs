@@ -19,6 +19,8 @@ pub struct Entry {
     pub retention: String,
     pub controller: String,
     pub privacy_link: String,
+    /// What the cookie is for, in English.
+    pub description: String,
     /// The name is a prefix (`_ga_` matches `_ga_ABC123`).
     pub wildcard: bool,
 }
@@ -56,6 +58,7 @@ impl CookieDb {
         let name = col("cookie")
             .ok_or("no `Cookie / Data Key name` column; is this the Open Cookie Database CSV?")?;
         let category = col("category").ok_or("no `Category` column")?;
+        let description = col("description");
         let (platform, retention, controller, privacy, wildcard) = (
             col("platform"),
             col("retention"),
@@ -81,6 +84,7 @@ impl CookieDb {
                 retention: get(retention),
                 controller: get(controller),
                 privacy_link: get(privacy),
+                description: get(description),
                 wildcard: get(wildcard) == "1",
             });
         }

@@ -17,8 +17,8 @@ use crate::site::Site;
 use crate::site::config::Cookie;
 
 /// A third party whose scripts or embeds agencies commonly add.
-struct Provider {
-    name: &'static str,
+pub(crate) struct Provider {
+    pub(crate) name: &'static str,
     /// Host suffixes, optionally with a path prefix (`google.com/maps`).
     hosts: &'static [&'static str],
     /// Names (or name prefixes) of the cookies it typically sets; empty when
@@ -29,7 +29,7 @@ struct Provider {
 impl Provider {
     /// Lower-case names a declaration may use for this provider: the full
     /// name and, for `Meta (Facebook)`, each part of four letters or more.
-    fn names(&self) -> Vec<String> {
+    pub(crate) fn names(&self) -> Vec<String> {
         let full = self.name.to_lowercase();
         let mut names: Vec<String> = full
             .split(['(', ')'])
@@ -439,11 +439,18 @@ fn provider_names(c: &Cookie) -> Vec<String> {
 
 /// Whether the overview declares a cookie called `name`.
 fn declared(cookies: &[Cookie], name: &str) -> bool {
-    cookies.iter().any(|c| {
-        c.name.as_ref().is_some_and(|d| {
-            let d = d.get_ref();
-            d == name || (c.prefix && name.starts_with(d.as_str()))
-        })
+    declaration(cookies, name).is_some()
+}
+
+/// The `[[cookies]]` entry for a cookie called `name`: the exact name, or
+/// a prefix entry (`prefix = true`) it starts with. Entries without a name
+/// (a category described as a whole) match no cookie.
+pub(crate) fn declaration<'a>(cookies: &'a [Cookie], name: &str) -> Option<&'a Cookie> {
+    let named = |c: &&'a Cookie| c.name.as_ref().map(|n| n.get_ref().as_str());
+    cookies.iter().find(|c| named(c) == Some(name)).or_else(|| {
+        cookies
+            .iter()
+            .find(|c| c.prefix && named(c).is_some_and(|d| name.starts_with(d)))
     })
 }
 
@@ -546,7 +553,7 @@ fn loads(text: &str, at: usize) -> bool {
     in_script || (in_style && (lower.ends_with("url(") || lower.trim_end().ends_with("@import")))
 }
 
-fn provider_of(url: &str) -> Option<&'static Provider> {
+pub(crate) fn provider_of(url: &str) -> Option<&'static Provider> {
     let rest = url.split_once("//")?.1;
     let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
     let host = host.to_ascii_lowercase();

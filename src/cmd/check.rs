@@ -32,9 +32,19 @@ pub struct Args {
     /// declared cookies with and to suggest entries from.
     #[arg(long, value_name = "CSV")]
     pub cookie_db: Option<PathBuf>,
+    /// A report of `portaal scan --format json`: compare what it saw on the
+    /// website with the portal (one site directory only).
+    #[arg(long, value_name = "REPORT.json")]
+    pub scan: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if args.scan.is_some() && args.sites.len() != 1 {
+        return Err(super::Refused(
+            "--scan compares one website with one portal: give exactly one site directory".into(),
+        )
+        .into());
+    }
     let cookie_db = match &args.cookie_db {
         Some(path) => Some(
             CookieDb::load(path)
@@ -47,11 +57,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         cookie_db,
         today: check::date_of(now()?),
     };
-    let reports: Vec<SiteReport> = args
+    let mut reports: Vec<SiteReport> = args
         .sites
         .par_iter()
         .map(|dir| check::check_site(dir, &options))
         .collect();
+    if let (Some(path), Some(report)) = (&args.scan, reports.first_mut()) {
+        let found = crate::scan::compare::saved_report_findings(path, &report.dir)?;
+        let mut all = std::mem::take(&mut report.findings);
+        all.extend(found);
+        report.findings = all.sorted();
+    }
     let text = match args.format {
         Format::Human => report::human(&reports),
         Format::Json => format!("{}\n", report::json(&reports)),

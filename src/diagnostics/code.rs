@@ -97,6 +97,11 @@ codes! {
     P049 Warning "a transfer names another country than its recipient's",
     P050 Warning "placeholder facts from `portaal init` are still in portal.toml",
     P051 Error "the text on automated decisions is empty",
+    P052 Error "the scanned website sets a cookie or storage key that is not declared",
+    P053 Warning "a declared cookie was not seen on the scanned website",
+    P054 Warning "a cookie on the scanned website lasts more than a day longer or shorter than declared",
+    P055 Error "a cookie that needs consent is set before the visitor consents",
+    P056 Warning "the scanned website contacts a third party that is not among the recipients",
 }
 
 impl std::fmt::Display for Code {
@@ -108,5 +113,26 @@ impl std::fmt::Display for Code {
 impl serde::Serialize for Code {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Code {
+    type Err = String;
+
+    /// The code written as `P013`; anything else is an error naming it.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("`{s}` is not a finding code of portaal"))
+    }
+}
+
+/// Saved reports (`portaal scan --format json`) carry codes as text.
+impl<'de> serde::Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }

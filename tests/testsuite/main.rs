@@ -13,6 +13,7 @@ mod nginx;
 mod pages;
 mod postfix;
 mod safety;
+mod scan;
 mod serve;
 mod statement;
 mod support;
