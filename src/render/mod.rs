@@ -182,7 +182,7 @@ pub fn render_site(
     let languages = site.languages().to_vec();
     let default_lang = *site.config.site.default_language.get_ref();
 
-    let tera = templates::compile(&site.theme)
+    let tera = templates::shared(&site.theme)
         .map_err(|d| diags.extend(d))
         .ok();
     let form_signing = match &options.forms {
@@ -208,7 +208,7 @@ pub fn render_site(
         })
         .collect();
 
-    let mut statics: BTreeMap<String, Vec<u8>> = site.theme.statics.clone();
+    let mut statics: BTreeMap<String, Vec<u8>> = (*site.theme.statics).clone();
     load_site_static(site, &mut statics, &mut diags);
     static_collisions(site, &plans, &mut diags);
     let stylesheet = statics.get("style.css").map(|css| {
@@ -391,11 +391,7 @@ pub fn render_site(
         .iter()
         .map(|j| (j.output.clone(), j.template))
         .collect();
-    let outcomes = budget::render_all(
-        std::sync::Arc::new(tera),
-        jobs,
-        std::time::Duration::from_millis(budget_ms),
-    );
+    let outcomes = budget::render_all(tera, jobs, std::time::Duration::from_millis(budget_ms));
     let mut files = Files::new();
     for ((path, template), outcome) in meta.into_iter().zip(outcomes) {
         match outcome {
