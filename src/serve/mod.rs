@@ -10,7 +10,7 @@ pub mod watch;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use notify::Watcher;
@@ -109,13 +109,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     if let Some(out) = &out {
         ignored.push(out.path().to_path_buf());
     }
-    while let Some(batch) = watch::next_batch(
-        &events,
-        &site_dir,
-        &ignored,
-        Duration::from_millis(30),
-        Duration::from_millis(500),
-    ) {
+    while let Some(batch) = watch::next_batch(&events, &site_dir, &ignored) {
         publish(&shared, &mut rebuilder, &batch);
     }
     Ok(())
