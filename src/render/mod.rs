@@ -263,11 +263,34 @@ pub fn render_site(
         }
     };
 
+    // Each language's menu, built once: every page of the language gets the
+    // same items (shared, tera values are reference counted), with its own
+    // item in its `current` form.
+    let menus: BTreeMap<Lang, Vec<(&Target, tera::Value, tera::Value)>> = languages
+        .iter()
+        .map(|&l| {
+            let items = nav_targets(site, &plans, l)
+                .map(|(target, title)| {
+                    let url = url_of(l, target);
+                    let item = |current| {
+                        tera::Value::from_serializable(&NavLink {
+                            title: title.clone(),
+                            url: url.clone(),
+                            current,
+                        })
+                    };
+                    (target, item(false), item(true))
+                })
+                .collect();
+            (l, items)
+        })
+        .collect();
+
     // The contexts are built here, borrowing the site; the templates render
     // from owned contexts, so that a runaway render can be abandoned.
     let jobs: Vec<budget::Job> = plans
         .par_iter()
-        .zip(rendered_md.par_iter())
+        .zip(rendered_md.into_par_iter())
         .map(|(plan, md)| {
             let (view, strings_value) = &views[&plan.lang];
             let strings = site.theme.strings.get(&plan.lang);
@@ -291,7 +314,6 @@ pub fn render_site(
                 },
                 title,
                 description,
-                content: md.as_ref().map(|m| m.html.clone()).unwrap_or_default(),
                 sections: md
                     .iter()
                     .flat_map(|m| &m.sections)
@@ -300,6 +322,7 @@ pub fn render_site(
                         title: title.clone(),
                     })
                     .collect(),
+                content: md.map(|m| m.html).unwrap_or_default(),
                 permalink: permalink(&url),
                 url,
             };
@@ -319,11 +342,10 @@ pub fn render_site(
                     }
                 })
                 .collect();
-            let nav: Vec<NavLink> = nav_targets(site, &plans, plan.lang)
-                .map(|(target, title)| NavLink {
-                    current: *target == plan.kind,
-                    url: url_of(plan.lang, target),
-                    title,
+            let nav: Vec<tera::Value> = menus[&plan.lang]
+                .iter()
+                .map(|(target, item, current)| {
+                    if **target == plan.kind { current } else { item }.clone()
                 })
                 .collect();
 
@@ -358,7 +380,7 @@ pub fn render_site(
             ctx.insert("lang", &plan.lang);
             ctx.insert("page", &page);
             ctx.insert("languages", &languages_links);
-            ctx.insert("nav", &nav);
+            ctx.insert_value("nav", tera::Value::from(nav));
             ctx.insert("translations", &translations);
             match (&plan.kind, &form_signing) {
                 (Target::Page(PageKind::Right(right)), Some((action, keys, issued))) => {
