@@ -588,11 +588,13 @@ fn plan_pages<'a>(
     default_lang: Lang,
     diags: &mut Diagnostics,
 ) -> Vec<Plan<'a>> {
-    let find = |lang: Lang, kind: &PageKind| {
-        site.content
-            .iter()
-            .find(|c| c.lang == lang && &c.kind == kind)
-    };
+    // The first file of each language and kind, looked up once per page.
+    let mut by_page: std::collections::HashMap<(Lang, &PageKind), &ContentFile> =
+        std::collections::HashMap::with_capacity(site.content.len());
+    for c in &site.content {
+        by_page.entry((c.lang, &c.kind)).or_insert(c);
+    }
+    let find = |lang: Lang, kind: &PageKind| by_page.get(&(lang, kind)).copied();
     let mut custom: BTreeMap<String, i64> = BTreeMap::new();
     for c in &site.content {
         if let PageKind::Custom(slug) = &c.kind {
