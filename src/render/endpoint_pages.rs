@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::model::LangView;
 use super::{LanguageLink, NavLink};
@@ -90,13 +89,9 @@ impl SitePages {
         let mut statics = (*site.theme.statics).clone();
         let mut diags = Diagnostics::default();
         super::load_site_static(site, &mut statics, &mut diags);
-        let stylesheet = statics.get("style.css").map(|css| {
-            let h = Sha256::digest(css);
-            format!(
-                "style.css?v={:02x}{:02x}{:02x}{:02x}",
-                h[0], h[1], h[2], h[3]
-            )
-        });
+        let stylesheet = statics
+            .get("style.css")
+            .map(|css| format!("style.css?v={}", super::stylesheet_version(css)));
         let nav = site
             .languages()
             .iter()

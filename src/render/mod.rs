@@ -211,13 +211,9 @@ pub fn render_site(
     let mut statics: BTreeMap<String, Vec<u8>> = (*site.theme.statics).clone();
     load_site_static(site, &mut statics, &mut diags);
     static_collisions(site, &plans, &mut diags);
-    let stylesheet = statics.get("style.css").map(|css| {
-        let hash = Sha256::digest(css);
-        format!(
-            "{base_path}style.css?v={:02x}{:02x}{:02x}{:02x}",
-            hash[0], hash[1], hash[2], hash[3]
-        )
-    });
+    let stylesheet = statics
+        .get("style.css")
+        .map(|css| format!("{base_path}style.css?v={}", stylesheet_version(css)));
 
     let outputs: BTreeSet<String> = plans
         .iter()
@@ -463,6 +459,26 @@ pub fn render_site(
         pages,
         warnings: diags.sorted(),
     })
+}
+
+/// The `?v=` of a stylesheet: the start of its SHA-256, so that a browser
+/// fetches a changed one. The last stylesheet hashed is remembered: most
+/// portals of a run share the built-in one.
+fn stylesheet_version(css: &[u8]) -> String {
+    static LAST: std::sync::Mutex<Option<(Vec<u8>, String)>> = std::sync::Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((bytes, version)) = last.as_ref()
+        && bytes == css
+    {
+        return version.clone();
+    }
+    let hash = Sha256::digest(css);
+    let version = format!(
+        "{:02x}{:02x}{:02x}{:02x}",
+        hash[0], hash[1], hash[2], hash[3]
+    );
+    *last = Some((css.to_vec(), version.clone()));
+    version
 }
 
 /// What signing the rights pages' forms needs: the `[endpoint] url` they
