@@ -196,6 +196,9 @@ fn publish(shared: &Shared, rebuilder: &mut Rebuilder, batch: &Batch) {
             };
             let pages = files.keys().filter(|k| k.ends_with(".html")).count();
             shared.publish(files, notice);
+            // With `--out`, the previous output is deleted after the
+            // browser was told to reload, not before.
+            crate::render::output::finish_deleting();
             let ms = start.elapsed().as_millis();
             let pages = if pages == 1 {
                 "1 page".to_string()
