@@ -1,6 +1,8 @@
 //! Reload latency of `portaal serve`: the time from a file write to the
 //! reload event reaching a subscribed client, over 50 edits of the example
-//! portal. Not a test; run with `cargo bench --bench reload`.
+//! portal. After each event the page is fetched: a reload that shows an
+//! older text than the last save is counted and reported. Not a test; run
+//! with `cargo bench --bench reload`.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -43,6 +45,7 @@ fn main() {
     let page = site.path().join("content/nl/privacy.md");
     let original = std::fs::read_to_string(&page).unwrap();
     let mut samples = Vec::with_capacity(EDITS);
+    let mut stale = 0;
     for i in 0..EDITS {
         std::thread::sleep(Duration::from_millis(150));
         while rx.try_recv().is_ok() {}
@@ -52,6 +55,15 @@ fn main() {
             .recv_timeout(Duration::from_secs(10))
             .expect("reload event");
         samples.push(arrived.duration_since(written));
+        let shown = ureq::get(&format!("{url}/nl/privacy/"))
+            .call()
+            .unwrap()
+            .into_body()
+            .read_to_string()
+            .unwrap();
+        if !shown.contains(&format!("Edit {i}.")) {
+            stale += 1;
+        }
     }
     drop(serve);
 
@@ -65,6 +77,7 @@ fn main() {
         ms(samples[0]),
         ms(*samples.last().unwrap())
     );
+    println!("pages fetched right after the event that missed the edit: {stale} of {EDITS}");
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use toml::Spanned;
 
@@ -46,29 +47,102 @@ pub struct Template {
     pub origin: Origin,
 }
 
+/// The tables are shared (`Arc`): every portal that does not override a
+/// part of the built-in theme uses the one copy parsed for the process, and
+/// a portal that overrides a file or a string gets its own copy of that
+/// table only (copy on write).
 #[derive(Debug, Clone, Default)]
 pub struct Theme {
     /// Keyed by name relative to `templates/`, e.g. `partials/nav.html`.
-    pub templates: BTreeMap<String, Template>,
+    pub templates: Arc<BTreeMap<String, Template>>,
     /// Keyed by path relative to `static/`; copied to the output root.
-    pub statics: BTreeMap<String, Vec<u8>>,
+    pub statics: Arc<BTreeMap<String, Vec<u8>>>,
     /// The interface strings of each language, as nested tables.
-    pub strings: BTreeMap<Lang, toml::Table>,
+    pub strings: Arc<BTreeMap<Lang, toml::Table>>,
+}
+
+/// The built-in theme's templates and static files, read once per process.
+struct BuiltinFiles {
+    templates: Arc<BTreeMap<String, Template>>,
+    statics: Arc<BTreeMap<String, Vec<u8>>>,
+    /// What was wrong with them (nothing, unless the binary was built
+    /// from a broken theme): reported by every load.
+    problems: Diagnostics,
+}
+
+/// The built-in theme's strings for one set of languages, parsed once per
+/// process, and whether they pass the theme's string checks.
+struct BuiltinStrings {
+    languages: Vec<Lang>,
+    strings: Arc<BTreeMap<Lang, toml::Table>>,
+    /// Files that did not parse: reported by every load.
+    problems: Diagnostics,
+    clean: bool,
 }
 
 impl Theme {
+    /// The built-in theme alone, for `languages`: shared with every other
+    /// caller in this process, so loading it a second time costs no parsing.
+    /// `clean` says whether it passes [`Theme::check_strings`] and the mail
+    /// string check (it does, unless the built-in files are broken).
+    fn builtin(languages: &[Lang], diags: &mut Diagnostics) -> (Theme, bool) {
+        static STRINGS: Mutex<Vec<BuiltinStrings>> = Mutex::new(Vec::new());
+        let files = builtin_files();
+        let mut key = languages.to_vec();
+        key.sort();
+        key.dedup();
+        let mut cache = STRINGS.lock().unwrap_or_else(|e| e.into_inner());
+        diags.extend(files.problems.clone());
+        let (strings, clean) = match cache.iter().find(|c| c.languages == key) {
+            Some(c) => {
+                diags.extend(c.problems.clone());
+                (Arc::clone(&c.strings), c.clean)
+            }
+            None => {
+                let mut theme = Theme::default();
+                let mut problems = Diagnostics::default();
+                for (rel, bytes) in embedded::THEME {
+                    if rel.starts_with("i18n/") {
+                        let origin = Origin::BuiltIn(rel.to_string());
+                        theme.add_file(rel, bytes.to_vec(), origin, &key, &mut problems);
+                    }
+                }
+                let mut checked = Diagnostics::default();
+                theme.check_strings("default", &key, &mut checked);
+                let clean = checked.is_empty();
+                diags.extend(problems.clone());
+                // A process sees a handful of language sets; the bound only
+                // guards against an unusual caller.
+                if cache.len() >= 64 {
+                    cache.remove(0);
+                }
+                cache.push(BuiltinStrings {
+                    languages: key,
+                    strings: Arc::clone(&theme.strings),
+                    problems,
+                    clean,
+                });
+                (theme.strings, clean)
+            }
+        };
+        let theme = Theme {
+            templates: Arc::clone(&files.templates),
+            statics: Arc::clone(&files.statics),
+            strings,
+        };
+        (theme, clean)
+    }
+
+    /// Whether this theme's templates are the built-in ones, unchanged:
+    /// then their compiled form can be shared by every portal.
+    pub fn builtin_templates(&self) -> bool {
+        Arc::ptr_eq(&self.templates, &builtin_files().templates)
+    }
+
     /// The built-in theme merged with the site's `themes/<name>/`.
     pub fn load(site_dir: &Path, name: &str, languages: &[Lang], diags: &mut Diagnostics) -> Theme {
-        let mut theme = Theme::default();
-        for (rel, bytes) in embedded::THEME {
-            theme.add_file(
-                rel,
-                bytes.to_vec(),
-                Origin::BuiltIn(rel.to_string()),
-                languages,
-                diags,
-            );
-        }
+        let (mut theme, builtin_clean) = Theme::builtin(languages, diags);
+        let mut overridden = false;
         if !is_plain_name(name) {
             // Site::load reports it with its position and passes "default".
             diags.push(Diagnostic::error(
@@ -101,6 +175,7 @@ impl Theme {
                     .strip_prefix(site_dir)
                     .unwrap_or(entry.path())
                     .to_path_buf();
+                overridden = true;
                 match std::fs::read(entry.path()) {
                     Ok(bytes) => theme.add_file(&rel, bytes, Origin::Site(shown), languages, diags),
                     Err(e) => diags.push(Diagnostic::error(shown, format!("cannot read: {e}"))),
@@ -117,7 +192,10 @@ impl Theme {
                 ),
             );
         }
-        theme.check_strings(name, languages, diags);
+        // The built-in theme alone was checked when it was parsed.
+        if overridden || !builtin_clean {
+            theme.check_strings(name, languages, diags);
+        }
         theme
     }
 
@@ -133,13 +211,13 @@ impl Theme {
         if let Some(name) = rel.strip_prefix("templates/") {
             match crate::diagnostics::decode_utf8(bytes, &shown) {
                 Ok(source) => {
-                    self.templates
+                    Arc::make_mut(&mut self.templates)
                         .insert(name.to_string(), Template { source, origin });
                 }
                 Err(d) => diags.push(d),
             }
         } else if let Some(name) = rel.strip_prefix("static/") {
-            self.statics.insert(name.to_string(), bytes);
+            Arc::make_mut(&mut self.statics).insert(name.to_string(), bytes);
         } else if let Some(file) = rel.strip_prefix("i18n/") {
             let Some(lang) = file
                 .strip_suffix(".toml")
@@ -167,7 +245,8 @@ impl Theme {
             };
             let doc = Document::parse(source, &text, 0, diags);
             if let Some(table) = doc.into_value::<toml::Table>(diags) {
-                deep_merge(self.strings.entry(lang).or_default(), table);
+                let strings = Arc::make_mut(&mut self.strings);
+                deep_merge(strings.entry(lang).or_default(), table);
             }
         } else {
             diags.push(
@@ -211,6 +290,31 @@ impl Theme {
             }
         }
     }
+}
+
+/// The built-in theme's templates and static files, read once per process.
+fn builtin_files() -> &'static BuiltinFiles {
+    static FILES: OnceLock<BuiltinFiles> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let mut theme = Theme::default();
+        let mut problems = Diagnostics::default();
+        for (rel, bytes) in embedded::THEME {
+            if !rel.starts_with("i18n/") {
+                theme.add_file(
+                    rel,
+                    bytes.to_vec(),
+                    Origin::BuiltIn(rel.to_string()),
+                    &[],
+                    &mut problems,
+                );
+            }
+        }
+        BuiltinFiles {
+            templates: theme.templates,
+            statics: theme.statics,
+            problems,
+        }
+    })
 }
 
 /// The built-in theme's strings of one language, without a site: for

@@ -175,6 +175,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .par_iter()
         .map(|(dir, out)| (dir.clone(), build_site(dir, out.as_ref(), &options)))
         .collect();
+    // Previous outputs are deleted while the other sites build.
+    output::finish_deleting();
 
     let several = args.sites.len() > 1;
     let mut failed = 0;

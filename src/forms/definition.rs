@@ -331,21 +331,7 @@ pub fn parse(file: SourceFile<'_>, languages: &[Lang], diags: &mut Diagnostics) 
 /// The built-in forms overlaid with the site's `forms/*.toml`: a site file
 /// with the id of a built-in form replaces it, any other adds a form.
 pub fn load(site_dir: &Path, languages: &[Lang], diags: &mut Diagnostics) -> Vec<FormDef> {
-    let mut forms: BTreeMap<String, FormDef> = BTreeMap::new();
-    for (rel, bytes) in crate::theme::embedded_forms() {
-        if !rel.ends_with(".toml") {
-            continue;
-        }
-        let shown = PathBuf::from(format!("<built-in forms>/{rel}"));
-        let text = String::from_utf8_lossy(bytes);
-        let file = SourceFile {
-            path: &shown,
-            text: &text,
-        };
-        if let Some(f) = parse(file, languages, diags) {
-            forms.insert(f.id.clone(), f);
-        }
-    }
+    let mut forms = builtin(languages, diags);
     let dir = site_dir.join("forms");
     let confine = crate::vocab::confine::Confinement::new(site_dir);
     if dir.is_dir() && confine.root_ok(&dir, diags) {
@@ -376,6 +362,42 @@ pub fn load(site_dir: &Path, languages: &[Lang], diags: &mut Diagnostics) -> Vec
         }
     }
     forms.into_values().collect()
+}
+
+/// The built-in forms for `languages`, parsed once per process for each
+/// set of languages (a portfolio build loads them for every portal).
+fn builtin(languages: &[Lang], diags: &mut Diagnostics) -> BTreeMap<String, FormDef> {
+    type Parsed = (Vec<Lang>, BTreeMap<String, FormDef>, Diagnostics);
+    static CACHE: std::sync::Mutex<Vec<Parsed>> = std::sync::Mutex::new(Vec::new());
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, forms, problems)) = cache.iter().find(|(l, _, _)| l == languages) {
+        diags.extend(problems.clone());
+        return forms.clone();
+    }
+    let mut forms: BTreeMap<String, FormDef> = BTreeMap::new();
+    let mut problems = Diagnostics::default();
+    for (rel, bytes) in crate::theme::embedded_forms() {
+        if !rel.ends_with(".toml") {
+            continue;
+        }
+        let shown = PathBuf::from(format!("<built-in forms>/{rel}"));
+        let text = String::from_utf8_lossy(bytes);
+        let file = SourceFile {
+            path: &shown,
+            text: &text,
+        };
+        if let Some(f) = parse(file, languages, &mut problems) {
+            forms.insert(f.id.clone(), f);
+        }
+    }
+    // A process sees a handful of language lists; the bound only guards
+    // against an unusual caller.
+    if cache.len() >= 64 {
+        cache.remove(0);
+    }
+    cache.push((languages.to_vec(), forms.clone(), problems.clone()));
+    diags.extend(problems);
+    forms
 }
 
 /// The form a rights page shows: the one whose id is the right's slug, else

@@ -233,7 +233,7 @@ impl MailStrings {
 /// string as text: a site
 /// override that breaks one is reported here, not when a ticket waits.
 pub fn check_theme(theme: &Theme, name: &str, diags: &mut Diagnostics) {
-    for (lang, strings) in &theme.strings {
+    for (lang, strings) in theme.strings.iter() {
         let form = strings
             .get("form")
             .cloned()

@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::model::LangView;
 use super::{LanguageLink, NavLink};
@@ -24,10 +23,10 @@ use crate::vocab::page_kind::{PageKind, Right};
 
 /// A site's compiled theme and what its pages need of the site.
 pub struct SitePages {
-    tera: tera::Tera,
+    tera: std::sync::Arc<tera::Tera>,
     /// The firm's data in each language, as the build's templates see it.
     views: BTreeMap<Lang, LangView>,
-    strings: BTreeMap<Lang, toml::Table>,
+    strings: std::sync::Arc<BTreeMap<Lang, toml::Table>>,
     /// Each language's menu: path below the base URL, and title.
     nav: BTreeMap<Lang, Vec<(String, String)>>,
     /// `style.css?v=…`, below the base URL.
@@ -80,23 +79,19 @@ struct PageView<'a> {
 impl SitePages {
     /// Compiles the site's theme; the error says what is wrong with it.
     pub fn new(site: &Site) -> Result<SitePages, Diagnostics> {
-        let tera = super::templates::compile(&site.theme)?;
+        let tera = super::templates::shared(&site.theme)?;
         let base_url = site.config.site.base_url.get_ref().trim_end_matches('/');
         let views = site
             .languages()
             .iter()
             .map(|&l| (l, LangView::new(site, base_url, l)))
             .collect();
-        let mut statics = site.theme.statics.clone();
+        let mut statics = (*site.theme.statics).clone();
         let mut diags = Diagnostics::default();
         super::load_site_static(site, &mut statics, &mut diags);
-        let stylesheet = statics.get("style.css").map(|css| {
-            let h = Sha256::digest(css);
-            format!(
-                "style.css?v={:02x}{:02x}{:02x}{:02x}",
-                h[0], h[1], h[2], h[3]
-            )
-        });
+        let stylesheet = statics
+            .get("style.css")
+            .map(|css| format!("style.css?v={}", super::stylesheet_version(css)));
         let nav = site
             .languages()
             .iter()

@@ -186,7 +186,7 @@ pub fn render_site(
     let languages = site.languages().to_vec();
     let default_lang = *site.config.site.default_language.get_ref();
 
-    let tera = templates::compile(&site.theme)
+    let tera = templates::shared(&site.theme)
         .map_err(|d| diags.extend(d))
         .ok();
     let form_signing = options
@@ -209,16 +209,12 @@ pub fn render_site(
         })
         .collect();
 
-    let mut statics: BTreeMap<String, Vec<u8>> = site.theme.statics.clone();
+    let mut statics: BTreeMap<String, Vec<u8>> = (*site.theme.statics).clone();
     load_site_static(site, &mut statics, &mut diags);
     static_collisions(site, &plans, &mut diags);
-    let stylesheet = statics.get("style.css").map(|css| {
-        let hash = Sha256::digest(css);
-        format!(
-            "{base_path}style.css?v={:02x}{:02x}{:02x}{:02x}",
-            hash[0], hash[1], hash[2], hash[3]
-        )
-    });
+    let stylesheet = statics
+        .get("style.css")
+        .map(|css| format!("{base_path}style.css?v={}", stylesheet_version(css)));
 
     let outputs: BTreeSet<String> = plans
         .iter()
@@ -264,11 +260,40 @@ pub fn render_site(
         }
     };
 
+    // Each language's menu, built once: every page of the language gets the
+    // same items (shared, tera values are reference counted), with its own
+    // item in its `current` form.
+    let menus: BTreeMap<Lang, Vec<(&Target, tera::Value, tera::Value)>> = languages
+        .iter()
+        .map(|&l| {
+            let items = nav_targets(site, &plans, l)
+                .map(|(target, title)| {
+                    let url = url_of(l, target);
+                    let item = |current| {
+                        tera::Value::from_serializable(&NavLink {
+                            title: title.clone(),
+                            url: url.clone(),
+                            current,
+                        })
+                    };
+                    (target, item(false), item(true))
+                })
+                .collect();
+            (l, items)
+        })
+        .collect();
+
+    // The statement shows the firm's own text of each right too.
+    let right_texts_of: BTreeMap<Lang, Vec<RightText>> = languages
+        .iter()
+        .map(|&l| (l, right_texts(&plans, &rendered_md, l)))
+        .collect();
+
     // The contexts are built here, borrowing the site; the templates render
     // from owned contexts, so that a runaway render can be abandoned.
     let jobs: Vec<budget::Job> = plans
         .par_iter()
-        .zip(rendered_md.par_iter())
+        .zip(rendered_md.into_par_iter())
         .map(|(plan, md)| {
             let (view, strings_value) = &views[&plan.lang];
             let strings = site.theme.strings.get(&plan.lang);
@@ -292,7 +317,6 @@ pub fn render_site(
                 },
                 title,
                 description,
-                content: md.as_ref().map(|m| m.html.clone()).unwrap_or_default(),
                 sections: md
                     .iter()
                     .flat_map(|m| &m.sections)
@@ -301,6 +325,7 @@ pub fn render_site(
                         title: title.clone(),
                     })
                     .collect(),
+                content: md.map(|m| m.html).unwrap_or_default(),
                 permalink: permalink(&url),
                 url,
             };
@@ -320,11 +345,10 @@ pub fn render_site(
                     }
                 })
                 .collect();
-            let nav: Vec<NavLink> = nav_targets(site, &plans, plan.lang)
-                .map(|(target, title)| NavLink {
-                    current: *target == plan.kind,
-                    url: url_of(plan.lang, target),
-                    title,
+            let nav: Vec<tera::Value> = menus[&plan.lang]
+                .iter()
+                .map(|(target, item, current)| {
+                    if **target == plan.kind { current } else { item }.clone()
                 })
                 .collect();
 
@@ -359,14 +383,14 @@ pub fn render_site(
             ctx.insert("lang", &plan.lang);
             ctx.insert("page", &page);
             ctx.insert("languages", &languages_links);
-            ctx.insert("nav", &nav);
+            ctx.insert_value("nav", tera::Value::from(nav));
             ctx.insert("translations", &translations);
-            // The statement shows the firm's own text of each right too.
-            let right_texts: Vec<RightText> = match plan.kind {
-                Target::Page(PageKind::Privacy) => right_texts(&plans, &rendered_md, plan.lang),
-                _ => Vec::new(),
+            let no_texts = Vec::new();
+            let right_texts = match plan.kind {
+                Target::Page(PageKind::Privacy) => &right_texts_of[&plan.lang],
+                _ => &no_texts,
             };
-            ctx.insert("right_texts", &right_texts);
+            ctx.insert("right_texts", right_texts);
             match (&plan.kind, &form_signing) {
                 (Target::Page(PageKind::Right(right)), Some((action, keys, issued))) => {
                     let signing = crate::forms::Signing {
@@ -398,11 +422,7 @@ pub fn render_site(
         .iter()
         .map(|j| (j.output.clone(), j.template))
         .collect();
-    let outcomes = budget::render_all(
-        std::sync::Arc::new(tera),
-        jobs,
-        std::time::Duration::from_millis(budget_ms),
-    );
+    let outcomes = budget::render_all(tera, jobs, std::time::Duration::from_millis(budget_ms));
     let mut files = Files::new();
     for ((path, template), outcome) in meta.into_iter().zip(outcomes) {
         match outcome {
@@ -478,6 +498,26 @@ fn right_texts(plans: &[Plan], md: &[Option<markdown::Rendered>], lang: Lang) ->
             _ => None,
         })
         .collect()
+}
+
+/// The `?v=` of a stylesheet: the start of its SHA-256, so that a browser
+/// fetches a changed one. The last stylesheet hashed is remembered: most
+/// portals of a run share the built-in one.
+fn stylesheet_version(css: &[u8]) -> String {
+    static LAST: std::sync::Mutex<Option<(Vec<u8>, String)>> = std::sync::Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((bytes, version)) = last.as_ref()
+        && bytes == css
+    {
+        return version.clone();
+    }
+    let hash = Sha256::digest(css);
+    let version = format!(
+        "{:02x}{:02x}{:02x}{:02x}",
+        hash[0], hash[1], hash[2], hash[3]
+    );
+    *last = Some((css.to_vec(), version.clone()));
+    version
 }
 
 /// How the site's own configuration signs its forms: the `[endpoint] url`
@@ -582,11 +622,13 @@ fn plan_pages<'a>(
     default_lang: Lang,
     diags: &mut Diagnostics,
 ) -> Vec<Plan<'a>> {
-    let find = |lang: Lang, kind: &PageKind| {
-        site.content
-            .iter()
-            .find(|c| c.lang == lang && &c.kind == kind)
-    };
+    // The first file of each language and kind, looked up once per page.
+    let mut by_page: std::collections::HashMap<(Lang, &PageKind), &ContentFile> =
+        std::collections::HashMap::with_capacity(site.content.len());
+    for c in &site.content {
+        by_page.entry((c.lang, &c.kind)).or_insert(c);
+    }
+    let find = |lang: Lang, kind: &PageKind| by_page.get(&(lang, kind)).copied();
     let mut custom: BTreeMap<String, i64> = BTreeMap::new();
     for c in &site.content {
         if let PageKind::Custom(slug) = &c.kind {

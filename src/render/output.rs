@@ -4,10 +4,14 @@
 //! swapped in with two renames. A failed build therefore leaves the previous
 //! output untouched, and a good one leaves no stale file behind.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::Path;
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+
+use rayon::prelude::*;
 
 use super::target::{MARKER, MARKER_TEXT, Target};
 
@@ -32,13 +36,7 @@ pub fn replace_dir(target: &Target, files: &Files) -> io::Result<()> {
     let staging = tempfile::Builder::new()
         .prefix(&format!(".{name}.new-"))
         .tempdir_in(parent)?;
-    for (rel, bytes) in files {
-        let path = staging.path().join(rel);
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir)?;
-        }
-        fs::write(&path, bytes)?;
-    }
+    write_files(staging.path(), files)?;
     fs::write(staging.path().join(MARKER), MARKER_TEXT)?;
     make_world_readable(staging.path())?;
 
@@ -56,13 +54,70 @@ pub fn replace_dir(target: &Target, files: &Files) -> io::Result<()> {
             let _ = fs::rename(&old_path, out_dir);
             return Err(e);
         }
-        old.close()?;
+        delete_later(old);
     } else {
         fs::rename(staging.path(), out_dir)?;
     }
     // The staging directory is now the output; don't let TempDir delete it.
     let _ = staging.keep();
     Ok(())
+}
+
+/// Writes `files` into the fresh folder `root`: each folder made once
+/// (parents first), then the files in parallel.
+fn write_files(root: &Path, files: &Files) -> io::Result<()> {
+    let mut dirs: BTreeSet<&str> = BTreeSet::new();
+    for rel in files.keys() {
+        let mut rel = rel.as_str();
+        while let Some((dir, _)) = rel.rsplit_once('/') {
+            if !dirs.insert(dir) {
+                break;
+            }
+            rel = dir;
+        }
+    }
+    // A folder's name is a prefix of its subfolders' names, so it sorts
+    // before them.
+    for dir in dirs {
+        fs::create_dir(root.join(dir))?;
+    }
+    files
+        .par_iter()
+        .try_for_each(|(rel, bytes)| fs::write(root.join(rel), bytes))
+}
+
+/// Old outputs being deleted in the background.
+static DELETING: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
+
+/// Deletes a previous output (already moved aside into `old`) on another
+/// thread, so that the build does not wait for it; [`finish_deleting`]
+/// waits for every such deletion before the process exits.
+fn delete_later(old: tempfile::TempDir) {
+    let shown = old.path().display().to_string();
+    let work = move || {
+        if let Err(e) = old.close() {
+            eprintln!("warning: cannot delete the previous output moved to {shown}: {e}");
+        }
+    };
+    let handle = std::thread::Builder::new()
+        .name("portaal-delete-old".into())
+        .spawn(work);
+    let mut deleting = DELETING.lock().unwrap_or_else(|e| e.into_inner());
+    deleting.retain(|h| !h.is_finished());
+    match handle {
+        Ok(h) => deleting.push(h),
+        // No thread to spare: the TempDir went with the closure and is
+        // deleted as it is dropped here.
+        Err(e) => eprintln!("warning: deleting the previous output without a thread: {e}"),
+    }
+}
+
+/// Waits until every previous output handed to [`delete_later`] is gone.
+pub fn finish_deleting() {
+    let handles = std::mem::take(&mut *DELETING.lock().unwrap_or_else(|e| e.into_inner()));
+    for h in handles {
+        let _ = h.join();
+    }
 }
 
 /// Re-checks what may have changed since the guard looked.
@@ -116,6 +171,7 @@ mod tests {
         files.remove("stale.html");
         files.insert("a/index.html".into(), b"two".to_vec());
         replace_dir(&out, &files).unwrap();
+        finish_deleting();
         let out = out.path();
         assert_eq!(fs::read(out.join("a/index.html")).unwrap(), b"two");
         assert!(out.join(MARKER).is_file());

@@ -10,7 +10,7 @@ pub mod watch;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use notify::Watcher;
@@ -110,13 +110,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     if let Some(out) = &out {
         ignored.push(out.path().to_path_buf());
     }
-    while let Some(batch) = watch::next_batch(
-        &events,
-        &site_dir,
-        &ignored,
-        Duration::from_millis(30),
-        Duration::from_millis(500),
-    ) {
+    while let Some(batch) = watch::next_batch(&events, &site_dir, &ignored) {
         publish(&shared, &mut rebuilder, &batch);
     }
     Ok(())
@@ -203,6 +197,9 @@ fn publish(shared: &Shared, rebuilder: &mut Rebuilder, batch: &Batch) {
             };
             let pages = files.keys().filter(|k| k.ends_with(".html")).count();
             shared.publish(files, notice);
+            // With `--out`, the previous output is deleted after the
+            // browser was told to reload, not before.
+            crate::render::output::finish_deleting();
             let ms = start.elapsed().as_millis();
             let pages = if pages == 1 {
                 "1 page".to_string()

@@ -1,12 +1,15 @@
 //! File-system events, mapped to what they mean for a rebuild.
 //!
-//! An editor's save writes several times and a `git checkout` touches
-//! hundreds of files: events are collected until the tree has been quiet for
-//! a moment, then turned into one set of changes and one rebuild.
+//! A rebuild starts on the first event, without waiting for the tree to be
+//! quiet: waiting would add its whole period to every reload. An editor's
+//! save that writes several times, or a `git checkout` that touches hundreds
+//! of files, still costs few rebuilds: every event that arrives while one
+//! runs is gathered into the next, which starts as soon as it ends, so the
+//! last build always sees the last write.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
 /// What changed, from the cheapest to the most expensive to rebuild.
@@ -86,49 +89,86 @@ pub struct Batch {
     pub files: BTreeSet<PathBuf>,
 }
 
-/// Waits for the first relevant event, then gathers more until `quiet` has
-/// passed without one (or `max` since the first). Returns `None` when the
-/// watcher is gone.
+/// How long a batch waits at most for files that were written but not yet
+/// closed: a writer that keeps a file open does not hold the preview back.
+const OPEN_FILES_LIMIT: Duration = Duration::from_millis(100);
+
+/// Waits for the first relevant event, then takes every event already
+/// queued (those that arrived during the previous rebuild, or together with
+/// this one) without waiting for a quiet period. Only a file still open for
+/// writing is waited for, until it is closed (on Linux, whose watcher says
+/// so; at most [`OPEN_FILES_LIMIT`]), so that a rebuild never reads half a
+/// save. Returns `None` when the watcher is gone.
 pub fn next_batch(
     events: &Receiver<notify::Result<notify::Event>>,
     site_dir: &Path,
     ignored: &[PathBuf],
-    quiet: Duration,
-    max: Duration,
 ) -> Option<Batch> {
     let mut batch = Batch::default();
+    let mut open = BTreeSet::new();
     let mut started: Option<Instant> = None;
     loop {
-        let timeout = match started {
-            None => Duration::from_secs(3600),
-            Some(t) => quiet.min(max.saturating_sub(t.elapsed())),
+        let next = match started {
+            None => events.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            Some(_) if open.is_empty() => events.try_recv().map_err(|e| match e {
+                TryRecvError::Empty => RecvTimeoutError::Timeout,
+                TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
+            }),
+            Some(t) => events.recv_timeout(OPEN_FILES_LIMIT.saturating_sub(t.elapsed())),
         };
-        match events.recv_timeout(timeout) {
-            Ok(Ok(event)) => {
-                if matches!(event.kind, notify::EventKind::Access(_)) {
-                    continue;
-                }
-                // A new or removed folder changes nothing by itself; the
-                // files in it have their own events.
-                for path in event.paths.iter().filter(|p| !p.is_dir()) {
-                    if let Some(change) = classify(site_dir, ignored, path) {
-                        batch.changes.insert(change);
-                        let rel = path.strip_prefix(site_dir).unwrap_or(path);
-                        batch.files.insert(rel.to_path_buf());
-                        started.get_or_insert_with(Instant::now);
-                    }
-                }
-            }
+        match next {
+            Ok(Ok(event)) => add_event(&mut batch, &mut open, event, site_dir, ignored),
             Ok(Err(e)) => eprintln!("warning: file watcher: {e}"),
-            Err(RecvTimeoutError::Timeout) => {
-                if started.is_some() {
-                    return Some(batch);
-                }
+            Err(RecvTimeoutError::Timeout) => return Some(batch),
+            Err(RecvTimeoutError::Disconnected) => {
+                return (!batch.changes.is_empty()).then_some(batch);
             }
-            Err(RecvTimeoutError::Disconnected) => return None,
         }
-        if started.is_some_and(|t| t.elapsed() >= max) {
-            return Some(batch);
+        if !batch.changes.is_empty() {
+            started.get_or_insert_with(Instant::now);
+        }
+    }
+}
+
+/// Adds what one event changed to `batch`, and keeps `open` the set of
+/// files written to and not yet closed.
+fn add_event(
+    batch: &mut Batch,
+    open: &mut BTreeSet<PathBuf>,
+    event: notify::Event,
+    site_dir: &Path,
+    ignored: &[PathBuf],
+) {
+    use notify::EventKind as K;
+    use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
+    match event.kind {
+        K::Access(AccessKind::Close(AccessMode::Write)) => {
+            for path in &event.paths {
+                open.remove(path);
+            }
+            return;
+        }
+        K::Access(_) => return,
+        _ => {}
+    }
+    // Only Linux's watcher reports a file closed after writing.
+    let opens = cfg!(target_os = "linux")
+        && matches!(
+            event.kind,
+            K::Create(CreateKind::File) | K::Modify(ModifyKind::Data(_) | ModifyKind::Any)
+        );
+    // A new or removed folder changes nothing by itself; the files in it
+    // have their own events.
+    for path in event.paths.iter().filter(|p| !p.is_dir()) {
+        if let Some(change) = classify(site_dir, ignored, path) {
+            batch.changes.insert(change);
+            let rel = path.strip_prefix(site_dir).unwrap_or(path);
+            batch.files.insert(rel.to_path_buf());
+            if opens {
+                open.insert(path.clone());
+            } else {
+                open.remove(path);
+            }
         }
     }
 }
@@ -158,5 +198,78 @@ mod tests {
         assert_eq!(c("/s/content/nl/privacy.md~"), None);
         assert_eq!(c("/s/.git/index"), None);
         assert_eq!(c("/s/README.md"), None);
+    }
+
+    fn event(kind: notify::EventKind, path: &str) -> notify::Result<notify::Event> {
+        Ok(notify::Event::new(kind).add_path(PathBuf::from(path)))
+    }
+
+    fn modified(path: &str) -> notify::Result<notify::Event> {
+        let kind = notify::EventKind::Modify(notify::event::ModifyKind::Name(
+            notify::event::RenameMode::To,
+        ));
+        event(kind, path)
+    }
+
+    /// A file created and not yet closed is waited for: the rebuild must
+    /// not read half a save (an empty stylesheet).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_batch_waits_for_a_written_file_to_be_closed() {
+        use notify::event::{AccessKind, AccessMode, CreateKind, DataChange, ModifyKind};
+        let (tx, rx) = std::sync::mpsc::channel();
+        let site = Path::new("/s");
+        let css = "/s/static/style.css";
+        tx.send(event(notify::EventKind::Create(CreateKind::File), css))
+            .unwrap();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            let data = ModifyKind::Data(DataChange::Content);
+            tx.send(event(notify::EventKind::Modify(data), css))
+                .unwrap();
+            let close = AccessKind::Close(AccessMode::Write);
+            tx.send(event(notify::EventKind::Access(close), css))
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+        });
+        let start = Instant::now();
+        let batch = next_batch(&rx, site, &[]).unwrap();
+        let waited = start.elapsed();
+        assert_eq!(batch.changes, [Change::Stylesheet].into_iter().collect());
+        assert!(waited >= Duration::from_millis(20), "{waited:?}");
+        assert!(
+            waited < OPEN_FILES_LIMIT,
+            "returned at the close: {waited:?}"
+        );
+        writer.join().unwrap();
+    }
+
+    /// The first event starts a rebuild at once; what arrived meanwhile (or
+    /// with it) goes into one batch, and noise alone starts nothing.
+    #[test]
+    fn a_batch_starts_at_the_first_event_and_takes_what_is_queued() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let site = Path::new("/s");
+        let out = [PathBuf::from("/s/public")];
+        tx.send(modified("/s/public/nl/index.html")).unwrap();
+        tx.send(modified("/s/content/nl/privacy.md")).unwrap();
+        tx.send(modified("/s/themes/own/templates/base.html"))
+            .unwrap();
+        let batch = next_batch(&rx, site, &out).unwrap();
+        assert_eq!(
+            batch.changes,
+            [Change::Content, Change::Theme].into_iter().collect()
+        );
+        assert_eq!(batch.files.len(), 2);
+        // Nothing queued: the next batch waits for the next event.
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            tx.send(modified("/s/portal.toml")).unwrap();
+        });
+        let batch = next_batch(&rx, site, &out).unwrap();
+        assert_eq!(batch.changes, [Change::Config].into_iter().collect());
+        sender.join().unwrap();
+        // The watcher is gone and nothing is left: no batch.
+        assert!(next_batch(&rx, site, &out).is_none());
     }
 }

@@ -388,6 +388,70 @@ fn several_sites_build_in_one_run() {
     }
 }
 
+/// The built-in theme is parsed and compiled once per run and shared by the
+/// sites that do not change it: a site that overrides one template and one
+/// string gets its own, and the sites built around it keep the built-in one.
+#[test]
+fn one_run_shares_the_built_in_theme_but_not_a_sites_override() {
+    let sites: Vec<Portal> = ["een", "twee", "drie"]
+        .iter()
+        .map(|n| {
+            let p = Portal::fixture("minimal");
+            p.edit(
+                "portal.toml",
+                "id = \"bakkerij-test\"",
+                &format!("id = \"bakkerij-{n}\""),
+            );
+            p
+        })
+        .collect();
+    sites[1].write(
+        "themes/default/templates/cookies.html",
+        "{% extends \"base.html\" %}{% block content %}<p id=\"own\">Eigen koekjes</p>{% endblock content %}",
+    );
+    sites[1].write(
+        "themes/default/i18n/nl.toml",
+        "[right.access]\ntitle = \"Uw gegevens inkijken\"\n",
+    );
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_portaal"))
+        .args(["build", "--out"])
+        .arg(out_dir.path())
+        .args(sites.iter().map(|s| s.path()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = |id: &str, rel: &str| {
+        let path = out_dir.path().join(format!("bakkerij-{id}")).join(rel);
+        scraper::Html::parse_document(&std::fs::read_to_string(path).unwrap())
+    };
+    let builtin_title = theme_string("nl", "right.access.title");
+    for id in ["een", "twee", "drie"] {
+        let cookies = page(id, "nl/cookies/index.html");
+        let access = page(id, "nl/access/index.html");
+        let h1 = text(&select(&access, "h1")[0]);
+        if id == "twee" {
+            assert_eq!(text(&select(&cookies, "#own")[0]), "Eigen koekjes");
+            assert_eq!(h1, "Uw gegevens inkijken");
+        } else {
+            assert!(select(&cookies, "#own").is_empty(), "{id}");
+            assert!(!select(&cookies, "main table").is_empty(), "{id}");
+            assert_eq!(h1, builtin_title, "{id}");
+        }
+        // The French pages of every site keep the built-in strings.
+        let fr = page(id, "fr/access/index.html");
+        assert_eq!(
+            text(&select(&fr, "h1")[0]),
+            theme_string("fr", "right.access.title"),
+            "{id}"
+        );
+    }
+}
+
 #[test]
 fn init_creates_a_portal_that_builds() {
     let portal = Portal::empty();
