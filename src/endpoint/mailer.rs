@@ -377,7 +377,8 @@ fn run(spool: &Spool, s: &MailSettings, rx: &mpsc::Receiver<bool>) {
         if stopped {
             return;
         }
-        let scan_time = started.elapsed();
+        // The time spent reading the spool, not waiting on the relay.
+        let scan_time = started.elapsed().saturating_sub(p.sending);
         let mut wait = Duration::from_secs(5);
         if let Some(due) = p.next_due_ms {
             wait = wait.min(Duration::from_millis(due.saturating_sub(now_ms())));
@@ -422,6 +423,8 @@ pub struct Pass {
     pub next_due_ms: Option<u64>,
     /// The relay was unreachable: the pass stopped trying.
     pub unreachable: bool,
+    /// Time spent in delivery attempts.
+    pub sending: Duration,
 }
 
 /// One pass: splits the closed segments, then tries every file in `new/`
@@ -464,7 +467,10 @@ pub fn pass(spool: &Spool, s: &MailSettings, now_ms: u64, stop: &mut dyn FnMut()
             continue;
         }
         p.attempted += 1;
-        let (reason, unreachable) = match deliver(spool, s, &path) {
+        let sending = Instant::now();
+        let outcome = deliver(spool, s, &path);
+        p.sending += sending.elapsed();
+        let (reason, unreachable) = match outcome {
             Outcome::Sent | Outcome::Refused(_) => continue,
             Outcome::Retry(reason) => (reason, false),
             Outcome::Unreachable(reason) => (reason, true),
@@ -576,9 +582,7 @@ pub fn deliver(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
         }
         Outcome::Refused(reason) => refuse(reason),
         Outcome::Retry(reason) => Outcome::Retry(loggable(&reason, requester, false)),
-        Outcome::Unreachable(reason) => {
-            Outcome::Unreachable(loggable(&reason, requester, false))
-        }
+        Outcome::Unreachable(reason) => Outcome::Unreachable(loggable(&reason, requester, false)),
     }
 }
 
@@ -732,7 +736,10 @@ mod tests {
             let now = now_ms();
             let p = pass(&spool, &s, now, &mut || false);
             assert_eq!(p.split, n);
-            assert_eq!(p.attempted, 1, "one attempt stands for all while the relay is down");
+            assert_eq!(
+                p.attempted, 1,
+                "one attempt stands for all while the relay is down"
+            );
             assert!(p.unreachable);
             assert_eq!(p.waiting, waiting, "{p:?}");
             let first = *first_due.get_or_insert(now + 60_000);

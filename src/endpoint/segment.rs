@@ -81,7 +81,11 @@ mod tests {
     fn three() -> (Vec<u8>, Vec<usize>) {
         let mut out = Vec::new();
         let mut ends = Vec::new();
-        for p in [&b"{\"reference\":\"A\"}"[..], b"x", b"{\"reference\":\"CCC\"}"] {
+        for p in [
+            &b"{\"reference\":\"A\"}"[..],
+            b"x",
+            b"{\"reference\":\"CCC\"}",
+        ] {
             encode(p, &mut out);
             ends.push(out.len());
         }
@@ -94,10 +98,20 @@ mod tests {
         let whole = read(&bytes);
         assert_eq!(
             whole.records,
-            vec![&b"{\"reference\":\"A\"}"[..], b"x", b"{\"reference\":\"CCC\"}"]
+            vec![
+                &b"{\"reference\":\"A\"}"[..],
+                b"x",
+                b"{\"reference\":\"CCC\"}"
+            ]
         );
         assert_eq!(whole.torn_at, None);
-        assert_eq!(read(&[]), Read { records: vec![], torn_at: None });
+        assert_eq!(
+            read(&[]),
+            Read {
+                records: vec![],
+                torn_at: None
+            }
+        );
 
         // A crash can cut the last append at any byte: every cut keeps the
         // records before it, and says where the torn one starts.

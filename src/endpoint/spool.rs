@@ -244,8 +244,8 @@ impl Spool {
             Err(e) => return Err(e),
         }
         let there = fs::read(&dest)?;
-        let again = there == record
-            || serde_json::from_slice::<serde::de::IgnoredAny>(&there).is_err();
+        let again =
+            there == record || serde_json::from_slice::<serde::de::IgnoredAny>(&there).is_err();
         if again {
             write_private(&dest, record)
         } else {
@@ -287,9 +287,7 @@ impl Spool {
     /// nothing per ticket in memory, however long the relay is down, and
     /// a restart keeps each ticket's pause.
     pub fn retry_state(path: &Path) -> (u32, u64) {
-        name_parts(path)
-            .find_map(parse_retry)
-            .unwrap_or((0, 0))
+        name_parts(path).find_map(parse_retry).unwrap_or((0, 0))
     }
 
     /// Renames a waiting file to carry its retry state; returns the new
