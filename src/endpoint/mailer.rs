@@ -355,15 +355,17 @@ fn backoff(s: &MailSettings, attempts: u32) -> Duration {
 }
 
 fn run(spool: &Spool, s: &MailSettings, rx: &mpsc::Receiver<bool>) {
-    // The one piece of retry state kept in memory: how many passes in a
-    // row found the relay unreachable. Each ticket's own state is in its
-    // file name (`Spool::postpone`).
+    // The only retry state kept in memory: how many passes in a row found
+    // the relay unreachable, and when to try it again. Each ticket's own
+    // state is in its file name (`Spool::postpone`).
     let mut relay_down: u32 = 0;
+    let mut relay_again: Option<Instant> = None;
     loop {
         let started = Instant::now();
         let mut woken = false;
         let mut stopped = false;
-        let p = pass(spool, s, now_ms(), &mut || match rx.try_recv() {
+        let relay_due = relay_again.is_none_or(|t| started >= t);
+        let p = pass(spool, s, now_ms(), relay_due, &mut || match rx.try_recv() {
             Ok(false) => {
                 woken = true;
                 false
@@ -386,8 +388,12 @@ fn run(spool: &Spool, s: &MailSettings, rx: &mpsc::Receiver<bool>) {
         if p.unreachable {
             relay_down = relay_down.saturating_add(1);
             wait = backoff(s, relay_down);
+            relay_again = Some(Instant::now() + wait);
         } else if p.attempted > 0 {
             relay_down = 0;
+            relay_again = None;
+        } else if let Some(t) = relay_again {
+            wait = t.saturating_duration_since(Instant::now());
         }
         if !woken {
             match rx.recv_timeout(wait) {
@@ -427,12 +433,19 @@ pub struct Pass {
     pub sending: Duration,
 }
 
-/// One pass: splits the closed segments, then tries every file in `new/`
-/// that is due at `now_ms`, reading the directory as a stream so that
-/// memory does not grow with the backlog. Once the relay is unreachable
-/// the rest are left for the next pass, untouched. `stop` is asked before
-/// each file; true ends the pass.
-pub fn pass(spool: &Spool, s: &MailSettings, now_ms: u64, stop: &mut dyn FnMut() -> bool) -> Pass {
+/// One pass: splits the closed segments, then (when `try_relay`: the relay
+/// is not in its pause) tries every file in `new/` that is due at
+/// `now_ms`, reading the directory as a stream so that memory does not
+/// grow with the backlog. Once the relay is unreachable the rest are left
+/// for the next pass, untouched. `stop` is asked before each file; true
+/// ends the pass.
+pub fn pass(
+    spool: &Spool,
+    s: &MailSettings,
+    now_ms: u64,
+    try_relay: bool,
+    stop: &mut dyn FnMut() -> bool,
+) -> Pass {
     let mut p = Pass::default();
     match spool.split_segments() {
         Ok(n) => p.split = n,
@@ -441,6 +454,9 @@ pub fn pass(spool: &Spool, s: &MailSettings, now_ms: u64, stop: &mut dyn FnMut()
              are tried again): {e}",
             spool.dir.join("segments").display()
         ),
+    }
+    if !try_relay {
+        return p;
     }
     let listing = match std::fs::read_dir(spool.new_dir()) {
         Ok(l) => l,
@@ -734,7 +750,7 @@ mod tests {
             }
             let waiting = std::fs::read_dir(spool.new_dir()).unwrap().count() + n;
             let now = now_ms();
-            let p = pass(&spool, &s, now, &mut || false);
+            let p = pass(&spool, &s, now, true, &mut || false);
             assert_eq!(p.split, n);
             assert_eq!(
                 p.attempted, 1,
@@ -756,9 +772,9 @@ mod tests {
         // A fresh pass (as after a restart) before they are due leaves
         // them alone and tries one of the others; after it, they are due.
         let later = tried.iter().map(|t| t.1).max().unwrap();
-        let p = pass(&spool, &s, later - 1, &mut || false);
+        let p = pass(&spool, &s, later - 1, true, &mut || false);
         assert_eq!((p.attempted, p.waiting), (1, 310));
-        let p = pass(&spool, &s, later + 120_000, &mut || false);
+        let p = pass(&spool, &s, later + 120_000, true, &mut || false);
         assert_eq!((p.attempted, p.waiting), (1, 310));
         // Every attempt made is counted in some file's name.
         let attempts: u32 = std::fs::read_dir(spool.new_dir())
