@@ -5,7 +5,7 @@ HTTP handler on the same machine in the same run.
 Builds a copy of the endpoint test portal, takes one signed request form
 from the built access page, and starts two servers: `portaal endpoint`
 (release build, spool in a temporary folder on disk, mail pointed at a
-closed port so every ticket stays in the spool) and `examples/noop_http.rs`
+closed port so every ticket stays in the spool, or `--deliver outbox`) and `examples/noop_http.rs`
 (tiny_http, answers every request `303` with `Connection: close`, stores
 nothing). `examples/post_load.rs` drives them in turn, A B A B, with the
 same post: each client opens a new connection per post, and each latency
@@ -17,6 +17,7 @@ within 10% of the start), and the tickets on disk after.
 
     python3 benches/endpoint.py                     # 4 pairs of 10 s, 64 clients, 60 s soak
     python3 benches/endpoint.py --rounds 2 --duration 5 --soak 0
+    python3 benches/endpoint.py --deliver outbox    # the mail worker writing .eml meanwhile
 
 Not a test: figures depend on the machine. Record them in README.md
 ("Benchmarks") with the command and the date.
@@ -114,6 +115,13 @@ def main():
     p.add_argument("--threads", type=int, default=2, help="load generator threads")
     p.add_argument("--workers", type=int, default=32)
     p.add_argument("--soak", type=float, default=60, help="seconds of the RSS run (0: none)")
+    p.add_argument(
+        "--deliver",
+        choices=["none", "outbox"],
+        default="none",
+        help="none: mail to a closed port (tickets stay in the spool); "
+        "outbox: the mail worker writes every ticket as .eml meanwhile",
+    )
     p.add_argument("--spool-dir", default=None, help="where the spool goes (default: a temporary folder)")
     args = p.parse_args()
 
@@ -158,7 +166,11 @@ def main():
                 str(exe), "endpoint", str(site),
                 "--port", str(port),
                 "--spool", str(spool),
-                "--smtp", f"smtp://127.0.0.1:{free_port()}",
+                *(
+                    ["--smtp", f"smtp://127.0.0.1:{free_port()}"]
+                    if args.deliver == "none"
+                    else ["--outbox", str(tmp / "outbox")]
+                ),
                 "--client-rate", "100000000",
                 "--site-rate", "100000000",
                 "--workers", str(args.workers),
@@ -226,13 +238,15 @@ def main():
             early = samples[min(4, len(samples) - 1)]
             end = samples[-1]
             print(
-                f"soak, SMTP down, {args.soak:g} s: {res['rate']:.0f} posts/s, p99 {res['p99_ms']:.2f} ms; "
+                f"soak, {'SMTP down' if args.deliver == 'none' else 'outbox'}, {args.soak:g} s: {res['rate']:.0f} posts/s, p99 {res['p99_ms']:.2f} ms; "
                 f"RSS {start:.1f} MiB idle, {early:.1f} MiB at 5 s, {end:.1f} MiB at the end, "
                 f"max {max(samples):.1f} MiB; end / 5 s = {end / early:.2f} (flat: within 0.90-1.10)"
             )
         endpoint.kill()
         endpoint.wait()
         print(f"tickets on disk after the run (new/ and segments): {spooled(spool)}")
+        if args.deliver == "outbox":
+            print(f"mails in the outbox: {len(list((tmp / 'outbox').glob('*.eml')))}")
     finally:
         for proc in procs:
             proc.kill()

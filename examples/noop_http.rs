@@ -6,7 +6,6 @@
 //!
 //!     cargo run --release --example noop_http -- PORT [THREADS]
 
-
 fn main() {
     let mut args = std::env::args().skip(1);
     let port: u16 = args

@@ -194,25 +194,23 @@ impl Spool {
                 read.records.len()
             );
         }
-        let mut files = Vec::with_capacity(read.records.len());
         for (i, record) in read.records.iter().enumerate() {
-            files.push(self.place(seq, i, record)?);
+            self.place(seq, i, record)?;
         }
-        flush_files(&files)?;
-        drop(files);
-        sync_dir(&self.new_dir())?;
+        flush_split(&self.new_dir())?;
         fs::remove_file(&path)?;
         sync_dir(&self.segments_dir())?;
         Ok(read.records.len())
     }
 
-    /// Writes one record as `new/<ref>.json` and returns the open file,
-    /// to be flushed with the rest of its segment. The file may be there
+    /// Writes one record as `new/<ref>.json`, to be flushed with the rest
+    /// of its segment (`flush_split`): closed at once, so a segment of
+    /// thousands of tickets holds no more than one descriptor. The file may be there
     /// already: from an earlier split of this segment cut short by a crash
     /// (the same bytes, or fewer), then it is written again; or, once in a
     /// trillion, another waiting ticket drew the same reference, then this
     /// one is kept next to it under a name of its own.
-    fn place(&self, seq: u64, i: usize, record: &[u8]) -> io::Result<File> {
+    fn place(&self, seq: u64, i: usize, record: &[u8]) -> io::Result<()> {
         #[derive(serde::Deserialize)]
         struct Named {
             reference: String,
@@ -238,7 +236,7 @@ impl Spool {
             Ok(mut f) => {
                 set_private(&f)?;
                 f.write_all(record)?;
-                return Ok(f);
+                return sync_unless_linux(&f);
             }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e),
@@ -451,13 +449,40 @@ fn segment_seq(path: &Path) -> Option<u64> {
     u64::from_str_radix(name, 16).ok()
 }
 
-/// Creates or truncates `path` as a private file holding `bytes`, not yet
-/// flushed; returns it open for the caller's flush.
-fn write_private(path: &Path, bytes: &[u8]) -> io::Result<File> {
+/// Creates or truncates `path` as a private file holding `bytes`, flushed
+/// by `flush_split`.
+fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = private_file().write(true).truncate(true).open(path)?;
     set_private(&f)?;
     f.write_all(bytes)?;
-    Ok(f)
+    sync_unless_linux(&f)
+}
+
+/// Elsewhere than Linux each split file is flushed as it is written; on
+/// Linux `flush_split` covers them all at once.
+fn sync_unless_linux(f: &File) -> io::Result<()> {
+    #[cfg(not(target_os = "linux"))]
+    f.sync_data()?;
+    #[cfg(target_os = "linux")]
+    let _ = f;
+    Ok(())
+}
+
+/// Makes a split's files durable, then their names: on Linux one
+/// `syncfs` writes every file of the file system out (the files are
+/// closed by then), then the directory is flushed.
+fn flush_split(new_dir: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let dir = File::open(new_dir)?;
+        // SAFETY: syncfs takes any open descriptor of the file system
+        // and touches no memory of ours.
+        if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    sync_dir(new_dir)
 }
 
 /// `make_private` for a file already open: no second path lookup.
@@ -601,28 +626,6 @@ fn commit_batch(spool: &Spool, batch: &[Job], records: &mut Vec<u8>) -> Vec<io::
     results
 }
 
-/// Flushes the written files to disk. On Linux one `syncfs` covers the
-/// whole batch; elsewhere each file is flushed.
-fn flush_files(files: &[File]) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        if files.len() > 1 {
-            // SAFETY: syncfs takes any open descriptor of the file system
-            // and touches no memory of ours.
-            let rc = unsafe { libc::syncfs(files[0].as_raw_fd()) };
-            return if rc == 0 {
-                Ok(())
-            } else {
-                Err(io::Error::last_os_error())
-            };
-        }
-    }
-    for f in files {
-        f.sync_data()?;
-    }
-    Ok(())
-}
 #[cfg(test)]
 mod tests {
     use super::*;
