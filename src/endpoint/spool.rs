@@ -553,7 +553,9 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 type Reply = mpsc::SyncSender<io::Result<()>>;
 
 struct Job {
-    ticket: Ticket,
+    /// The ticket as a whole segment record, made by the request's own
+    /// thread: the one committer thread only copies and flushes.
+    record: Vec<u8>,
     reply: Reply,
 }
 
@@ -594,9 +596,13 @@ impl Committer {
     /// Returns once the ticket is durable, or with the error that kept it
     /// from being so (then the visitor must not be told it was received).
     pub fn commit(&self, ticket: Ticket) -> io::Result<()> {
+        let json = serde_json::to_vec(&ticket).map_err(io::Error::other)?;
+        drop(ticket);
+        let mut record = Vec::with_capacity(segment::HEADER + json.len());
+        segment::encode(&json, &mut record);
         let (reply, rx) = mpsc::sync_channel(1);
         self.tx
-            .send(Job { ticket, reply })
+            .send(Job { record, reply })
             .map_err(|_| io::Error::other("spool committer stopped"))?;
         rx.recv()
             .map_err(|_| io::Error::other("spool committer stopped"))?
@@ -607,23 +613,16 @@ impl Committer {
 /// job, in order. `records` is a buffer kept between batches.
 fn commit_batch(spool: &Spool, batch: &[Job], records: &mut Vec<u8>) -> Vec<io::Result<()>> {
     records.clear();
-    let mut results: Vec<io::Result<()>> = batch
-        .iter()
-        .map(|job| {
-            let json = serde_json::to_vec(&job.ticket).map_err(io::Error::other)?;
-            segment::encode(&json, records);
-            Ok(())
-        })
-        .collect();
-    if records.is_empty() {
-        return results;
+    for job in batch {
+        records.extend_from_slice(&job.record);
     }
-    if let Err(e) = spool.append(records) {
-        for r in results.iter_mut().filter(|r| r.is_ok()) {
-            *r = Err(io::Error::new(e.kind(), e.to_string()));
-        }
+    match spool.append(records) {
+        Ok(()) => batch.iter().map(|_| Ok(())).collect(),
+        Err(e) => batch
+            .iter()
+            .map(|_| Err(io::Error::new(e.kind(), e.to_string())))
+            .collect(),
     }
-    results
 }
 
 #[cfg(test)]
