@@ -1,7 +1,10 @@
 //! The mail worker: sends each spooled ticket to its routed address, and
 //! removes it from the spool only once the mail server accepted it.
 //!
-//! A connection error or a 4xx answer is retried with growing pauses; a 5xx
+//! A connection error or a 4xx answer is retried with growing pauses, kept
+//! in the file's name (nothing per ticket in memory, so an outage of any
+//! length costs no memory; while the relay is unreachable one attempt per
+//! pause stands for all); a 5xx
 //! answer, or a mail this relay can never take (a non-ASCII address on a
 //! relay without SMTPUTF8), moves the ticket to `failed/` and is logged
 //! loudly. A crash between sending and removing means the ticket is sent
@@ -229,8 +232,13 @@ pub struct MailSettings {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
     Sent,
-    /// Try again later: connection error, timeout, 4xx.
+    /// The relay answered "not now" (4xx) for this mail: try it again
+    /// later.
     Retry(String),
+    /// The relay could not be reached or the outbox not written
+    /// (connection error, timeout): no other mail gets through either, so
+    /// the rest wait too.
+    Unreachable(String),
     /// The server refused it for good (5xx), or it can never be sent.
     Refused(String),
 }
@@ -245,7 +253,8 @@ fn send(delivery: &Delivery, name: &str, msg: &Message) -> Outcome {
             Err(e) if e.is_client() && e.to_string().contains("non-ascii") => Outcome::Refused(
                 format!("{e} (enable SMTPUTF8 on the relay, e.g. Postfix smtputf8_enable = yes)"),
             ),
-            Err(e) => Outcome::Retry(e.to_string()),
+            Err(e) if e.is_transient() => Outcome::Retry(e.to_string()),
+            Err(e) => Outcome::Unreachable(e.to_string()),
         },
         Delivery::Outbox(dir) => {
             let r = spool::private_dir(dir).and_then(|_| {
@@ -257,7 +266,7 @@ fn send(delivery: &Delivery, name: &str, msg: &Message) -> Outcome {
             });
             match r {
                 Ok(()) => Outcome::Sent,
-                Err(e) => Outcome::Retry(e.to_string()),
+                Err(e) => Outcome::Unreachable(e.to_string()),
             }
         }
     }
@@ -300,11 +309,6 @@ fn loggable(reason: &str, requester: Option<&str>, codes_only: bool) -> String {
     out
 }
 
-struct Backoff {
-    attempts: u32,
-    next: Instant,
-}
-
 /// The mail worker thread; stops when dropped.
 pub struct Worker {
     wake: mpsc::Sender<bool>,
@@ -344,79 +348,183 @@ impl Drop for Worker {
     }
 }
 
+/// The pause after `attempts` failed attempts: `retry_base`, doubled
+/// each time, at most `retry_max`.
+fn backoff(s: &MailSettings, attempts: u32) -> Duration {
+    s.retry_base
+        .saturating_mul(1u32 << attempts.clamp(1, 17).saturating_sub(1))
+        .min(s.retry_max)
+}
+
 fn run(spool: &Spool, s: &MailSettings, rx: &mpsc::Receiver<bool>) {
-    let mut backoff: std::collections::HashMap<PathBuf, Backoff> = Default::default();
+    // The only retry state kept in memory: how many passes in a row found
+    // the relay unreachable, and when to try it again. Each ticket's own
+    // state is in its file name (`Spool::postpone`).
+    let mut relay_down: u32 = 0;
+    let mut relay_again: Option<Instant> = None;
     loop {
-        let mut wait = Duration::from_secs(5);
-        let scan_started = Instant::now();
-        let listed = spool.pending();
-        let scan_time = scan_started.elapsed();
-        match listed {
-            Ok(paths) => {
-                let present: std::collections::HashSet<&PathBuf> = paths.iter().collect();
-                backoff.retain(|p, _| present.contains(p));
-                for path in paths {
-                    if let Ok(true) | Err(mpsc::TryRecvError::Disconnected) = rx.try_recv() {
-                        return;
-                    }
-                    let now = Instant::now();
-                    if let Some(b) = backoff.get(&path) {
-                        if b.next > now {
-                            wait = wait.min(b.next - now);
-                            continue;
-                        }
-                    }
-                    match deliver(spool, s, &path) {
-                        Outcome::Retry(reason) => {
-                            let b = backoff.entry(path.clone()).or_insert(Backoff {
-                                attempts: 0,
-                                next: now,
-                            });
-                            b.attempts += 1;
-                            let pause = s
-                                .retry_base
-                                .saturating_mul(1u32 << b.attempts.min(16).saturating_sub(1))
-                                .min(s.retry_max);
-                            b.next = Instant::now() + pause;
-                            wait = wait.min(pause);
-                            log::warn!(
-                                "{} not delivered yet (attempt {}), retrying in {:?}: {reason}",
-                                name_of(&path),
-                                b.attempts,
-                                pause
-                            );
-                        }
-                        Outcome::Sent | Outcome::Refused(_) => {
-                            backoff.remove(&path);
-                        }
-                    }
-                }
+        let started = Instant::now();
+        let mut woken = false;
+        let mut stopped = false;
+        let relay_due = relay_again.is_none_or(|t| started >= t);
+        let p = pass(spool, s, now_ms(), relay_due, &mut || match rx.try_recv() {
+            Ok(false) => {
+                woken = true;
+                false
             }
-            Err(e) => log::error!("cannot list the spool: {e}"),
+            Ok(true) | Err(mpsc::TryRecvError::Disconnected) => {
+                stopped = true;
+                true
+            }
+            Err(mpsc::TryRecvError::Empty) => false,
+        });
+        if stopped {
+            return;
         }
-        match rx.recv_timeout(wait) {
-            Ok(true) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
-            Ok(false) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+        // The time spent reading the spool, not waiting on the relay.
+        let scan_time = started.elapsed().saturating_sub(p.sending);
+        let mut wait = Duration::from_secs(5);
+        if let Some(due) = p.next_due_ms {
+            wait = wait.min(Duration::from_millis(due.saturating_sub(now_ms())));
         }
-        // Under load every commit wakes the worker; scan the spool at most
-        // four times a second (less often when a large backlog makes a scan
-        // slow), taking whatever arrived meanwhile in one go.
-        let pause = (scan_time * 4).clamp(Duration::from_millis(250), Duration::from_secs(5));
-        std::thread::sleep(pause);
+        if p.unreachable {
+            relay_down = relay_down.saturating_add(1);
+            wait = backoff(s, relay_down);
+            relay_again = Some(Instant::now() + wait);
+        } else if p.attempted > 0 {
+            relay_down = 0;
+            relay_again = None;
+        } else if let Some(t) = relay_again {
+            wait = t.saturating_duration_since(Instant::now());
+        }
+        if !woken {
+            match rx.recv_timeout(wait) {
+                Ok(true) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                Ok(false) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+        }
+        // Under load every commit wakes the worker; pass over the spool at
+        // most four times a second (less often when a large backlog makes a
+        // pass slow), taking whatever arrived meanwhile in one go.
+        let until = Instant::now()
+            + (scan_time * 4).clamp(Duration::from_millis(250), Duration::from_secs(5));
         loop {
-            match rx.try_recv() {
-                Ok(true) | Err(mpsc::TryRecvError::Disconnected) => return,
+            match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                Ok(true) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
                 Ok(false) => {}
-                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => break,
             }
         }
     }
 }
 
+/// What one pass over the spool did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// Tickets moved out of segments into `new/` first.
+    pub split: usize,
+    /// Delivery attempts made.
+    pub attempted: usize,
+    /// Files left waiting in `new/` (not due, not reached, or retried).
+    pub waiting: usize,
+    /// The earliest next attempt among them (Unix ms).
+    pub next_due_ms: Option<u64>,
+    /// The relay was unreachable: the pass stopped trying.
+    pub unreachable: bool,
+    /// Time spent in delivery attempts.
+    pub sending: Duration,
+}
+
+/// One pass: splits the closed segments, then (when `try_relay`: the relay
+/// is not in its pause) tries every file in `new/` that is due at
+/// `now_ms`, reading the directory as a stream so that memory does not
+/// grow with the backlog. Once the relay is unreachable the rest are left
+/// for the next pass, untouched. `stop` is asked before each file; true
+/// ends the pass.
+pub fn pass(
+    spool: &Spool,
+    s: &MailSettings,
+    now_ms: u64,
+    try_relay: bool,
+    stop: &mut dyn FnMut() -> bool,
+) -> Pass {
+    let mut p = Pass::default();
+    match spool.split_segments() {
+        Ok(n) => p.split = n,
+        Err(e) => log::error!(
+            "cannot move tickets from {} to new/ (they stay there and \
+             are tried again): {e}",
+            spool.dir.join("segments").display()
+        ),
+    }
+    if !try_relay {
+        return p;
+    }
+    let listing = match std::fs::read_dir(spool.new_dir()) {
+        Ok(l) => l,
+        Err(e) => {
+            log::warn!("cannot list the spool: {e}");
+            return p;
+        }
+    };
+    for entry in listing {
+        if stop() {
+            return p;
+        }
+        let Ok(entry) = entry else { continue };
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let (attempts, due) = Spool::retry_state(&path);
+        if due > now_ms || p.unreachable {
+            p.waiting += 1;
+            if due > now_ms {
+                p.next_due_ms = Some(p.next_due_ms.map_or(due, |d| d.min(due)));
+            }
+            continue;
+        }
+        p.attempted += 1;
+        let sending = Instant::now();
+        let outcome = deliver(spool, s, &path);
+        p.sending += sending.elapsed();
+        let (reason, unreachable) = match outcome {
+            Outcome::Sent | Outcome::Refused(_) => continue,
+            Outcome::Retry(reason) => (reason, false),
+            Outcome::Unreachable(reason) => (reason, true),
+        };
+        let attempts = attempts.saturating_add(1);
+        let pause = backoff(s, attempts);
+        let due = now_ms.saturating_add(pause.as_millis() as u64);
+        if let Err(e) = Spool::postpone(&path, attempts, due) {
+            log::warn!("cannot record the retry of {}: {e}", path.display());
+        }
+        p.waiting += 1;
+        p.next_due_ms = Some(p.next_due_ms.map_or(due, |d| d.min(due)));
+        p.unreachable |= unreachable;
+        log::warn!(
+            "{} not delivered yet (attempt {attempts}), retrying in {pause:?}: {reason}",
+            name_of(&path),
+        );
+    }
+    p
+}
+
+/// The time now in Unix milliseconds, as retry names carry it.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 fn name_of(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    let reference = Spool::reference_of(path);
+    if Spool::is_ack(path) {
+        format!("{reference}.ack")
+    } else {
+        reference
+    }
 }
 
 /// One attempt at one ticket or acknowledgement, with the spool updated
@@ -470,9 +578,14 @@ pub fn deliver(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
                     spool
                         .new_dir()
                         .join(format!("{}{}", ack.reference, spool::ACK_SUFFIX));
-                if let Outcome::Retry(reason) = deliver_ack(spool, s, &ack_path) {
+                if let Outcome::Retry(reason) | Outcome::Unreachable(reason) =
+                    deliver_ack(spool, s, &ack_path)
+                {
+                    let pause = backoff(s, 1);
+                    let due = now_ms().saturating_add(pause.as_millis() as u64);
+                    let _ = Spool::postpone(&ack_path, 1, due);
                     log::warn!(
-                        "acknowledgement of {} not sent yet, will retry: {reason}",
+                        "acknowledgement of {} not sent yet, retrying in {pause:?}: {reason}",
                         ticket.reference
                     );
                 }
@@ -481,6 +594,7 @@ pub fn deliver(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
         }
         Outcome::Refused(reason) => refuse(reason),
         Outcome::Retry(reason) => Outcome::Retry(loggable(&reason, requester, false)),
+        Outcome::Unreachable(reason) => Outcome::Unreachable(loggable(&reason, requester, false)),
     }
 }
 
@@ -520,6 +634,9 @@ fn deliver_ack(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
         }
         Outcome::Refused(reason) => refuse(reason),
         Outcome::Retry(reason) => Outcome::Retry(loggable(&reason, Some(&ack.to), true)),
+        Outcome::Unreachable(reason) => {
+            Outcome::Unreachable(loggable(&reason, Some(&ack.to), true))
+        }
     }
 }
 
@@ -590,5 +707,73 @@ mod tests {
             loggable("Connection error: refused", Some("zoe@example.test"), true),
             "Connection error: refused"
         );
+    }
+
+    /// Issue 14: with the relay down, a pass costs one attempt however
+    /// many tickets wait, the worker keeps no entry per ticket, and each
+    /// retried ticket's pause is in its file name, so a restarted worker
+    /// keeps it too.
+    #[test]
+    fn relay_down_retry_state_is_on_disk_not_in_memory() {
+        use super::super::ticket::{Ticket, new_reference};
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let s = MailSettings {
+            delivery: Delivery::smtp(&SmtpSettings {
+                url: format!("smtp://127.0.0.1:{port}"),
+                username: None,
+                password: None,
+                timeout: Duration::from_secs(2),
+            })
+            .unwrap(),
+            from: "portaal <portaal@agency.test>".parse().unwrap(),
+            retry_base: Duration::from_secs(60),
+            retry_max: Duration::from_secs(3600),
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let spool = Spool::open(tmp.path()).unwrap();
+        let c = spool::Committer::start(spool.clone(), Arc::new(|| {}));
+        let mut first_due = None;
+        for n in [10, 300] {
+            for _ in 0..n {
+                let mut t = Ticket::sample("Ann", "Please send me everything");
+                t.reference = new_reference().unwrap();
+                c.commit(t).unwrap();
+            }
+            let waiting = std::fs::read_dir(spool.new_dir()).unwrap().count() + n;
+            let now = now_ms();
+            let p = pass(&spool, &s, now, true, &mut || false);
+            assert_eq!(p.split, n);
+            assert_eq!(
+                p.attempted, 1,
+                "one attempt stands for all while the relay is down"
+            );
+            assert!(p.unreachable);
+            assert_eq!(p.waiting, waiting, "{p:?}");
+            let first = *first_due.get_or_insert(now + 60_000);
+            assert_eq!(p.next_due_ms, Some(first));
+        }
+        // Two attempts so far, each recorded in its file's name.
+        let tried: Vec<(u32, u64)> = std::fs::read_dir(spool.new_dir())
+            .unwrap()
+            .map(|e| Spool::retry_state(&e.unwrap().path()))
+            .filter(|&(attempts, _)| attempts > 0)
+            .collect();
+        assert_eq!(tried.len(), 2, "{tried:?}");
+        assert!(tried.iter().all(|&(a, _)| a == 1));
+        // A fresh pass (as after a restart) before they are due leaves
+        // them alone and tries one of the others; after it, they are due.
+        let later = tried.iter().map(|t| t.1).max().unwrap();
+        let p = pass(&spool, &s, later - 1, true, &mut || false);
+        assert_eq!((p.attempted, p.waiting), (1, 310));
+        let p = pass(&spool, &s, later + 120_000, true, &mut || false);
+        assert_eq!((p.attempted, p.waiting), (1, 310));
+        // Every attempt made is counted in some file's name.
+        let attempts: u32 = std::fs::read_dir(spool.new_dir())
+            .unwrap()
+            .map(|e| Spool::retry_state(&e.unwrap().path()).0)
+            .sum();
+        assert_eq!(attempts, 4);
     }
 }

@@ -15,6 +15,7 @@ pub mod post;
 pub mod ratelimit;
 pub mod registry;
 pub mod response;
+pub mod segment;
 pub mod server;
 pub mod spool;
 pub mod thanks;

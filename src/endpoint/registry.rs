@@ -102,8 +102,8 @@ impl Registry {
             let (site, problems) = Site::load_with_problems(dir);
             let id = site.as_ref().map(|s| s.id().to_string());
             let Some(site) = site.filter(|_| !problems.has_errors()) else {
-                eprintln!(
-                    "portaal endpoint: ERROR site `{}` ({}) is skipped and its posts are refused until it is fixed and the endpoint restarted:\n{}",
+                log::error!(
+                    "site `{}` ({}) is skipped and its posts are refused until it is fixed and the endpoint restarted:\n{}",
                     id.as_deref().unwrap_or("?"),
                     dir.display(),
                     problems.sorted().prefixed(dir)

@@ -222,7 +222,8 @@ impl Ack {
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /// A fresh reference like `K7QM-3XDA`: 40 random bits, easy to read aloud
-/// on the phone, and unique in practice (the spool refuses a duplicate).
+/// on the phone, and unique in practice (the spool keeps a duplicate
+/// beside the first).
 pub fn new_reference() -> Result<String, getrandom::Error> {
     let mut bytes = [0u8; 5];
     getrandom::fill(&mut bytes)?;
