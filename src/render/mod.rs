@@ -8,6 +8,7 @@ pub mod markdown;
 pub mod model;
 pub mod output;
 mod sitemap;
+pub mod summary;
 pub mod target;
 pub mod templates;
 
@@ -229,16 +230,30 @@ pub fn render_site(
             check_links(content, md, &base_path, &outputs, &mut diags);
         }
     }
+    // The firm's own first layer (`content/<lang>/summary.md`), per language.
+    let own_summaries: BTreeMap<Lang, String> = site
+        .content
+        .iter()
+        .filter(|c| c.kind.is_summary() && languages.contains(&c.lang))
+        .map(|c| {
+            let md = markdown::render_with_base(&c.markdown, &base_path, &labels[&c.lang]);
+            check_links(c, &md, &base_path, &outputs, &mut diags);
+            (c.lang, md.html)
+        })
+        .collect();
     let Some(tera) = tera.filter(|_| !diags.has_errors()) else {
         return Err(diags.sorted());
     };
 
-    let views: BTreeMap<Lang, (tera::Value, tera::Value)> = languages
+    let views: BTreeMap<Lang, (tera::Value, tera::Value, tera::Value)> = languages
         .iter()
         .map(|&l| {
-            let view = tera::Value::from_serializable(&LangView::new(site, &base_url, l));
+            let lang_view = LangView::new(site, &base_url, l);
+            let summary =
+                summary::SummaryView::new(&site.config, &lang_view, own_summaries.get(&l).cloned());
+            let view = tera::Value::from_serializable(&lang_view);
             let strings = tera::Value::from_serializable(&site.theme.strings.get(&l));
-            (l, (view, strings))
+            (l, (view, strings, tera::Value::from_serializable(&summary)))
         })
         .collect();
     let favicon = statics
@@ -269,7 +284,7 @@ pub fn render_site(
         .par_iter()
         .zip(rendered_md.par_iter())
         .map(|(plan, md)| {
-            let (view, strings_value) = &views[&plan.lang];
+            let (view, strings_value, summary_value) = &views[&plan.lang];
             let strings = site.theme.strings.get(&plan.lang);
             let string = |key: &str| strings.and_then(|s| lookup(s, key)).map(str::to_string);
             let key = plan.kind.strings_key();
@@ -354,6 +369,7 @@ pub fn render_site(
                 }
             }
             ctx.insert_value("t", strings_value.clone());
+            ctx.insert_value("summary", summary_value.clone());
             ctx.insert_value("assets", assets.clone());
             ctx.insert("lang", &plan.lang);
             ctx.insert("page", &page);
@@ -608,7 +624,7 @@ fn plan_pages<'a>(
             .find(|c| c.lang == lang && &c.kind == kind)
     };
     let mut custom: BTreeMap<String, i64> = BTreeMap::new();
-    for c in &site.content {
+    for c in site.content.iter().filter(|c| !c.kind.is_summary()) {
         if let PageKind::Custom(slug) = &c.kind {
             let w = custom.entry(slug.clone()).or_insert(c.front.weight);
             *w = (*w).min(c.front.weight);

@@ -7,6 +7,7 @@ mod check;
 mod endpoint;
 mod errors;
 mod example;
+mod first_layer;
 mod forms;
 mod mails;
 mod nginx;
