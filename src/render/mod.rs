@@ -11,6 +11,7 @@ mod sitemap;
 pub mod summary;
 pub mod target;
 pub mod templates;
+pub mod twin;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -245,17 +246,24 @@ pub fn render_site(
         return Err(diags.sorted());
     };
 
-    let views: BTreeMap<Lang, (tera::Value, tera::Value, tera::Value)> = languages
-        .iter()
-        .map(|&l| {
-            let lang_view = LangView::new(site, &base_url, l);
-            let summary =
-                summary::SummaryView::new(&site.config, &lang_view, own_summaries.get(&l).cloned());
-            let view = tera::Value::from_serializable(&lang_view);
-            let strings = tera::Value::from_serializable(&site.theme.strings.get(&l));
-            (l, (view, strings, tera::Value::from_serializable(&summary)))
-        })
-        .collect();
+    let mut views: BTreeMap<Lang, (tera::Value, tera::Value, tera::Value)> = BTreeMap::new();
+    // The statement's machine-readable twins, by output path.
+    let mut twins: Vec<(String, Vec<u8>)> = Vec::new();
+    for &l in &languages {
+        let lang_view = LangView::new(site, &base_url, l);
+        let summary =
+            summary::SummaryView::new(&site.config, &lang_view, own_summaries.get(&l).cloned());
+        let json = twin::statement_json(&site.config, &lang_view, l);
+        let ld = twin::statement_jsonld(&json);
+        for (path, value) in [(twin::json_path(l), json), (twin::jsonld_path(l), ld)] {
+            let mut bytes = serde_json::to_vec_pretty(&value).expect("JSON values serialise");
+            bytes.push(b'\n');
+            twins.push((path, bytes));
+        }
+        let view = tera::Value::from_serializable(&lang_view);
+        let strings = tera::Value::from_serializable(&site.theme.strings.get(&l));
+        views.insert(l, (view, strings, tera::Value::from_serializable(&summary)));
+    }
     let favicon = statics
         .contains_key("favicon.svg")
         .then(|| format!("{base_path}favicon.svg"));
@@ -459,6 +467,9 @@ pub fn render_site(
         sitemap::sitemap(&base_url, &base_path, &languages, &page_urls, &site.config).into_bytes(),
     );
     files.insert("robots.txt".into(), sitemap::robots(&base_url).into_bytes());
+    for (path, bytes) in twins {
+        files.insert(path, bytes);
+    }
     for (k, v) in statics {
         files.entry(k).or_insert(v);
     }
@@ -558,6 +569,11 @@ fn static_collisions(site: &Site, plans: &[Plan], diags: &mut Diagnostics) {
         .iter()
         .map(|p| p.kind.output(p.lang))
         .chain(["sitemap.xml".to_string(), "robots.txt".to_string()])
+        .chain(
+            plans
+                .iter()
+                .flat_map(|p| [twin::json_path(p.lang), twin::jsonld_path(p.lang)]),
+        )
         .collect();
     for entry in walkdir::WalkDir::new(&dir)
         .sort_by_file_name()

@@ -17,3 +17,4 @@ mod safety;
 mod serve;
 mod statement;
 mod support;
+mod twin;
