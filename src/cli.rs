@@ -27,6 +27,8 @@ pub enum Command {
     Endpoint(cmd::endpoint::Args),
     /// Preview a portal with live reload while editing.
     Serve(cmd::serve::Args),
+    /// Record the statement's current facts as a released version in history/.
+    Release(cmd::release::Args),
 }
 
 impl Cli {
@@ -38,6 +40,7 @@ impl Cli {
             Command::Init(args) => cmd::init::run(args),
             Command::Endpoint(args) => cmd::endpoint::run(args),
             Command::Serve(args) => cmd::serve::run(args),
+            Command::Release(args) => cmd::release::run(args),
         }
     }
 }

@@ -226,6 +226,16 @@ pub const CODES: &[Code] = &[
         "placeholder facts from `portaal init` are still in portal.toml",
     ),
     code("P051", Error, "automated_decisions is empty"),
+    code(
+        "P052",
+        Warning,
+        "the facts changed since the last released version, but policy_version or last_updated did not",
+    ),
+    code(
+        "P053",
+        Error,
+        "a released version in history/ cannot be read",
+    ),
 ];
 
 /// The entry for `code`, if it exists.

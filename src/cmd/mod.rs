@@ -4,6 +4,7 @@ pub mod build;
 pub mod check;
 pub mod endpoint;
 pub mod init;
+pub mod release;
 pub mod serve;
 
 /// A failure whose details were already printed (per-site diagnostics);

@@ -7,6 +7,7 @@ pub mod content;
 pub mod country;
 pub mod document;
 pub mod duration;
+pub mod history;
 pub mod identifiers;
 pub mod lang;
 pub mod page_kind;

@@ -9,6 +9,7 @@ mod errors;
 mod example;
 mod first_layer;
 mod forms;
+mod history;
 mod mails;
 mod nginx;
 mod pages;
