@@ -1,26 +1,15 @@
 //! Released versions (`history/*.toml`): a statement whose facts changed
 //! since the last release must say it is a new version (P052), and a
-//! snapshot that cannot be read is reported (P053).
+//! snapshot that cannot be read is the build's error (P053).
 
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::Severity;
 use crate::site::history;
 
 use super::Context;
 
 pub(crate) fn run(cx: &Context, diags: &mut crate::diagnostics::Diagnostics) {
-    let (snapshots, problems) = history::load_all(&cx.site.dir);
-    for (path, problem) in problems {
-        diags.push(
-            Diagnostic::error(
-                path,
-                format!("cannot read this released version: {problem}"),
-            )
-            .with_code("P053")
-            .with_fix(
-                "restore it from version control; `portaal release` writes it, nothing edits it",
-            ),
-        );
-    }
+    // An unreadable snapshot is the build's error (P053), reported with it.
+    let (snapshots, _) = history::load_all(&cx.site.dir);
     let Some(last) = snapshots.last() else {
         return;
     };

@@ -2,8 +2,10 @@
 //! parallel, check their links, and hand the files to the writer.
 
 pub mod budget;
+pub mod changes;
 pub mod citation;
 pub mod endpoint_pages;
+pub mod history;
 pub mod markdown;
 pub mod model;
 pub mod output;
@@ -57,6 +59,10 @@ enum Target {
     Page(PageKind),
     NotFound,
     LanguageChoice,
+    /// An earlier version of the statement (`history/<version>.toml`).
+    Earlier(String),
+    /// Every version of the statement and what changed in each.
+    Changes,
 }
 
 impl Target {
@@ -65,6 +71,8 @@ impl Target {
             Target::Page(kind) => format!("{lang}/{}index.html", kind.path()),
             Target::NotFound => "404.html".into(),
             Target::LanguageChoice => "index.html".into(),
+            Target::Earlier(v) => format!("{lang}/privacy/{v}/index.html"),
+            Target::Changes => format!("{lang}/privacy/changes/index.html"),
         }
     }
 
@@ -73,6 +81,8 @@ impl Target {
             Target::Page(kind) => kind.template(),
             Target::NotFound => "404.html",
             Target::LanguageChoice => "language-choice.html",
+            Target::Earlier(_) => "privacy.html",
+            Target::Changes => "changes.html",
         }
     }
 
@@ -86,6 +96,8 @@ impl Target {
             Target::Page(PageKind::Custom(_)) => "custom",
             Target::NotFound => "not_found",
             Target::LanguageChoice => "language_choice",
+            Target::Earlier(_) => "privacy_earlier",
+            Target::Changes => "changes",
         }
     }
 
@@ -95,6 +107,8 @@ impl Target {
             Target::Page(kind) => format!("page.{}", kind.slug()),
             Target::NotFound => "page.not_found".into(),
             Target::LanguageChoice => "page.language_choice".into(),
+            Target::Earlier(_) => "page.privacy".into(),
+            Target::Changes => "page.changes".into(),
         }
     }
 }
@@ -194,7 +208,26 @@ pub fn render_site(
     .map_err(|d| diags.extend(d))
     .ok()
     .flatten();
-    let plans = plan_pages(site, &languages, default_lang, &mut diags);
+    let mut plans = plan_pages(site, &languages, default_lang, &mut diags);
+    // Released versions: each earlier one gets its own page per language,
+    // and all of them a page of changes.
+    let released = history::Released::load(site, &mut diags);
+    for &lang in &languages {
+        for v in released.earlier() {
+            plans.push(Plan {
+                lang,
+                kind: Target::Earlier(v.snapshot.version.clone()),
+                content: None,
+            });
+        }
+        if !released.versions.is_empty() {
+            plans.push(Plan {
+                lang,
+                kind: Target::Changes,
+                content: None,
+            });
+        }
+    }
 
     // Markdown first: links are checked against the full list of pages.
     let reserved_ids = template_ids(&site.theme);
@@ -264,6 +297,38 @@ pub fn render_site(
         let strings = tera::Value::from_serializable(&site.theme.strings.get(&l));
         views.insert(l, (view, strings, tera::Value::from_serializable(&summary)));
     }
+    // Each earlier version seen in each language, from its own facts.
+    let mut earlier_views: BTreeMap<(String, Lang), (tera::Value, tera::Value, tera::Value)> =
+        BTreeMap::new();
+    for v in released.earlier() {
+        let old_site = Site {
+            config: v.config.clone(),
+            ..site.clone()
+        };
+        for &l in &languages {
+            let lang_view = LangView::new(&old_site, &base_url, l);
+            let summary = summary::SummaryView::new(&v.config, &lang_view, None);
+            earlier_views.insert(
+                (v.snapshot.version.clone(), l),
+                (
+                    tera::Value::from_serializable(&lang_view),
+                    views[&l].1.clone(),
+                    tera::Value::from_serializable(&summary),
+                ),
+            );
+        }
+    }
+    let history_url = |lang: Lang, version: Option<&str>| match version {
+        Some(v) => format!("{base_path}{lang}/privacy/{v}/"),
+        None => format!("{base_path}{lang}/privacy/changes/"),
+    };
+    let history_views: BTreeMap<Lang, tera::Value> = languages
+        .iter()
+        .map(|&l| {
+            let view = released.history_view(site, l, &history_url);
+            (l, tera::Value::from_serializable(&view))
+        })
+        .collect();
     let favicon = statics
         .contains_key("favicon.svg")
         .then(|| format!("{base_path}favicon.svg"));
@@ -283,6 +348,8 @@ pub fn render_site(
             Target::Page(kind) => format!("{base_path}{lang}/{}", kind.path()),
             Target::NotFound => format!("{base_path}404.html"),
             Target::LanguageChoice => base_path.clone(),
+            Target::Earlier(v) => format!("{base_path}{lang}/privacy/{v}/"),
+            Target::Changes => format!("{base_path}{lang}/privacy/changes/"),
         }
     };
 
@@ -292,7 +359,10 @@ pub fn render_site(
         .par_iter()
         .zip(rendered_md.par_iter())
         .map(|(plan, md)| {
-            let (view, strings_value, summary_value) = &views[&plan.lang];
+            let (view, strings_value, summary_value) = match &plan.kind {
+                Target::Earlier(v) => &earlier_views[&(v.clone(), plan.lang)],
+                _ => &views[&plan.lang],
+            };
             let strings = site.theme.strings.get(&plan.lang);
             let string = |key: &str| strings.and_then(|s| lookup(s, key)).map(str::to_string);
             let key = plan.kind.strings_key();
@@ -330,7 +400,9 @@ pub fn render_site(
                 .iter()
                 .map(|&l| {
                     let url = match &plan.kind {
-                        Target::Page(_) => url_of(l, &plan.kind),
+                        Target::Page(_) | Target::Earlier(_) | Target::Changes => {
+                            url_of(l, &plan.kind)
+                        }
                         _ => format!("{base_path}{l}/"),
                     };
                     LanguageLink {
@@ -338,7 +410,11 @@ pub fn render_site(
                         name: l.endonym(),
                         permalink: permalink(&url),
                         url,
-                        current: l == plan.lang && matches!(plan.kind, Target::Page(_)),
+                        current: l == plan.lang
+                            && matches!(
+                                plan.kind,
+                                Target::Page(_) | Target::Earlier(_) | Target::Changes
+                            ),
                     }
                 })
                 .collect();
@@ -353,7 +429,7 @@ pub fn render_site(
             // The root and the 404 page belong to no language: they speak
             // every language of the site, each in its own words.
             let translations: Vec<Translation> = match plan.kind {
-                Target::Page(_) => Vec::new(),
+                Target::Page(_) | Target::Earlier(_) | Target::Changes => Vec::new(),
                 _ => languages
                     .iter()
                     .map(|&l| Translation {
@@ -378,6 +454,18 @@ pub fn render_site(
             }
             ctx.insert_value("t", strings_value.clone());
             ctx.insert_value("summary", summary_value.clone());
+            ctx.insert_value("history", history_views[&plan.lang].clone());
+            let earlier = match &plan.kind {
+                Target::Earlier(v) => released.version_view(
+                    v,
+                    plan.lang,
+                    site,
+                    url_of(plan.lang, &Target::Page(PageKind::Privacy)),
+                    &history_url,
+                ),
+                _ => None,
+            };
+            ctx.insert("earlier", &earlier);
             ctx.insert_value("assets", assets.clone());
             ctx.insert("lang", &plan.lang);
             ctx.insert("page", &page);

@@ -47,7 +47,7 @@ pub struct PlaceOutside {
 /// A duration's rough length in seconds, to find the longest: a year
 /// counts 365.25 days and a month 30.44, which is enough to order periods
 /// as written in a statement; a session is the shortest of all.
-fn rough_seconds(d: &Duration) -> u64 {
+pub(crate) fn rough_seconds(d: &Duration) -> u64 {
     match d {
         Duration::Session => 0,
         Duration::Span(parts) => parts
