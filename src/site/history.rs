@@ -95,6 +95,9 @@ pub fn version_problem(version: &str) -> Option<&'static str> {
     if version.is_empty() {
         return Some("is empty");
     }
+    if version == "changes" {
+        return Some("is the address of the changes page");
+    }
     if version.starts_with('.') {
         return Some("starts with a dot");
     }
