@@ -95,8 +95,8 @@ pub fn version_problem(version: &str) -> Option<&'static str> {
     if version.is_empty() {
         return Some("is empty");
     }
-    if version == "changes" {
-        return Some("is the address of the changes page");
+    if matches!(version, "changes" | "statement.json" | "statement.jsonld") {
+        return Some("is the address of another page of the statement");
     }
     if version.starts_with('.') {
         return Some("starts with a dot");
@@ -132,10 +132,23 @@ pub fn load_all(site_dir: &Path) -> (Vec<Snapshot>, Vec<(PathBuf, String)>) {
     paths.sort();
     for path in paths {
         let shown = Path::new(DIR).join(path.file_name().unwrap_or_default());
+        let stem = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         match std::fs::read_to_string(&path)
             .map_err(|e| e.to_string())
             .and_then(|t| toml::from_str::<Snapshot>(&t).map_err(|e| e.message().to_string()))
-        {
+            .and_then(|s| match version_problem(&s.version) {
+                // The version names a folder of the output: never a path.
+                Some(p) => Err(format!("its version `{}` {p}", s.version)),
+                None if s.version != stem => Err(format!(
+                    "it holds version `{}`, but its file name says `{stem}`",
+                    s.version
+                )),
+                None => Ok(s),
+            }) {
             Ok(s) => snapshots.push(s),
             Err(e) => problems.push((shown, e)),
         }

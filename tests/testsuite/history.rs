@@ -130,6 +130,21 @@ fn check_reports_a_released_version_it_cannot_read() {
     assert!(codes(&portal).contains(&"P053".to_string()));
 }
 
+#[test]
+fn released_version_naming_a_path_outside_its_folder_stops_the_build() {
+    let portal = Portal::example();
+    assert!(portal.run(&["release"]).status.success());
+    let snapshot = portal.read("history/2.1.toml");
+    portal.write(
+        "history/1.0.toml",
+        &snapshot.replace("version = \"2.1\"", "version = \"../../escape\""),
+    );
+    let stderr = portal.build_fails();
+    assert!(stderr.contains("P053"), "{stderr}");
+    assert!(stderr.contains("history/1.0.toml"), "{stderr}");
+    assert!(!portal.path().join("escape").exists());
+}
+
 /// A theme string with its placeholders filled, whitespace as `text`
 /// reads it.
 fn fill(lang: &str, key: &str, args: &[(&str, String)]) -> String {
