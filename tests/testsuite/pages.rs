@@ -107,13 +107,13 @@ fn privacy_statement_contents_come_first_and_list_the_firms_sections() {
         assert!(toc_at < prose_at, "{lang}: contents before the firm's text");
         let first_h2s: Vec<String> = select(&html, "main h2")
             .iter()
-            .take(2)
+            .take(3)
             .map(|h| attr(h, "id").to_string())
             .collect();
         assert_eq!(
             first_h2s,
-            ["summary-heading", "toc-heading"],
-            "{lang}: nothing but the lead and the summary before the contents"
+            ["summary-heading", "what-changed-heading", "toc-heading"],
+            "{lang}: nothing but the lead, the summary and what changed before the contents"
         );
 
         let toc: Vec<String> = select(&html, "nav.toc a")
@@ -128,7 +128,9 @@ fn privacy_statement_contents_come_first_and_list_the_firms_sections() {
         assert_eq!(toc[..own.len()], own[..], "{lang}: own sections first");
         let sections: Vec<String> = select(&html, "main h2")
             .iter()
-            .filter(|h| !["toc-heading", "summary-heading"].contains(&attr(h, "id")))
+            .filter(|h| {
+                !["toc-heading", "summary-heading", "what-changed-heading"].contains(&attr(h, "id"))
+            })
             .filter_map(|h| {
                 h.ancestors()
                     .find_map(|a| {
