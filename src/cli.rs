@@ -27,6 +27,8 @@ pub enum Command {
     Endpoint(cmd::endpoint::Args),
     /// Preview a portal with live reload while editing.
     Serve(cmd::serve::Args),
+    /// Record the statement's current facts as a released version in history/.
+    Release(cmd::release::Args),
     /// Visit the firm's website in Chromium and compare its cookies and
     /// third parties with the portal.
     Scan(cmd::scan::Args),
@@ -41,6 +43,7 @@ impl Cli {
             Command::Init(args) => cmd::init::run(args),
             Command::Endpoint(args) => cmd::endpoint::run(args),
             Command::Serve(args) => cmd::serve::run(args),
+            Command::Release(args) => cmd::release::run(args),
             Command::Scan(args) => cmd::scan::run(args),
         }
     }

@@ -10,6 +10,7 @@ pub(crate) mod checklist;
 pub mod cookie_db;
 pub(crate) mod cookies;
 pub mod report;
+pub(crate) mod versions;
 
 use std::path::{Path, PathBuf};
 
@@ -106,6 +107,7 @@ pub fn check_site(dir: &Path, options: &CheckOptions) -> SiteReport {
     };
     checklist::run(&cx, &mut diags);
     cookies::run(&cx, options.cookie_db.as_ref(), &mut diags);
+    versions::run(&cx, &mut diags);
     finish(dir, Some(site.id().to_string()), diags)
 }
 

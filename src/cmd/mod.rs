@@ -4,6 +4,7 @@ pub mod build;
 pub mod check;
 pub mod endpoint;
 pub mod init;
+pub mod release;
 pub mod scan;
 pub mod serve;
 

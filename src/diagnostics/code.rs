@@ -102,6 +102,8 @@ codes! {
     P054 Warning "a cookie on the scanned website lasts more than a day longer or shorter than declared",
     P055 Error "a cookie that needs consent is set before the visitor consents",
     P056 Warning "the scanned website contacts a third party that is not among the recipients",
+    P057 Warning "the facts changed since the last released version, but policy_version or last_updated did not",
+    P058 Error "a released version in history/ cannot be read",
 }
 
 impl std::fmt::Display for Code {

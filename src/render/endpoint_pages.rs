@@ -261,7 +261,7 @@ fn nav(site: &Site, lang: Lang) -> Vec<(String, String)> {
         .iter()
         .filter(|c| c.lang == lang)
         .filter_map(|c| match &c.kind {
-            PageKind::Custom(slug) => Some((c.front.weight, slug.clone())),
+            PageKind::Custom(slug) if !c.kind.is_summary() => Some((c.front.weight, slug.clone())),
             _ => None,
         })
         .collect();

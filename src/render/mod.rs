@@ -2,15 +2,19 @@
 //! parallel, check their links, and hand the files to the writer.
 
 pub mod budget;
+pub mod changes;
 pub mod citation;
 pub mod endpoint_pages;
+pub mod history;
 pub mod html;
 pub mod markdown;
 pub mod model;
 pub mod output;
 mod sitemap;
+pub mod summary;
 pub mod target;
 pub mod templates;
+pub mod twin;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -59,6 +63,10 @@ enum Target {
     Page(PageKind),
     NotFound,
     LanguageChoice,
+    /// An earlier version of the statement (`history/<version>.toml`).
+    Earlier(String),
+    /// Every version of the statement and what changed in each.
+    Changes,
 }
 
 impl Target {
@@ -67,6 +75,8 @@ impl Target {
             Target::Page(kind) => format!("{lang}/{}index.html", kind.path()),
             Target::NotFound => "404.html".into(),
             Target::LanguageChoice => "index.html".into(),
+            Target::Earlier(v) => format!("{lang}/privacy/{v}/index.html"),
+            Target::Changes => format!("{lang}/privacy/changes/index.html"),
         }
     }
 
@@ -75,6 +85,8 @@ impl Target {
             Target::Page(kind) => kind.template(),
             Target::NotFound => "404.html",
             Target::LanguageChoice => "language-choice.html",
+            Target::Earlier(_) => "privacy.html",
+            Target::Changes => "changes.html",
         }
     }
 
@@ -88,6 +100,8 @@ impl Target {
             Target::Page(PageKind::Custom(_)) => "custom",
             Target::NotFound => "not_found",
             Target::LanguageChoice => "language_choice",
+            Target::Earlier(_) => "privacy_earlier",
+            Target::Changes => "changes",
         }
     }
 
@@ -97,6 +111,8 @@ impl Target {
             Target::Page(kind) => format!("page.{}", kind.slug()),
             Target::NotFound => "page.not_found".into(),
             Target::LanguageChoice => "page.language_choice".into(),
+            Target::Earlier(_) => "page.privacy".into(),
+            Target::Changes => "page.changes".into(),
         }
     }
 }
@@ -193,7 +209,26 @@ pub fn render_site(
         .forms
         .as_ref()
         .map(|f| (f.action.clone(), f.keys.clone(), f.issued));
-    let plans = plan_pages(site, &languages, default_lang, &mut diags);
+    let mut plans = plan_pages(site, &languages, default_lang, &mut diags);
+    // Released versions: each earlier one gets its own page per language,
+    // and all of them a page of changes.
+    let released = history::Released::load(site, &mut diags);
+    for &lang in &languages {
+        for v in released.earlier() {
+            plans.push(Plan {
+                lang,
+                kind: Target::Earlier(v.snapshot.version.clone()),
+                content: None,
+            });
+        }
+        if !released.versions.is_empty() {
+            plans.push(Plan {
+                lang,
+                kind: Target::Changes,
+                content: None,
+            });
+        }
+    }
 
     // Markdown first: links are checked against the full list of pages.
     let reserved_ids = template_ids(&site.theme);
@@ -226,16 +261,69 @@ pub fn render_site(
             check_links(content, md, &base_path, &outputs, &mut diags);
         }
     }
+    // The firm's own first layer (`content/<lang>/summary.md`), per language.
+    let own_summaries: BTreeMap<Lang, String> = site
+        .content
+        .iter()
+        .filter(|c| c.kind.is_summary() && languages.contains(&c.lang))
+        .map(|c| {
+            let md = markdown::render_with_base(&c.markdown, &base_path, &labels[&c.lang]);
+            check_links(c, &md, &base_path, &outputs, &mut diags);
+            (c.lang, md.html)
+        })
+        .collect();
     let Some(tera) = tera.filter(|_| !diags.has_errors()) else {
         return Err(diags.sorted());
     };
 
-    let views: BTreeMap<Lang, (tera::Value, tera::Value)> = languages
+    let mut views: BTreeMap<Lang, (tera::Value, tera::Value, tera::Value)> = BTreeMap::new();
+    // The statement's machine-readable twins, by output path.
+    let mut twins: Vec<(String, Vec<u8>)> = Vec::new();
+    for &l in &languages {
+        let lang_view = LangView::new(site, &base_url, l);
+        let summary =
+            summary::SummaryView::new(&site.config, &lang_view, own_summaries.get(&l).cloned());
+        let json = twin::statement_json(&site.config, &lang_view, l);
+        let ld = twin::statement_jsonld(&json);
+        for (path, value) in [(twin::json_path(l), json), (twin::jsonld_path(l), ld)] {
+            let mut bytes = serde_json::to_vec_pretty(&value).expect("JSON values serialise");
+            bytes.push(b'\n');
+            twins.push((path, bytes));
+        }
+        let view = tera::Value::from_serializable(&lang_view);
+        let strings = tera::Value::from_serializable(&site.theme.strings.get(&l));
+        views.insert(l, (view, strings, tera::Value::from_serializable(&summary)));
+    }
+    // Each earlier version seen in each language, from its own facts.
+    let mut earlier_views: BTreeMap<(String, Lang), (tera::Value, tera::Value, tera::Value)> =
+        BTreeMap::new();
+    for v in released.earlier() {
+        let old_site = Site {
+            config: v.config.clone(),
+            ..site.clone()
+        };
+        for &l in &languages {
+            let lang_view = LangView::new(&old_site, &base_url, l);
+            let summary = summary::SummaryView::new(&v.config, &lang_view, None);
+            earlier_views.insert(
+                (v.snapshot.version.clone(), l),
+                (
+                    tera::Value::from_serializable(&lang_view),
+                    views[&l].1.clone(),
+                    tera::Value::from_serializable(&summary),
+                ),
+            );
+        }
+    }
+    let history_url = |lang: Lang, version: Option<&str>| match version {
+        Some(v) => format!("{base_path}{lang}/privacy/{v}/"),
+        None => format!("{base_path}{lang}/privacy/changes/"),
+    };
+    let history_views: BTreeMap<Lang, tera::Value> = languages
         .iter()
         .map(|&l| {
-            let view = tera::Value::from_serializable(&LangView::new(site, &base_url, l));
-            let strings = tera::Value::from_serializable(&site.theme.strings.get(&l));
-            (l, (view, strings))
+            let view = released.history_view(site, l, &history_url);
+            (l, tera::Value::from_serializable(&view))
         })
         .collect();
     let favicon = statics
@@ -257,6 +345,8 @@ pub fn render_site(
             Target::Page(kind) => format!("{base_path}{lang}/{}", kind.path()),
             Target::NotFound => format!("{base_path}404.html"),
             Target::LanguageChoice => base_path.clone(),
+            Target::Earlier(v) => format!("{base_path}{lang}/privacy/{v}/"),
+            Target::Changes => format!("{base_path}{lang}/privacy/changes/"),
         }
     };
 
@@ -295,7 +385,10 @@ pub fn render_site(
         .par_iter()
         .zip(rendered_md.into_par_iter())
         .map(|(plan, md)| {
-            let (view, strings_value) = &views[&plan.lang];
+            let (view, strings_value, summary_value) = match &plan.kind {
+                Target::Earlier(v) => &earlier_views[&(v.clone(), plan.lang)],
+                _ => &views[&plan.lang],
+            };
             let strings = site.theme.strings.get(&plan.lang);
             let string = |key: &str| strings.and_then(|s| lookup(s, key)).map(str::to_string);
             let key = plan.kind.strings_key();
@@ -333,7 +426,9 @@ pub fn render_site(
                 .iter()
                 .map(|&l| {
                     let url = match &plan.kind {
-                        Target::Page(_) => url_of(l, &plan.kind),
+                        Target::Page(_) | Target::Earlier(_) | Target::Changes => {
+                            url_of(l, &plan.kind)
+                        }
                         _ => format!("{base_path}{l}/"),
                     };
                     LanguageLink {
@@ -341,7 +436,11 @@ pub fn render_site(
                         name: l.endonym(),
                         permalink: permalink(&url),
                         url,
-                        current: l == plan.lang && matches!(plan.kind, Target::Page(_)),
+                        current: l == plan.lang
+                            && matches!(
+                                plan.kind,
+                                Target::Page(_) | Target::Earlier(_) | Target::Changes
+                            ),
                     }
                 })
                 .collect();
@@ -355,7 +454,7 @@ pub fn render_site(
             // The root and the 404 page belong to no language: they speak
             // every language of the site, each in its own words.
             let translations: Vec<Translation> = match plan.kind {
-                Target::Page(_) => Vec::new(),
+                Target::Page(_) | Target::Earlier(_) | Target::Changes => Vec::new(),
                 _ => languages
                     .iter()
                     .map(|&l| Translation {
@@ -379,6 +478,19 @@ pub fn render_site(
                 }
             }
             ctx.insert_value("t", strings_value.clone());
+            ctx.insert_value("summary", summary_value.clone());
+            ctx.insert_value("history", history_views[&plan.lang].clone());
+            let earlier = match &plan.kind {
+                Target::Earlier(v) => released.version_view(
+                    v,
+                    plan.lang,
+                    site,
+                    url_of(plan.lang, &Target::Page(PageKind::Privacy)),
+                    &history_url,
+                ),
+                _ => None,
+            };
+            ctx.insert("earlier", &earlier);
             ctx.insert_value("assets", assets.clone());
             ctx.insert("lang", &plan.lang);
             ctx.insert("page", &page);
@@ -464,6 +576,9 @@ pub fn render_site(
         sitemap::sitemap(&base_url, &base_path, &languages, &page_urls, &site.config).into_bytes(),
     );
     files.insert("robots.txt".into(), sitemap::robots(&base_url).into_bytes());
+    for (path, bytes) in twins {
+        files.insert(path, bytes);
+    }
     for (k, v) in statics {
         files.entry(k).or_insert(v);
     }
@@ -562,6 +677,11 @@ fn static_collisions(site: &Site, plans: &[Plan], diags: &mut Diagnostics) {
         .iter()
         .map(|p| p.kind.output(p.lang))
         .chain(["sitemap.xml".to_string(), "robots.txt".to_string()])
+        .chain(
+            plans
+                .iter()
+                .flat_map(|p| [twin::json_path(p.lang), twin::jsonld_path(p.lang)]),
+        )
         .collect();
     for entry in walkdir::WalkDir::new(&dir)
         .sort_by_file_name()
@@ -630,7 +750,7 @@ fn plan_pages<'a>(
     }
     let find = |lang: Lang, kind: &PageKind| by_page.get(&(lang, kind)).copied();
     let mut custom: BTreeMap<String, i64> = BTreeMap::new();
-    for c in &site.content {
+    for c in site.content.iter().filter(|c| !c.kind.is_summary()) {
         if let PageKind::Custom(slug) = &c.kind {
             let w = custom.entry(slug.clone()).or_insert(c.front.weight);
             *w = (*w).min(c.front.weight);

@@ -5,6 +5,7 @@ pub mod config;
 pub mod content;
 pub mod country;
 pub mod duration;
+pub mod history;
 pub mod validate;
 
 use std::path::{Path, PathBuf};

@@ -77,6 +77,9 @@ impl Right {
     }
 }
 
+/// The file stem of the firm's own summary (see [`PageKind::is_summary`]).
+pub const SUMMARY_SLUG: &str = "summary";
+
 /// What a page is; decides its template, its URL and its structured parts.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PageKind {
@@ -142,6 +145,12 @@ impl PageKind {
             PageKind::Index => String::new(),
             other => format!("{}/", other.slug()),
         }
+    }
+
+    /// `content/<lang>/summary.md`: the firm's own first layer, shown at
+    /// the top of the statement and the landing page; not a page itself.
+    pub fn is_summary(&self) -> bool {
+        matches!(self, PageKind::Custom(s) if s == SUMMARY_SLUG)
     }
 
     /// Search engines need not index the thank-you page.

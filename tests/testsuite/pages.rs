@@ -105,13 +105,15 @@ fn privacy_statement_contents_come_first_and_list_the_firms_sections() {
         let toc_at = raw.find("<nav class=\"toc\"").expect("a table of contents");
         let prose_at = raw.find("<div class=\"prose\"").expect("the firm's text");
         assert!(toc_at < prose_at, "{lang}: contents before the firm's text");
-        let first_h2 = select(&html, "main h2")
-            .first()
-            .map(|h| attr(h, "id").to_string());
+        let first_h2s: Vec<String> = select(&html, "main h2")
+            .iter()
+            .take(3)
+            .map(|h| attr(h, "id").to_string())
+            .collect();
         assert_eq!(
-            first_h2.as_deref(),
-            Some("toc-heading"),
-            "{lang}: nothing but the lead before the contents"
+            first_h2s,
+            ["summary-heading", "what-changed-heading", "toc-heading"],
+            "{lang}: nothing but the lead, the summary and what changed before the contents"
         );
 
         let toc: Vec<String> = select(&html, "nav.toc a")
@@ -126,7 +128,9 @@ fn privacy_statement_contents_come_first_and_list_the_firms_sections() {
         assert_eq!(toc[..own.len()], own[..], "{lang}: own sections first");
         let sections: Vec<String> = select(&html, "main h2")
             .iter()
-            .filter(|h| attr(h, "id") != "toc-heading")
+            .filter(|h| {
+                !["toc-heading", "summary-heading", "what-changed-heading"].contains(&attr(h, "id"))
+            })
             .filter_map(|h| {
                 h.ancestors()
                     .find_map(|a| {
@@ -384,8 +388,8 @@ fn markdown_heading_named_like_a_standard_section_gets_its_own_id() {
     let portal = Portal::example();
     portal.edit(
         "content/nl/privacy.md",
-        "## Kort samengevat",
-        "## Cookies\n\nOnze eigen woorden over cookies.\n\n## Kort samengevat",
+        "## Wat we wel en niet doen",
+        "## Cookies\n\nOnze eigen woorden over cookies.\n\n## Wat we wel en niet doen",
     );
     portal.build();
     let html = portal.html("public/nl/privacy/index.html");

@@ -34,7 +34,8 @@ impl Portal {
         portal
     }
 
-    /// The example portal at the repository root (portal.toml, content/).
+    /// The example portal at the repository root (portal.toml, content/,
+    /// history/).
     pub fn example() -> Portal {
         let portal = Portal::empty();
         std::fs::copy(
@@ -46,6 +47,7 @@ impl Portal {
         if repo_root().join("static").is_dir() {
             copy_dir(&repo_root().join("static"), &portal.path().join("static"));
         }
+        copy_dir(&repo_root().join("history"), &portal.path().join("history"));
         portal
     }
 
