@@ -33,6 +33,17 @@ pub struct CookieDb {
 impl CookieDb {
     /// Reads the CSV at `path`. The columns are found by their headers, so
     /// that a reordered export still works.
+    /// The database `--cookie-db` names, if it names one.
+    pub fn load_option(path: Option<&Path>) -> anyhow::Result<Option<CookieDb>> {
+        use anyhow::Context as _;
+        path.map(|p| {
+            CookieDb::load(p)
+                .map_err(anyhow::Error::msg)
+                .context("--cookie-db")
+        })
+        .transpose()
+    }
+
     pub fn load(path: &Path) -> Result<CookieDb, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;

@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use rayon::prelude::*;
 
 use super::{Refused, Reported};
@@ -45,14 +44,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         )
         .into());
     }
-    let cookie_db = match &args.cookie_db {
-        Some(path) => Some(
-            CookieDb::load(path)
-                .map_err(anyhow::Error::msg)
-                .context("--cookie-db")?,
-        ),
-        None => None,
-    };
+    let cookie_db = CookieDb::load_option(args.cookie_db.as_deref())?;
     let options = CheckOptions {
         cookie_db,
         today: check::date_of(now()?),

@@ -8,7 +8,6 @@ use anyhow::Context;
 use super::{Refused, Reported, print_line};
 use crate::site::history::{self, Snapshot};
 use crate::site::{CONFIG_FILE, Site};
-use crate::vocab::page_kind::PageKind;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -58,17 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(args.site.join(CONFIG_FILE))
         .with_context(|| format!("cannot read {}", args.site.join(CONFIG_FILE).display()))?;
     let facts = history::normalised_facts(&text).context("portal.toml is not TOML")?;
-    let sections = site
-        .content
-        .iter()
-        .filter(|c| c.kind == PageKind::Privacy)
-        .map(|c| {
-            (
-                c.lang.code().to_string(),
-                history::section_fingerprints(&c.markdown),
-            )
-        })
-        .collect();
+    let sections = history::current_sections(&site);
     let snapshot = Snapshot {
         version: version.clone(),
         valid_from: *site.config.site.last_updated.get_ref(),

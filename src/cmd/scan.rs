@@ -4,8 +4,6 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
-
 use super::{Refused, Reported};
 use crate::check::cookie_db::CookieDb;
 use crate::scan::observe::Level;
@@ -96,14 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         },
         None => None,
     };
-    let cookie_db = match &args.cookie_db {
-        Some(path) => Some(
-            CookieDb::load(path)
-                .map_err(anyhow::Error::msg)
-                .context("--cookie-db")?,
-        ),
-        None => None,
-    };
+    let cookie_db = CookieDb::load_option(args.cookie_db.as_deref())?;
     let options = Options {
         start,
         pages: args.pages,

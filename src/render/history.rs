@@ -12,7 +12,6 @@ use crate::site::Site;
 use crate::site::config::Config;
 use crate::site::history::{self, Snapshot};
 use crate::vocab::lang::Lang;
-use crate::vocab::page_kind::PageKind;
 
 /// One released version: its snapshot and its facts as a configuration.
 pub struct Release {
@@ -96,17 +95,7 @@ impl Released {
                 Some(Release { snapshot, config })
             })
             .collect();
-        let current_sections = site
-            .content
-            .iter()
-            .filter(|c| c.kind == PageKind::Privacy)
-            .map(|c| {
-                (
-                    c.lang.code().to_string(),
-                    history::section_fingerprints(&c.markdown),
-                )
-            })
-            .collect();
+        let current_sections = history::current_sections(site);
         Released {
             versions,
             current_version: site.config.site.policy_version.get_ref().clone(),

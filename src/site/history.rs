@@ -90,6 +90,16 @@ pub fn section_fingerprints(markdown: &str) -> BTreeMap<String, String> {
     out
 }
 
+/// The fingerprints of the statement's sections in each of the site's
+/// languages: what a release records, and what a build compares with it.
+pub fn current_sections(site: &super::Site) -> BTreeMap<String, BTreeMap<String, String>> {
+    site.content
+        .iter()
+        .filter(|c| c.kind == crate::vocab::page_kind::PageKind::Privacy)
+        .map(|c| (c.lang.code().to_string(), section_fingerprints(&c.markdown)))
+        .collect()
+}
+
 /// Whether `version` can be a file name on every system and a URL segment.
 pub fn version_problem(version: &str) -> Option<&'static str> {
     if version.is_empty() {
