@@ -55,7 +55,9 @@ pub fn classify(site_dir: &Path, ignored: &[PathBuf], path: &Path) -> Option<Cha
         .into_owned();
     let is_css = name.ends_with(".css");
     match first.as_str() {
-        "portal.toml" | "forms" => Some(Change::Config),
+        // A release (history/) changes the statement's "what changed" and
+        // its earlier versions as much as portal.toml does.
+        "portal.toml" | "forms" | "history" => Some(Change::Config),
         "content" => Some(Change::Content),
         "static" if is_css => Some(Change::Stylesheet),
         "static" => Some(Change::Static),
@@ -184,6 +186,7 @@ mod tests {
         let c = |p: &str| classify(site, &out, Path::new(p));
         assert_eq!(c("/s/portal.toml"), Some(Change::Config));
         assert_eq!(c("/s/forms/access.toml"), Some(Change::Config));
+        assert_eq!(c("/s/history/2.0.toml"), Some(Change::Config));
         assert_eq!(c("/s/content/nl/privacy.md"), Some(Change::Content));
         assert_eq!(c("/s/themes/own/templates/base.html"), Some(Change::Theme));
         assert_eq!(c("/s/themes/own/i18n/nl.toml"), Some(Change::Theme));
