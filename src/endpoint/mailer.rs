@@ -69,16 +69,16 @@ impl Delivery {
     /// SMTP saying `EHLO helo`. A URL that can never connect is refused
     /// here, at start, rather than retried for ever.
     pub fn smtp_as(s: &SmtpSettings, helo: Option<&str>) -> anyhow::Result<Delivery> {
-        if let Ok(url) = url::Url::parse(&s.url) {
-            if let Some(url::Host::Ipv6(ip)) = url.host() {
-                anyhow::bail!(
-                    "--smtp {}: an IPv6 address in brackets cannot be used (the mail library looks \
+        if let Ok(url) = url::Url::parse(&s.url)
+            && let Some(url::Host::Ipv6(ip)) = url.host()
+        {
+            anyhow::bail!(
+                "--smtp {}: an IPv6 address in brackets cannot be used (the mail library looks \
                      `[{ip}]` up as a host name); use a host name that resolves to it, e.g. \
                      smtp://localhost:{}, or an IPv4 address",
-                    s.url,
-                    url.port().unwrap_or(25)
-                );
-            }
+                s.url,
+                url.port().unwrap_or(25)
+            );
         }
         let mut b = SmtpTransport::from_url(&s.url)
             .map_err(|e| anyhow::anyhow!("--smtp {}: {e}", s.url))?
@@ -277,22 +277,21 @@ fn send(delivery: &Delivery, name: &str, msg: &Message) -> Outcome {
 /// the acknowledgement (which is addressed to the requester) cut to its
 /// status codes, since relays quote recipients in many forms.
 fn loggable(reason: &str, requester: Option<&str>, codes_only: bool) -> String {
-    if codes_only {
-        if let Some((head, rest)) = reason.split_once("): ") {
-            if head.starts_with("permanent error (") || head.starts_with("transient error (") {
-                let enhanced = rest.split_whitespace().next().filter(|w| {
-                    let parts: Vec<&str> = w.split('.').collect();
-                    parts.len() == 3
-                        && parts
-                            .iter()
-                            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-                });
-                return match enhanced {
-                    Some(code) => format!("{head}) {code}"),
-                    None => format!("{head})"),
-                };
-            }
-        }
+    if codes_only
+        && let Some((head, rest)) = reason.split_once("): ")
+        && (head.starts_with("permanent error (") || head.starts_with("transient error ("))
+    {
+        let enhanced = rest.split_whitespace().next().filter(|w| {
+            let parts: Vec<&str> = w.split('.').collect();
+            parts.len() == 3
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        });
+        return match enhanced {
+            Some(code) => format!("{head}) {code}"),
+            None => format!("{head})"),
+        };
     }
     let Some(addr) = requester.filter(|a| !a.is_empty()) else {
         return reason.to_string();

@@ -199,13 +199,13 @@ impl Handler {
         outcome.form = ctx.form_id.map(str::to_string);
         // Sites that post with fetch() read the JSON answer cross-origin:
         // allow exactly the portal's own origin, once the post proved it.
-        if let (true, Some(site)) = (rq.json, ctx.site) {
-            if let Ok(u) = url::Url::parse(&site.base_url) {
-                reply.headers.push((
-                    "Access-Control-Allow-Origin",
-                    u.origin().ascii_serialization(),
-                ));
-            }
+        if let (true, Some(site)) = (rq.json, ctx.site)
+            && let Ok(u) = url::Url::parse(&site.base_url)
+        {
+            reply.headers.push((
+                "Access-Control-Allow-Origin",
+                u.origin().ascii_serialization(),
+            ));
         }
         (reply, outcome)
     }

@@ -301,17 +301,17 @@ pub fn parse(file: SourceFile<'_>, languages: &[Lang], diags: &mut Diagnostics) 
                 &o.label,
             );
         }
-        if let Some(n) = &f.max_length {
-            if !(1..=MAX_FIELD_LENGTH).contains(n.get_ref()) {
-                err(
-                    diags,
-                    n.span().start,
-                    format!(
-                        "field `{name}`: max_length should be between 1 and {MAX_FIELD_LENGTH}, found {}",
-                        n.get_ref()
-                    ),
-                );
-            }
+        if let Some(n) = &f.max_length
+            && !(1..=MAX_FIELD_LENGTH).contains(n.get_ref())
+        {
+            err(
+                diags,
+                n.span().start,
+                format!(
+                    "field `{name}`: max_length should be between 1 and {MAX_FIELD_LENGTH}, found {}",
+                    n.get_ref()
+                ),
+            );
         }
     }
     if diags.0.len() > before {

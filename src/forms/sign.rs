@@ -120,10 +120,10 @@ impl KeyRing {
     /// explicit `key_file`, else the site's own `.portaal/signing.keys`.
     /// `Ok(None)` when there is none at all.
     pub fn find(site_dir: &Path, key_file: Option<&Path>) -> Result<Option<KeyRing>, KeyError> {
-        if let Ok(text) = std::env::var(KEYS_ENV) {
-            if !text.trim().is_empty() {
-                return KeyRing::parse(&text, KEYS_ENV).map(Some);
-            }
+        if let Ok(text) = std::env::var(KEYS_ENV)
+            && !text.trim().is_empty()
+        {
+            return KeyRing::parse(&text, KEYS_ENV).map(Some);
         }
         let path = match key_file {
             Some(p) => p.to_path_buf(),
@@ -207,7 +207,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 }
 
 pub fn from_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.is_ascii() {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
         return None;
     }
     (0..s.len())

@@ -111,7 +111,7 @@ impl Write for BudgetWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.writes = self.writes.wrapping_add(1);
         // Reading the clock costs more than a small write; every 64th will do.
-        if self.writes % 64 == 0 && Instant::now() >= self.deadline {
+        if self.writes.is_multiple_of(64) && Instant::now() >= self.deadline {
             return Err(io::Error::new(io::ErrorKind::TimedOut, EXCEEDED));
         }
         self.out.extend_from_slice(buf);

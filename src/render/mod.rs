@@ -775,17 +775,17 @@ fn plan_pages<'a>(
         );
         for kind in kinds {
             let content = find(lang, &kind);
-            if content.is_none() {
-                if let PageKind::Custom(slug) = &kind {
-                    diags.push(
-                        Diagnostic::error(
-                            format!("content/{lang}/{slug}.md"),
-                            format!("page `{slug}` exists in other languages but not in `{lang}`"),
-                        )
-                        .with_code(Code::P026)
-                        .with_fix("write it in every language of the site, or remove it"),
-                    );
-                }
+            if content.is_none()
+                && let PageKind::Custom(slug) = &kind
+            {
+                diags.push(
+                    Diagnostic::error(
+                        format!("content/{lang}/{slug}.md"),
+                        format!("page `{slug}` exists in other languages but not in `{lang}`"),
+                    )
+                    .with_code(Code::P026)
+                    .with_fix("write it in every language of the site, or remove it"),
+                );
             }
             plans.push(Plan {
                 lang,

@@ -70,11 +70,11 @@ pub fn compile(theme: &Theme) -> Result<tera::Tera, Diagnostics> {
     let mut broken = BTreeSet::new();
     for (name, t) in theme.templates.iter() {
         let mut alone = engine();
-        if let Err(e) = alone.add_raw_template(name, &t.source) {
-            if matches!(e.kind(), tera::ErrorKind::SyntaxError(_)) {
-                diags.push(to_diagnostic(theme, &e));
-                broken.insert(name.as_str());
-            }
+        if let Err(e) = alone.add_raw_template(name, &t.source)
+            && matches!(e.kind(), tera::ErrorKind::SyntaxError(_))
+        {
+            diags.push(to_diagnostic(theme, &e));
+            broken.insert(name.as_str());
         }
     }
     // The others, together: a template that extends or includes a broken
@@ -255,12 +255,12 @@ fn over_budget_here(mut d: Diagnostic) -> Diagnostic {
 /// what the budget was.
 pub fn render_error(theme: &Theme, e: &tera::Error, output: &str, budget_ms: u64) -> Diagnostic {
     let mut d = to_diagnostic(theme, e);
-    if let tera::ErrorKind::RenderingError(report) = e.kind() {
-        if report.message() == super::budget::EXCEEDED {
-            d.message = format!(
-                "rendering `{output}` ran past the render budget of {budget_ms} ms in this loop"
-            );
-        }
+    if let tera::ErrorKind::RenderingError(report) = e.kind()
+        && report.message() == super::budget::EXCEEDED
+    {
+        d.message = format!(
+            "rendering `{output}` ran past the render budget of {budget_ms} ms in this loop"
+        );
     }
     d
 }

@@ -158,12 +158,11 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
         if let Some(w) = &ctl.website {
             c.url("controller website", w);
         }
-        if let Some(n) = &ctl.enterprise_number {
-            if let Some(problem) =
+        if let Some(n) = &ctl.enterprise_number
+            && let Some(problem) =
                 enterprise_number_problem(n.get_ref(), ctl.address.country.get_ref())
-            {
-                c.error(n, problem).code = Some(Code::P021);
-            }
+        {
+            c.error(n, problem).code = Some(Code::P021);
         }
         if let Some(dpo) = &ctl.dpo {
             c.email("DPO e-mail", &dpo.email);
@@ -244,9 +243,10 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
     // [procedure]
     let procedure = &config.procedure;
     c.opt_text("identity_check", &procedure.identity_check);
-    if let Some(d) = &procedure.answer_within {
-        if !d.get_ref().within_a_month() {
-            c.error(
+    if let Some(d) = &procedure.answer_within
+        && !d.get_ref().within_a_month()
+    {
+        c.error(
                 d,
                 format!(
                     "answer_within `{}` can exceed the one month the GDPR allows (Art. 12(3))",
@@ -256,7 +256,6 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
             .fix = Some(
                 "give at most `1mo`, or in smaller units at most `28d` (`4w`): a month can be as short as February; a longer extension is announced per request, not promised here".into(),
             );
-        }
     }
     if let Some(ic) = &procedure.internal_complaint {
         c.text("internal_complaint name", &ic.name);
@@ -267,32 +266,31 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
     if let Some(u) = &config.endpoint.url {
         c.url("endpoint url", u);
     }
-    if let (Some(l), Some(langs)) = (&config.endpoint.ticket_language, c.languages.clone()) {
-        if !langs.contains(l.get_ref()) {
-            let fix = format!(
-                "use one of the site's languages ({}), or remove it to use the default language",
-                langs
-                    .iter()
-                    .map(|l| l.code())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            c.error(
-                l,
-                format!(
-                    "ticket_language `{}` is not among the site's languages",
-                    l.get_ref()
-                ),
-            )
-            .fix = Some(fix);
-        }
+    if let (Some(l), Some(langs)) = (&config.endpoint.ticket_language, c.languages.clone())
+        && !langs.contains(l.get_ref())
+    {
+        let fix = format!(
+            "use one of the site's languages ({}), or remove it to use the default language",
+            langs
+                .iter()
+                .map(|l| l.code())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        c.error(
+            l,
+            format!(
+                "ticket_language `{}` is not among the site's languages",
+                l.get_ref()
+            ),
+        )
+        .fix = Some(fix);
     }
-    if let Some(tz) = &config.endpoint.time_zone {
-        if let Err(e) = crate::vocab::clock::time_zone(tz.get_ref()) {
-            c.error(tz, e).fix = Some(
-                "name an IANA time zone such as `Europe/Brussels` or `Europe/Amsterdam`".into(),
-            );
-        }
+    if let Some(tz) = &config.endpoint.time_zone
+        && let Err(e) = crate::vocab::clock::time_zone(tz.get_ref())
+    {
+        c.error(tz, e).fix =
+            Some("name an IANA time zone such as `Europe/Brussels` or `Europe/Amsterdam`".into());
     }
 
     // [[recipients]]
@@ -486,13 +484,13 @@ pub fn check(file: SourceFile<'_>, config: &Parts, diags: &mut Diagnostics) {
     // [[cookies]]
     let mut cookie_names = BTreeSet::new();
     for k in &config.cookies {
-        if let Some(name) = &k.name {
-            if !cookie_names.insert(name.get_ref().as_str()) {
-                c.error(
-                    name,
-                    format!("cookie `{}` is declared twice", name.get_ref()),
-                );
-            }
+        if let Some(name) = &k.name
+            && !cookie_names.insert(name.get_ref().as_str())
+        {
+            c.error(
+                name,
+                format!("cookie `{}` is declared twice", name.get_ref()),
+            );
         }
         if k.duration.is_none()
             && k.kind != super::config::CookieKind::Pixel

@@ -330,10 +330,11 @@ fn remove_at(v: &mut DeValue<'_>, at: &Range<usize>) -> Option<String> {
                 .find(|(k, val)| contains(&val.span(), at) || contains(&k.span(), at))
                 .map(|(k, _)| k.clone())?;
             let child = t.get_mut(key.get_ref().as_ref())?;
-            if contains(&child.span(), at) && child.span() != *at {
-                if let Some(inner) = remove_at(child.get_mut(), at) {
-                    return Some(format!("{}.{inner}", key.get_ref()));
-                }
+            if contains(&child.span(), at)
+                && child.span() != *at
+                && let Some(inner) = remove_at(child.get_mut(), at)
+            {
+                return Some(format!("{}.{inner}", key.get_ref()));
             }
             t.remove(key.get_ref().as_ref());
             Some(key.get_ref().to_string())
@@ -341,10 +342,10 @@ fn remove_at(v: &mut DeValue<'_>, at: &Range<usize>) -> Option<String> {
         DeValue::Array(a) => {
             let i = a.iter().position(|item| contains(&item.span(), at))?;
             let slice: &mut [Spanned<DeValue<'_>>] = a;
-            if slice[i].span() != *at {
-                if let Some(inner) = remove_at(slice[i].get_mut(), at) {
-                    return Some(format!("{i}.{inner}"));
-                }
+            if slice[i].span() != *at
+                && let Some(inner) = remove_at(slice[i].get_mut(), at)
+            {
+                return Some(format!("{i}.{inner}"));
             }
             let items = std::mem::replace(a, toml::de::DeArray::new());
             *a = items

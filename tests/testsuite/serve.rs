@@ -65,10 +65,10 @@ impl Preview {
                 if line == ": connected" {
                     let _ = ready_tx.send(());
                 }
-                if let Some(name) = line.strip_prefix("event: ") {
-                    if tx.send(name.to_string()).is_err() {
-                        break;
-                    }
+                if let Some(name) = line.strip_prefix("event: ")
+                    && tx.send(name.to_string()).is_err()
+                {
+                    break;
                 }
             }
         });

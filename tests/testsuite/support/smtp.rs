@@ -31,19 +31,18 @@ impl Mail {
         let mut current = false;
         for line in head.split("\r\n") {
             if line.starts_with(' ') || line.starts_with('\t') {
-                if current {
-                    if let Some(v) = out.as_mut() {
-                        v.push_str(line.trim_start());
-                    }
+                if current && let Some(v) = out.as_mut() {
+                    v.push_str(line.trim_start());
                 }
                 continue;
             }
             current = false;
-            if let Some((k, v)) = line.split_once(':') {
-                if k.eq_ignore_ascii_case(name) && out.is_none() {
-                    out = Some(v.trim().to_string());
-                    current = true;
-                }
+            if let Some((k, v)) = line.split_once(':')
+                && k.eq_ignore_ascii_case(name)
+                && out.is_none()
+            {
+                out = Some(v.trim().to_string());
+                current = true;
             }
         }
         out
@@ -227,12 +226,13 @@ fn decode_qp(s: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'=' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'='
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
