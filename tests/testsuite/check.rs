@@ -7,11 +7,7 @@ use portaal::diagnostics::Code;
 use portaal::diagnostics::Severity;
 use serde_json::Value;
 
-use crate::support::{Portal, check_cases, fixtures, repo_root};
-
-/// The day the fixtures are checked on (2026-11-29, noon UTC), so that
-/// their policy dates do not age into P041.
-const TODAY: &str = "1795953600";
+use crate::support::{Portal, TODAY, check_cases, fixtures, repo_root};
 
 /// Runs `portaal check --format json` (plus `extra`) on [`TODAY`] and
 /// parses stdout.

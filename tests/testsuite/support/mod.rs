@@ -13,6 +13,10 @@ pub mod tools;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The day `check` judges the fixtures on (2026-11-29, noon UTC), so that
+/// their policy dates do not age into P041.
+pub const TODAY: &str = "1795953600";
+
 /// A copy of a fixture portal in a temporary directory, removed on drop.
 pub struct Portal {
     dir: tempfile::TempDir,
@@ -89,8 +93,14 @@ impl Portal {
         cmd
     }
 
+    /// Runs portaal with `args`; `check` runs on [`TODAY`], so that the
+    /// fixtures' policy dates never age into P041.
     pub fn run(&self, args: &[&str]) -> Output {
-        self.portaal().args(args).output().unwrap()
+        let mut cmd = self.portaal();
+        if args.first() == Some(&"check") {
+            cmd.env("SOURCE_DATE_EPOCH", TODAY);
+        }
+        cmd.args(args).output().unwrap()
     }
 
     /// Runs `portaal build` and asserts that it succeeded.
