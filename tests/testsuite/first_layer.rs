@@ -8,39 +8,17 @@ const LANGS: [&str; 4] = ["nl", "fr", "de", "en"];
 
 /// A portal that declares no recipients, transfers, automated decisions
 /// or fixed retention period.
-const SILENT: &str = r#"
-[site]
-id = "stil"
-base_url = "https://privacy.stil.example"
-languages = ["nl", "fr", "de", "en"]
-default_language = "nl"
-title = "Privacy"
-policy_version = "1.0"
-last_updated = 2026-03-15
-
-[controller]
-legal_name = "Stil BV"
-email = "privacy@stil.example"
-
-[controller.address]
-street = "Kerkstraat 1"
-postal_code = "9000"
-city = "Gent"
-country = "BE"
-
-[contacts]
-requests = "privacy@stil.example"
-
-[authority]
-preset = "BE"
-
+const SILENT: &str = concat!(
+    crate::silent_firm!(),
+    r#"
 [[purposes]]
 id = "orders"
 name = "Orders"
 legal_basis = "contract"
 data_categories = ["identity"]
 retention = { criteria = "As long as the order is open." }
-"#;
+"#
+);
 
 /// The terms (`dt`) and descriptions (`dd`) of the summary on a page.
 fn summary_lines(portal: &Portal, rel: &str) -> Vec<(String, String)> {

@@ -9,32 +9,9 @@ const LANGS: [&str; 4] = ["nl", "fr", "de", "en"];
 /// A four-language portal that says nothing about cookies, transfers or
 /// recipients: no [[cookies]], [[transfers]], [[recipients]], no "none",
 /// and a purpose without a `recipients` key.
-const SILENT: &str = r#"
-[site]
-id = "stil"
-base_url = "https://privacy.stil.example"
-languages = ["nl", "fr", "de", "en"]
-default_language = "nl"
-title = "Privacy"
-policy_version = "1.0"
-last_updated = 2026-03-15
-
-[controller]
-legal_name = "Stil BV"
-email = "privacy@stil.example"
-
-[controller.address]
-street = "Kerkstraat 1"
-postal_code = "9000"
-city = "Gent"
-country = "BE"
-
-[contacts]
-requests = "privacy@stil.example"
-
-[authority]
-preset = "BE"
-
+const SILENT: &str = concat!(
+    crate::silent_firm!(),
+    r#"
 [statement]
 automated_decisions = "none"
 
@@ -44,7 +21,8 @@ name = "Orders"
 legal_basis = "contract"
 data_categories = ["identity"]
 retention = { period = "7y" }
-"#;
+"#
+);
 
 /// The "none" sentences of the built-in theme in `lang`, by key.
 fn none_sentences(lang: &str) -> Vec<(&'static str, String)> {

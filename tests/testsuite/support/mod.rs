@@ -13,6 +13,41 @@ pub mod tools;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The firm of the "silent" portals, which declare only what a test needs:
+/// four languages, a controller with an address, an address for requests
+/// and the Belgian authority. A literal, for `concat!`.
+#[macro_export]
+macro_rules! silent_firm {
+    () => {
+        r#"
+[site]
+id = "stil"
+base_url = "https://privacy.stil.example"
+languages = ["nl", "fr", "de", "en"]
+default_language = "nl"
+title = "Privacy"
+policy_version = "1.0"
+last_updated = 2026-03-15
+
+[controller]
+legal_name = "Stil BV"
+email = "privacy@stil.example"
+
+[controller.address]
+street = "Kerkstraat 1"
+postal_code = "9000"
+city = "Gent"
+country = "BE"
+
+[contacts]
+requests = "privacy@stil.example"
+
+[authority]
+preset = "BE"
+"#
+    };
+}
+
 /// The day `check` judges the fixtures on (2026-11-29, noon UTC), so that
 /// their policy dates do not age into P041.
 pub const TODAY: &str = "1795953600";
