@@ -20,8 +20,8 @@
 
 use std::cell::Cell;
 use std::io::{self, Write};
-use std::sync::Arc;
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -147,9 +147,77 @@ fn is_exceeded(e: &tera::Error) -> bool {
     matches!(e.kind(), tera::ErrorKind::Io(io::ErrorKind::TimedOut))
 }
 
-enum Event {
-    Started(usize, Instant),
-    Done(usize, Outcome),
+/// What the render threads and the waiting caller share: when each page
+/// started, how each ended, and how many are left. The caller sleeps until
+/// the last page is done or a deadline passes, so a build of thousands of
+/// pages wakes it once, not twice per page.
+struct Progress {
+    /// When each page started, in nanoseconds after `epoch` plus one; zero
+    /// for a page not started yet.
+    started: Vec<AtomicU64>,
+    epoch: Instant,
+    done: Mutex<Done>,
+    all_done: Condvar,
+}
+
+struct Done {
+    outcomes: Vec<Option<Outcome>>,
+    left: usize,
+    /// When a page last finished (at first, when rendering was asked for).
+    last_finish: Instant,
+}
+
+impl Progress {
+    fn start(&self, i: usize) {
+        let nanos = self.epoch.elapsed().as_nanos().min(u64::MAX as u128 - 1) as u64;
+        self.started[i].store(nanos + 1, Ordering::Release);
+    }
+
+    fn started_at(&self, i: usize) -> Option<Instant> {
+        match self.started[i].load(Ordering::Acquire) {
+            0 => None,
+            n => Some(self.epoch + Duration::from_nanos(n - 1)),
+        }
+    }
+
+    fn finish(&self, i: usize, outcome: Outcome) {
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        // An abandoned render may finish after its caller took the outcomes.
+        if let Some(slot) = done.outcomes.get_mut(i) {
+            *slot = Some(outcome);
+            done.left -= 1;
+            done.last_finish = Instant::now();
+            if done.left == 0 {
+                self.all_done.notify_all();
+            }
+        }
+    }
+}
+
+/// The render threads, made once per process and shared by every site a
+/// run renders. A pool with an abandoned render (layer 3) is dropped: its
+/// thread keeps running until its loop ends, and the next render gets a
+/// new pool.
+static POOL: Mutex<Option<Arc<rayon::ThreadPool>>> = Mutex::new(None);
+
+fn pool() -> Option<Arc<rayon::ThreadPool>> {
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if pool.is_none() {
+        *pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(rayon::current_num_threads())
+            .thread_name(|i| format!("portaal-render-{i}"))
+            .build()
+            .ok()
+            .map(Arc::new);
+    }
+    pool.clone()
+}
+
+fn discard_pool(abandoned: &Arc<rayon::ThreadPool>) {
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if pool.as_ref().is_some_and(|p| Arc::ptr_eq(p, abandoned)) {
+        *pool = None;
+    }
 }
 
 /// Renders every job in parallel, each within `budget`. The outcomes come
@@ -157,68 +225,79 @@ enum Event {
 /// earlier one was abandoned.
 pub fn render_all(tera: Arc<tera::Tera>, jobs: Vec<Job>, budget: Duration) -> Vec<Option<Outcome>> {
     let n = jobs.len();
-    let (tx, rx) = mpsc::channel::<Event>();
-    let threads = rayon::current_num_threads();
-    let spawned = std::thread::Builder::new()
-        .name("portaal-render".into())
-        .spawn(move || {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .thread_name(|i| format!("portaal-render-{i}"))
-                .build();
-            let work = |tx: mpsc::Sender<Event>| {
-                jobs.into_par_iter()
-                    .enumerate()
-                    .for_each_with(tx, |tx, (i, job)| {
-                        let _ = tx.send(Event::Started(i, Instant::now()));
-                        let outcome = render_one(&tera, &job, budget);
-                        let _ = tx.send(Event::Done(i, outcome));
-                    })
-            };
-            match pool {
-                Ok(pool) => pool.install(|| work(tx)),
-                Err(_) => work(tx),
-            }
-        });
-    let mut outcomes: Vec<Option<Outcome>> = (0..n).map(|_| None).collect();
-    if let Err(e) = spawned {
-        let message = format!("cannot start a thread to render pages: {e}");
-        for o in &mut outcomes {
-            *o = Some(Outcome::Failed(tera::Error::message(&message)));
+    let progress = Arc::new(Progress {
+        started: (0..n).map(|_| AtomicU64::new(0)).collect(),
+        epoch: Instant::now(),
+        done: Mutex::new(Done {
+            outcomes: (0..n).map(|_| None).collect(),
+            left: n,
+            last_finish: Instant::now(),
+        }),
+        all_done: Condvar::new(),
+    });
+    let work = {
+        let progress = Arc::clone(&progress);
+        move || {
+            jobs.into_par_iter().enumerate().for_each(|(i, job)| {
+                progress.start(i);
+                let outcome = render_one(&tera, &job, budget);
+                progress.finish(i, outcome);
+            })
         }
-        return outcomes;
+    };
+    let pool = pool();
+    match &pool {
+        Some(pool) => pool.spawn(work),
+        None => {
+            if let Err(e) = std::thread::Builder::new()
+                .name("portaal-render".into())
+                .spawn(work)
+            {
+                let message = format!("cannot start a thread to render pages: {e}");
+                return (0..n)
+                    .map(|_| Some(Outcome::Failed(tera::Error::message(&message))))
+                    .collect();
+            }
+        }
     }
     // Layers 1 and 2 stop a render at its deadline; the watchdog gives them
     // time to do so before it gives up on the thread.
     let limit = budget * 2 + Duration::from_secs(1);
-    let mut started: Vec<Option<Instant>> = vec![None; n];
-    let mut left = n;
-    while left > 0 {
+    let mut done = progress.done.lock().unwrap_or_else(|e| e.into_inner());
+    while done.left > 0 {
         let now = Instant::now();
-        let in_flight = (0..n)
-            .filter(|&i| outcomes[i].is_none())
-            .filter_map(|i| started[i]);
-        let next_limit = in_flight.map(|s| s + limit).min();
-        if next_limit.is_some_and(|l| now >= l) {
+        let running = (0..n)
+            .filter(|&i| done.outcomes[i].is_none())
+            .filter_map(|i| progress.started_at(i));
+        // Each running page has its own limit; when none runs, the pages
+        // left must start within one limit of the last one finishing (or
+        // else the pool's threads are all held by another caller's
+        // abandoned render).
+        let next_limit = running
+            .map(|s| s + limit)
+            .min()
+            .unwrap_or(done.last_finish + limit);
+        if now >= next_limit {
             for i in 0..n {
-                if outcomes[i].is_none() && started[i].is_some_and(|s| now >= s + limit) {
-                    outcomes[i] = Some(Outcome::OverBudget);
+                if done.outcomes[i].is_none()
+                    && progress.started_at(i).is_some_and(|s| now >= s + limit)
+                {
+                    done.outcomes[i] = Some(Outcome::OverBudget);
                 }
+            }
+            if let Some(pool) = &pool {
+                discard_pool(pool);
             }
             break;
         }
-        let wait = next_limit.map_or(limit, |l| l - now);
-        match rx.recv_timeout(wait) {
-            Ok(Event::Started(i, at)) => started[i] = Some(at),
-            Ok(Event::Done(i, outcome)) => {
-                outcomes[i] = Some(outcome);
-                left -= 1;
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
-        }
+        let wait = next_limit - now;
+        done = progress
+            .all_done
+            .wait_timeout(done, wait)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
     }
-    outcomes
+    std::mem::take(&mut done.outcomes)
 }
 
 #[cfg(test)]
@@ -262,6 +341,41 @@ mod tests {
         );
         assert!(matches!(outcome, Outcome::OverBudget));
         assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn renders_after_an_abandoned_one_get_threads_of_their_own() {
+        // Every render thread of the shared pool is left spinning...
+        let silent = "{% set r = range(end=100000) %}{% for i in r %}{% for j in r %}{% endfor %}{% endfor %}";
+        let mut tera = tera::Tera::new();
+        install(&mut tera);
+        tera.add_raw_template("silent.html", silent).unwrap();
+        tera.add_raw_template("quick.html", "ok").unwrap();
+        let tera = Arc::new(tera);
+        let job = |template| Job {
+            output: "t.html".into(),
+            template,
+            context: tera::Context::new(),
+        };
+        let stuck: Vec<Job> = (0..rayon::current_num_threads())
+            .map(|_| job("silent.html"))
+            .collect();
+        let outcomes = render_all(Arc::clone(&tera), stuck, Duration::from_millis(100));
+        // (Other tests share the pool: some loops may never have started.)
+        assert!(
+            outcomes
+                .iter()
+                .any(|o| matches!(o, Some(Outcome::OverBudget)))
+                && outcomes
+                    .iter()
+                    .all(|o| !matches!(o, Some(Outcome::Rendered(_)))),
+            "the silent loops are abandoned"
+        );
+        // ... and the next render still finishes, on a new pool.
+        let start = Instant::now();
+        let outcome = render_all(tera, vec![job("quick.html")], Duration::from_millis(100));
+        assert!(matches!(&outcome[..], [Some(Outcome::Rendered(b))] if b == b"ok"));
+        assert!(start.elapsed() < Duration::from_secs(1));
     }
 
     #[test]

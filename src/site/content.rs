@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::diagnostics::{Diagnostic, Diagnostics, SourceFile};
@@ -56,7 +57,10 @@ pub fn load(site_dir: &Path, languages: &[Lang], diags: &mut Diagnostics) -> Vec
     if !root.is_dir() || !confine.root_ok(&root, diags) {
         return Vec::new();
     }
-    let mut files = Vec::new();
+    // The folders are walked in order first; the pages are then read and
+    // their front matter parsed in parallel (a portal may have hundreds),
+    // their problems reported in the order of the walk.
+    let mut pages = Vec::new();
     for entry in walkdir::WalkDir::new(&root)
         .min_depth(1)
         .sort_by_file_name()
@@ -96,15 +100,25 @@ pub fn load(site_dir: &Path, languages: &[Lang], diags: &mut Diagnostics) -> Vec
                 if !languages.contains(&lang) {
                     continue;
                 }
-                if let Some(file) = read_file(site_dir, rel, lang, diags) {
-                    files.push(file);
-                }
+                pages.push((rel, lang));
             }
             _ => diags.push(
                 Diagnostic::error(&rel, "unexpected file in content/")
                     .with_fix("content/ holds one folder per language with Markdown pages (content/nl/privacy.md); put images and other files in static/"),
             ),
         }
+    }
+    let read: Vec<(Option<ContentFile>, Diagnostics)> = pages
+        .into_par_iter()
+        .map(|(rel, lang)| {
+            let mut own = Diagnostics::default();
+            (read_file(site_dir, rel, lang, &mut own), own)
+        })
+        .collect();
+    let mut files = Vec::with_capacity(read.len());
+    for (file, own) in read {
+        diags.extend(own);
+        files.extend(file);
     }
     files
 }
