@@ -46,6 +46,9 @@ pub struct Job {
     pub output: String,
     pub template: &'static str,
     pub context: tera::Context,
+    /// The bytes the page will probably take, so that its buffer is not
+    /// grown (copied) a dozen times while it is written.
+    pub size_hint: usize,
 }
 
 /// How rendering one page ended.
@@ -127,14 +130,17 @@ fn render_one(tera: &tera::Tera, job: &Job, budget: Duration) -> Outcome {
     let deadline = Instant::now() + budget;
     DEADLINE.with(|d| d.set(Some(deadline)));
     let mut writer = BudgetWriter {
-        out: Vec::new(),
+        out: Vec::with_capacity(job.size_hint),
         deadline,
         writes: 0,
     };
     let result = tera.render_to(job.template, &job.context, &mut writer);
     DEADLINE.with(|d| d.set(None));
     match result {
-        Ok(()) => Outcome::Rendered(writer.out),
+        Ok(()) => {
+            writer.out.shrink_to_fit();
+            Outcome::Rendered(writer.out)
+        }
         Err(e) if is_exceeded(&e) => Outcome::OverBudget,
         Err(e) => Outcome::Failed(e),
     }
@@ -312,6 +318,7 @@ mod tests {
             output: "t.html".into(),
             template: "t.html",
             context: tera::Context::new(),
+            size_hint: 0,
         };
         render_all(Arc::new(tera), vec![job], budget)
             .pop()
@@ -356,6 +363,7 @@ mod tests {
             output: "t.html".into(),
             template,
             context: tera::Context::new(),
+            size_hint: 0,
         };
         let stuck: Vec<Job> = (0..rayon::current_num_threads())
             .map(|_| job("silent.html"))

@@ -422,6 +422,9 @@ pub fn render_site(
                 permalink: permalink(&url),
                 url,
             };
+            // The theme's layout around the firm's text: the default one
+            // writes 3 to 40 KiB, and a menu entry per page of the language.
+            let size_hint = 16 * 1024 + page.content.len() + 64 * menus[&plan.lang].len();
             let languages_links: Vec<LanguageLink> = languages
                 .iter()
                 .map(|&l| {
@@ -525,6 +528,7 @@ pub fn render_site(
                 output: plan.kind.output(plan.lang),
                 template: plan.kind.template(),
                 context: ctx,
+                size_hint,
             }
         })
         .collect();
