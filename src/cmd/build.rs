@@ -319,8 +319,14 @@ fn plan_outputs(args: &Args) -> anyhow::Result<Vec<(PathBuf, Option<(PathBuf, Ta
 /// when it cannot be read or is not a plain id: the full load reports why.
 fn read_site_id(dir: &Path) -> Option<String> {
     let text = std::fs::read_to_string(dir.join(crate::site::CONFIG_FILE)).ok()?;
-    let table: toml::Table = toml::from_str(&text).ok()?;
-    let id = table.get("site")?.get("id")?.as_str()?;
+    // The borrowed parse: nothing of the file but the id is kept.
+    let table = toml::de::DeTable::parse(&text).ok()?;
+    let toml::de::DeValue::Table(site) = table.get_ref().get("site")?.get_ref() else {
+        return None;
+    };
+    let toml::de::DeValue::String(id) = site.get("id")?.get_ref() else {
+        return None;
+    };
     let plain = !id.is_empty()
         && id
             .bytes()

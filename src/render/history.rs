@@ -88,17 +88,27 @@ impl Released {
                     ),
             );
         }
-        let versions = snapshots
+        let versions: Vec<Release> = snapshots
             .into_iter()
             .filter_map(|snapshot| {
                 let config = changes::config_of(&snapshot, &site.config, diags)?;
                 Some(Release { snapshot, config })
             })
             .collect();
-        let current_sections = history::current_sections(site);
+        let current_version = site.config.site.policy_version.get_ref();
+        // What changed is told against the last earlier version: without
+        // one, the statement's sections need no fingerprints.
+        let current_sections = if versions
+            .iter()
+            .any(|v| &v.snapshot.version != current_version)
+        {
+            history::current_sections(site)
+        } else {
+            BTreeMap::new()
+        };
         Released {
             versions,
-            current_version: site.config.site.policy_version.get_ref().clone(),
+            current_version: current_version.clone(),
             current_sections,
         }
     }

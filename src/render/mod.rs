@@ -276,6 +276,7 @@ pub fn render_site(
         return Err(diags.sorted());
     };
 
+    let strings_values = templates::strings_values(&site.theme);
     let mut views: BTreeMap<Lang, (tera::Value, tera::Value, tera::Value)> = BTreeMap::new();
     // The statement's machine-readable twins, by output path.
     let mut twins: Vec<(String, Vec<u8>)> = Vec::new();
@@ -291,7 +292,10 @@ pub fn render_site(
             twins.push((path, bytes));
         }
         let view = tera::Value::from_serializable(&lang_view);
-        let strings = tera::Value::from_serializable(&site.theme.strings.get(&l));
+        let strings = strings_values
+            .get(&l)
+            .cloned()
+            .unwrap_or_else(tera::Value::none);
         views.insert(l, (view, strings, tera::Value::from_serializable(&summary)));
     }
     // Each earlier version seen in each language, from its own facts.

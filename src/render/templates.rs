@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Position};
 use crate::theme::{Template, Theme};
+use crate::vocab::lang::Lang;
 
 /// The compiled templates of `theme`, shared: the built-in theme's are
 /// compiled once per process and used by every portal that does not
@@ -50,6 +51,42 @@ pub fn shared(theme: &Theme) -> Result<Arc<tera::Tera>, Diagnostics> {
     others.insert(0, (Arc::clone(&theme.templates), Arc::clone(&tera)));
     others.truncate(KEEP);
     Ok(tera)
+}
+
+/// The theme's strings of each language as tera values (the `t` of every
+/// page), made once per set of strings: portals with the built-in theme
+/// share one set, and converting and dropping it per portal cost more
+/// than some pages.
+pub fn strings_values(theme: &Theme) -> Arc<BTreeMap<Lang, tera::Value>> {
+    type Converted = (
+        Arc<BTreeMap<Lang, toml::Table>>,
+        Arc<BTreeMap<Lang, tera::Value>>,
+    );
+    /// Most recently used first; holding the source keeps its address from
+    /// being reused by another set.
+    static CONVERTED: Mutex<Vec<Converted>> = Mutex::new(Vec::new());
+    const KEEP: usize = 8;
+
+    let mut converted = CONVERTED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(i) = converted
+        .iter()
+        .position(|(source, _)| Arc::ptr_eq(source, &theme.strings))
+    {
+        let hit = converted.remove(i);
+        let values = Arc::clone(&hit.1);
+        converted.insert(0, hit);
+        return values;
+    }
+    let values: Arc<BTreeMap<Lang, tera::Value>> = Arc::new(
+        theme
+            .strings
+            .iter()
+            .map(|(&lang, table)| (lang, tera::Value::from_serializable(table)))
+            .collect(),
+    );
+    converted.insert(0, (Arc::clone(&theme.strings), Arc::clone(&values)));
+    converted.truncate(KEEP);
+    values
 }
 
 /// Compiles every template of `theme`. On failure, every problem is
