@@ -272,27 +272,40 @@ fn plan_outputs(args: &Args) -> anyhow::Result<Vec<(PathBuf, Option<(PathBuf, Ta
         vec![None]
     };
     let mut by_id: BTreeMap<&str, Vec<&Path>> = BTreeMap::new();
-    let mut planned = Vec::new();
     for (dir, id) in args.sites.iter().zip(&ids) {
         if let Some(id) = id {
             by_id.entry(id).or_default().push(dir);
         }
-        let out = match (&args.out, &folder) {
-            (_, Some(folder)) => id.as_ref().map(|id| folder.join(id)),
-            (Some(out), None) => Some(out.clone()),
-            (None, _) => Some(dir.join("public")),
-        };
-        let target = match out {
-            Some(out) => match guard.check(&out, Some(dir)) {
-                Ok(t) => Some((out, t)),
-                Err(r) => {
-                    refusals.push(r.to_string());
-                    None
-                }
-            },
-            None => None,
-        };
-        planned.push((dir.clone(), target));
+    }
+    // Each output is checked on its own (which reads its earlier output's
+    // folders): in parallel, the refusals reported in the sites' order.
+    let checked: Vec<(PathBuf, Result<Option<(PathBuf, Target)>, String>)> = args
+        .sites
+        .par_iter()
+        .zip(&ids)
+        .map(|(dir, id)| {
+            let out = match (&args.out, &folder) {
+                (_, Some(folder)) => id.as_ref().map(|id| folder.join(id)),
+                (Some(out), None) => Some(out.clone()),
+                (None, _) => Some(dir.join("public")),
+            };
+            let target = match out {
+                Some(out) => match guard.check(&out, Some(dir)) {
+                    Ok(t) => Ok(Some((out, t))),
+                    Err(r) => Err(r.to_string()),
+                },
+                None => Ok(None),
+            };
+            (dir.clone(), target)
+        })
+        .collect();
+    let mut planned = Vec::new();
+    for (dir, target) in checked {
+        let target = target.unwrap_or_else(|refusal| {
+            refusals.push(refusal);
+            None
+        });
+        planned.push((dir, target));
     }
     for (id, dirs) in &by_id {
         if dirs.len() > 1 {
