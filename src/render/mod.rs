@@ -8,6 +8,7 @@ pub mod endpoint_pages;
 pub mod history;
 pub mod html;
 pub mod markdown;
+mod menu;
 pub mod model;
 pub mod output;
 mod sitemap;
@@ -377,6 +378,30 @@ pub fn render_site(
         })
         .collect();
 
+    // Each language's menu rendered once, in pieces (see `menu`); `None`
+    // when the theme's partial has to be rendered per page.
+    let budget = std::time::Duration::from_millis(site.config.site.render_budget_ms());
+    let rendered_menus: BTreeMap<Lang, menu::Menu> = languages
+        .iter()
+        .filter_map(|&l| {
+            let (view, strings, _) = &views[&l];
+            let mut ctx = tera::Context::new();
+            if let Some(map) = view.as_map() {
+                for (k, v) in map.iter() {
+                    ctx.insert_value(k.to_string(), v.clone());
+                }
+            }
+            ctx.insert_value("t", strings.clone());
+            ctx.insert_value("assets", assets.clone());
+            ctx.insert("lang", &l);
+            let items: Vec<(tera::Value, tera::Value)> = menus[&l]
+                .iter()
+                .map(|(_, plain, current)| (plain.clone(), current.clone()))
+                .collect();
+            menu::build(&tera, &ctx, &items, budget).map(|m| (l, m))
+        })
+        .collect();
+
     // The statement shows the firm's own text of each right too.
     let right_texts_of: BTreeMap<Lang, Vec<RightText>> = languages
         .iter()
@@ -503,6 +528,14 @@ pub fn render_site(
             ctx.insert("page", &page);
             ctx.insert("languages", &languages_links);
             ctx.insert_value("nav", tera::Value::from(nav));
+            // The menu already rendered, when it could be (`menu`).
+            let menu_html = rendered_menus.get(&plan.lang).map(|m| {
+                let current = menus[&plan.lang]
+                    .iter()
+                    .position(|(target, _, _)| **target == plan.kind);
+                tera::Value::safe_string(&m.html(current))
+            });
+            ctx.insert_value("menu", menu_html.unwrap_or_else(tera::Value::none));
             ctx.insert("translations", &translations);
             let no_texts = Vec::new();
             let right_texts = match plan.kind {
@@ -542,7 +575,7 @@ pub fn render_site(
         .iter()
         .map(|j| (j.output.clone(), j.template))
         .collect();
-    let outcomes = budget::render_all(tera, jobs, std::time::Duration::from_millis(budget_ms));
+    let outcomes = budget::render_all(tera, jobs, budget);
     let mut files = Files::new();
     for ((path, template), outcome) in meta.into_iter().zip(outcomes) {
         match outcome {
