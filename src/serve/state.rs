@@ -54,9 +54,9 @@ impl Shared {
     }
 
     /// Publishes a good build.
-    pub fn publish(&self, files: Files, notice: Notice) {
+    pub fn publish(&self, files: Arc<Files>, notice: Notice) {
         self.replace(|old| Snapshot {
-            files: Arc::new(files),
+            files,
             errors: None,
             generation: old.generation + 1,
         });
