@@ -333,9 +333,14 @@ pub fn render_only(
     let mut earlier_views: BTreeMap<(String, Lang), (tera::Value, tera::Value, tera::Value)> =
         BTreeMap::new();
     for v in released.earlier() {
+        // The facts of that version; its view reads no Markdown, so the
+        // pages' text (megabytes on a large portal) is not copied.
         let old_site = Site {
+            dir: site.dir.clone(),
             config: v.config.clone(),
-            ..site.clone()
+            content: Vec::new(),
+            theme: site.theme.clone(),
+            forms: site.forms.clone(),
         };
         for &l in &languages {
             let lang_view = LangView::new(&old_site, &base_url, l);

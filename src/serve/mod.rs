@@ -197,6 +197,17 @@ fn publish(shared: &Shared, rebuilder: &mut Rebuilder, batch: &Batch) {
             };
             let files = rebuilt.files;
             let pages = files.keys().filter(|k| k.ends_with(".html")).count();
+            if rebuilt.rendered == Some(0) {
+                // Saved unchanged, or a second event of one save: the
+                // browsers already show these pages.
+                say(format_args!(
+                    "rebuilt after a change to {}: no page changed ({} ms)",
+                    changed_files(&batch.files),
+                    start.elapsed().as_millis()
+                ));
+                crate::render::output::finish_deleting();
+                return;
+            }
             shared.publish(files, notice);
             // With `--out`, the previous output is deleted after the
             // browser was told to reload, not before.

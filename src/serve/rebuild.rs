@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::forms::PreviewForms;
+use super::state::{Served, served};
 use super::watch::{Batch, Change};
 use crate::diagnostics::Diagnostics;
 use crate::render::output::{self, Files};
@@ -32,12 +33,12 @@ pub struct Rebuilder {
     forms: PreviewForms,
     /// The last good build of `site`, kept for a partial rebuild; `None`
     /// after a failed one.
-    last: Option<Arc<Files>>,
+    last: Option<Arc<Served>>,
 }
 
 /// A good rebuild.
 pub struct Rebuilt {
-    pub files: Arc<Files>,
+    pub files: Arc<Served>,
     /// The pages rendered again when the others were kept; `None` when
     /// every page was rendered.
     pub rendered: Option<usize>,
@@ -75,8 +76,11 @@ impl Rebuilder {
             Some(result) => result,
             None => self.full(&batch.changes),
         }?;
-        if let Some(out) = &self.out {
-            output::replace_dir(out, &rebuilt.files)
+        if let Some(out) = self.out.as_ref().filter(|_| rebuilt.rendered != Some(0)) {
+            let files: Files = (rebuilt.files.iter())
+                .map(|(path, bytes)| (path.clone(), bytes.to_vec()))
+                .collect();
+            output::replace_dir(out, &files)
                 .map_err(|e| format!("cannot write {}: {e}", out.path().display()))?;
         }
         self.last = Some(rebuilt.files.clone());
@@ -95,7 +99,7 @@ impl Rebuilder {
             self.show(&d)
         })?;
         Ok(Rebuilt {
-            files: Arc::new(built.files),
+            files: Arc::new(served(built.files)),
             rendered: None,
         })
     }
@@ -104,7 +108,7 @@ impl Rebuilder {
     /// reading them again finds no problem: re-reads just those, renders
     /// the pages they can change and takes the other files from `last`.
     /// `None` when the edit needs a full rebuild.
-    fn partial(&mut self, batch: &Batch, last: &Files) -> Option<Result<Rebuilt, String>> {
+    fn partial(&mut self, batch: &Batch, last: &Served) -> Option<Result<Rebuilt, String>> {
         if batch.files.is_empty() || batch.changes.iter().any(|c| *c != Change::Content) {
             return None;
         }
@@ -112,11 +116,19 @@ impl Rebuilder {
         let mut selection = Selection::default();
         let mut fresh = Vec::with_capacity(batch.files.len());
         for rel in &batch.files {
-            // A new or removed file (or one that became a link) changes the
-            // list of pages, and is checked by a full load.
-            let i = site.content.iter().position(|c| &c.path == rel)?;
-            let meta = std::fs::symlink_metadata(self.site_dir.join(rel)).ok()?;
-            if !meta.is_file() {
+            let meta = std::fs::symlink_metadata(self.site_dir.join(rel));
+            let Some(i) = site.content.iter().position(|c| &c.path == rel) else {
+                // Gone again, it is not part of the site: an editor's
+                // temporary file, saved under the page's name. Anything
+                // else new (a page, a folder) changes the list of pages,
+                // and is checked by a full load.
+                if meta.is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+                    continue;
+                }
+                return None;
+            };
+            // A removed page, or one that became a link: a full load too.
+            if !meta.ok()?.is_file() {
                 return None;
             }
             let mut problems = Diagnostics::default();
@@ -140,7 +152,7 @@ impl Rebuilder {
         };
         let rendered = built.pages;
         let mut files = last.clone();
-        files.extend(built.files);
+        files.extend(served(built.files));
         Some(Ok(Rebuilt {
             files: Arc::new(files),
             rendered: Some(rendered),
@@ -263,12 +275,12 @@ mod tests {
         }
     }
 
-    fn assert_same(step: &str, served: &Files, built: &Files) {
+    fn assert_same(step: &str, served: &Served, built: &Files) {
         let served_paths: Vec<&String> = served.keys().collect();
         let built_paths: Vec<&String> = built.keys().collect();
         assert_eq!(served_paths, built_paths, "{step}: the same files");
         for (path, bytes) in built {
-            let got = &served[path];
+            let got: &[u8] = &served[path];
             if got != bytes {
                 let at = got.iter().zip(bytes).take_while(|(a, b)| a == b).count();
                 let around = |b: &[u8]| {
@@ -295,7 +307,7 @@ mod tests {
         rebuilt.rendered
     }
 
-    fn pages_of(files: &Files, lang: &str) -> usize {
+    fn pages_of(files: &Served, lang: &str) -> usize {
         files
             .keys()
             .filter(|k| k.starts_with(&format!("{lang}/")) && k.ends_with(".html"))
@@ -392,6 +404,19 @@ mod tests {
         let batch = content_batch(&["content/fr/privacy.md"]);
         assert_eq!(step(&mut rebuilder, "unchanged", &batch), Some(0));
 
+        // Saved through a temporary file renamed over the page.
+        edit(site, "content/fr/team.md", "About", "À propos");
+        let batch = content_batch(&["content/fr/team.md~tmp", "content/fr/team.md"]);
+        assert_eq!(step(&mut rebuilder, "saved by renaming", &batch), Some(1));
+
+        // A folder that is no language is reported as a full build does.
+        std::fs::create_dir(site.join("content/fr/extra")).unwrap();
+        let batch = content_batch(&["content/fr/extra"]);
+        let error = rebuilder.rebuild(&batch).err().expect("a misplaced folder");
+        assert!(error.contains("content/fr/extra"), "{error}");
+        std::fs::remove_dir(site.join("content/fr/extra")).unwrap();
+        assert_eq!(step(&mut rebuilder, "folder removed", &batch), None);
+
         // A new page in every language: the list of pages changes.
         let mut added = Vec::new();
         for lang in ["nl", "fr", "de", "en"] {
@@ -420,7 +445,7 @@ mod tests {
         edit(
             site,
             "content/fr/team.md",
-            "About",
+            "À propos",
             "[Voir](/fr/nulle-part/)",
         );
         let batch = content_batch(&["content/fr/team.md"]);
@@ -430,7 +455,7 @@ mod tests {
             site,
             "content/fr/team.md",
             "[Voir](/fr/nulle-part/)",
-            "About",
+            "À propos",
         );
         assert_eq!(step(&mut rebuilder, "fixed", &batch), None);
 
