@@ -20,7 +20,7 @@ use super::state::{Served, served};
 use super::watch::{Batch, Change};
 use crate::diagnostics::Diagnostics;
 use crate::render::output::{self, Files};
-use crate::render::partial::Selection;
+use crate::render::partial;
 use crate::render::target::Target;
 use crate::render::{self, BuildOptions};
 use crate::site::{Site, content};
@@ -113,7 +113,6 @@ impl Rebuilder {
             return None;
         }
         let site = self.site.as_mut()?;
-        let mut selection = Selection::default();
         let mut fresh = Vec::with_capacity(batch.files.len());
         for rel in &batch.files {
             let meta = std::fs::symlink_metadata(self.site_dir.join(rel));
@@ -132,16 +131,14 @@ impl Rebuilder {
                 return None;
             }
             let mut problems = Diagnostics::default();
-            let old = &site.content[i];
-            let new = content::read_file(&self.site_dir, rel.clone(), old.lang, &mut problems)?;
-            if !problems.is_empty() || !selection.add(old, &new) {
+            let lang = site.content[i].lang;
+            let new = content::read_file(&self.site_dir, rel.clone(), lang, &mut problems)?;
+            if !problems.is_empty() {
                 return None;
             }
             fresh.push((i, new));
         }
-        for (i, new) in fresh {
-            site.content[i] = new;
-        }
+        let selection = partial::apply(site, fresh)?;
         let only = |lang, output: &str| selection.contains(lang, output);
         let built = match render::render_only(site, &self.options, Diagnostics::default(), &only) {
             Ok(built) => built,
@@ -348,6 +345,13 @@ mod tests {
         edit(site, "content/nl/privacy.md", "Wij zijn", "Wij waren");
         let batch = content_batch(&["content/nl/privacy.md"]);
         let name = "a section of the statement";
+        assert_eq!(step(&mut rebuilder, name, &batch), Some(nl_pages));
+        // Changed again, it is still the one changed section.
+        edit(site, "content/nl/privacy.md", "Wij waren", "Wij blijven");
+        let name = "the same section again";
+        assert_eq!(step(&mut rebuilder, name, &batch), Some(1));
+        edit(site, "content/nl/privacy.md", "Wij blijven", "Wij zijn");
+        let name = "the section as released";
         assert_eq!(step(&mut rebuilder, name, &batch), Some(nl_pages));
 
         edit(
