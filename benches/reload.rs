@@ -4,11 +4,14 @@
 //! older text than the last save is counted and reported. Not a test; run
 //! with `cargo bench --bench reload`.
 //!
-//! Two portals, one after the other in the same run:
-//! - `example`: a copy of the example portal (4 languages, standard pages);
+//! Three runs, one after the other:
+//! - `example`: a copy of the example portal (4 languages, standard pages),
+//!   editing the statement's text;
 //! - `large`: the example plus 4 languages x 250 own pages x ~1,500 words,
 //!   the shape of `benches/portfolio.py --workload corpus` (1,050 pages),
-//!   generated here.
+//!   generated here, editing an own page's text;
+//! - `large-title`: the same portal, editing an own page's title, which is
+//!   in the menu of every page of its language.
 //!
 //! `cargo bench --bench reload -- large` runs one of them; `--keep` keeps
 //! the generated portals and prints where they are (for a profiler).
@@ -38,7 +41,7 @@ fn main() {
         .filter(|a| !a.starts_with("--"))
         .map(String::as_str)
         .collect();
-    let all = ["example", "large"];
+    let all = ["example", "large", "large-title"];
     for name in &named {
         assert!(all.contains(name), "unknown portal {name:?}: {all:?}");
     }
@@ -65,12 +68,21 @@ fn main() {
                 )
             }
         };
-        let result = measure(site.path(), &edited, &url_path);
+        let edit = match name {
+            "large-title" => Edit::Title,
+            _ => Edit::Body,
+        };
+        let result = measure(site.path(), &edited, &url_path, edit);
         println!(
-            "{name} ({pages} Markdown pages): reload latency over {EDITS} edits of {edited}: \
+            "{name} ({pages} Markdown pages): reload latency over {EDITS} edits of {edited} ({}): \
              median {:.1} ms, p95 {:.1} ms, min {:.1} ms, max {:.1} ms; \
              pages fetched right after the event that missed the edit: {} of {EDITS}",
-            result.p50, result.p95, result.min, result.max, result.stale
+            edit.name(),
+            result.p50,
+            result.p95,
+            result.min,
+            result.max,
+            result.stale
         );
         if keep {
             let kept: PathBuf = site.keep();
@@ -87,8 +99,40 @@ struct Latency {
     stale: usize,
 }
 
+/// What each edit changes.
+#[derive(Clone, Copy)]
+enum Edit {
+    /// A line added at the end of the text.
+    Body,
+    /// The front matter's title.
+    Title,
+}
+
+impl Edit {
+    fn name(self) -> &'static str {
+        match self {
+            Edit::Body => "text",
+            Edit::Title => "title",
+        }
+    }
+
+    /// The file's text after edit `i`, and what the page then shows.
+    fn apply(self, original: &str, i: usize) -> (String, String) {
+        match self {
+            Edit::Body => (format!("{original}\nEdit {i}.\n"), format!("Edit {i}.")),
+            Edit::Title => {
+                let title = format!("Edited title {i}");
+                let start = original.find("title = \"").expect("a title") + "title = \"".len();
+                let end = start + original[start..].find('"').unwrap();
+                let text = format!("{}{title}{}", &original[..start], &original[end..]);
+                (text, title)
+            }
+        }
+    }
+}
+
 /// Serves `site`, edits `edited` [`EDITS`] times and times each reload.
-fn measure(site: &Path, edited: &str, url_path: &str) -> Latency {
+fn measure(site: &Path, edited: &str, url_path: &str, edit: Edit) -> Latency {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_portaal"));
     cmd.args(["serve", "--port", "0"])
         .current_dir(site)
@@ -116,8 +160,9 @@ fn measure(site: &Path, edited: &str, url_path: &str) -> Latency {
     for i in 0..EDITS {
         std::thread::sleep(Duration::from_millis(150));
         while rx.try_recv().is_ok() {}
+        let (text, shown_text) = edit.apply(&original, i);
         let written = Instant::now();
-        std::fs::write(&page, format!("{original}\nEdit {i}.\n")).unwrap();
+        std::fs::write(&page, text).unwrap();
         let arrived = rx
             .recv_timeout(Duration::from_secs(10))
             .expect("reload event");
@@ -128,7 +173,7 @@ fn measure(site: &Path, edited: &str, url_path: &str) -> Latency {
             .into_body()
             .read_to_string()
             .unwrap();
-        if !shown.contains(&format!("Edit {i}.")) {
+        if !shown.contains(&shown_text) {
             stale += 1;
         }
     }
