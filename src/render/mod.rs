@@ -11,6 +11,7 @@ pub mod markdown;
 mod menu;
 pub mod model;
 pub mod output;
+pub mod partial;
 mod sitemap;
 pub mod summary;
 pub mod target;
@@ -183,7 +184,22 @@ pub struct Built {
 pub fn render_site(
     site: &Site,
     options: &BuildOptions,
+    diags: Diagnostics,
+) -> Result<Built, Diagnostics> {
+    render_only(site, options, diags, &|_, _| true)
+}
+
+/// [`render_site`], rendering only the pages for which `only(language,
+/// output path)` holds: `serve` re-renders the pages an edit can change
+/// ([`partial`]) and keeps the rest of its previous build. Every file that
+/// is not a page (sitemap, statement twins, static files) is made in full.
+/// The site's Markdown links are checked on the pages rendered (and on
+/// each language's first layer).
+pub fn render_only(
+    site: &Site,
+    options: &BuildOptions,
     mut diags: Diagnostics,
+    only: &(dyn Fn(Lang, &str) -> bool + Sync),
 ) -> Result<Built, Diagnostics> {
     let base_url = options
         .base_url
@@ -231,6 +247,23 @@ pub fn render_site(
         }
     }
 
+    let wanted: Vec<bool> = plans
+        .iter()
+        .map(|p| only(p.lang, &p.kind.output(p.lang)))
+        .collect();
+    let wanted_count = wanted.iter().filter(|w| **w).count();
+    // The statement shows the text of each right page: rendered with it.
+    let statements: BTreeSet<Lang> = plans
+        .iter()
+        .zip(&wanted)
+        .filter(|(p, w)| **w && p.kind == Target::Page(PageKind::Privacy))
+        .map(|(p, _)| p.lang)
+        .collect();
+    let needs_md = |p: &Plan, wanted: bool| {
+        wanted
+            || (matches!(p.kind, Target::Page(PageKind::Right(_))) && statements.contains(&p.lang))
+    };
+
     // Markdown first: links are checked against the full list of pages.
     let reserved_ids = template_ids(&site.theme);
     let labels: BTreeMap<Lang, markdown::Labels> = languages
@@ -239,8 +272,10 @@ pub fn render_site(
         .collect();
     let rendered_md: Vec<Option<markdown::Rendered>> = plans
         .par_iter()
-        .map(|p| {
+        .zip(&wanted)
+        .map(|(p, w)| {
             p.content
+                .filter(|_| needs_md(p, *w))
                 .map(|c| markdown::render_with_base(&c.markdown, &base_path, &labels[&p.lang]))
         })
         .collect();
@@ -303,9 +338,14 @@ pub fn render_site(
     let mut earlier_views: BTreeMap<(String, Lang), (tera::Value, tera::Value, tera::Value)> =
         BTreeMap::new();
     for v in released.earlier() {
+        // The facts of that version; its view reads no Markdown, so the
+        // pages' text (megabytes on a large portal) is not copied.
         let old_site = Site {
+            dir: site.dir.clone(),
             config: v.config.clone(),
-            ..site.clone()
+            content: Vec::new(),
+            theme: site.theme.clone(),
+            forms: site.forms.clone(),
         };
         for &l in &languages {
             let lang_view = LangView::new(&old_site, &base_url, l);
@@ -413,6 +453,7 @@ pub fn render_site(
     let jobs: Vec<budget::Job> = plans
         .par_iter()
         .zip(rendered_md.into_par_iter())
+        .filter(|(plan, _)| only(plan.lang, &plan.kind.output(plan.lang)))
         .map(|(plan, md)| {
             let (view, strings_value, summary_value) = match &plan.kind {
                 Target::Earlier(v) => &earlier_views[&(v.clone(), plan.lang)],
@@ -595,7 +636,7 @@ pub fn render_site(
             None => {}
         }
     }
-    if files.len() < plans.len() && !diags.has_errors() {
+    if files.len() < wanted_count && !diags.has_errors() {
         diags.push(Diagnostic::error(
             crate::site::CONFIG_FILE,
             "rendering stopped before every page was done",

@@ -95,7 +95,7 @@ fn serve_file(snapshot: &Snapshot, request: Request, path: &str) -> std::io::Res
     let body = if is_html {
         inject(bytes, snapshot.errors.as_deref())
     } else {
-        bytes.clone()
+        bytes.to_vec()
     };
     let content_type = if mime.type_() == "text" || is_html {
         format!("{}; charset=utf-8", mime.essence_str())

@@ -188,24 +188,39 @@ fn say(line: std::fmt::Arguments<'_>) {
 fn publish(shared: &Shared, rebuilder: &mut Rebuilder, batch: &Batch) {
     let start = Instant::now();
     let changes = &batch.changes;
-    match rebuilder.rebuild(changes) {
-        Ok(files) => {
+    match rebuilder.rebuild(batch) {
+        Ok(rebuilt) => {
             let notice = if changes.iter().all(|c| *c == Change::Stylesheet) {
                 Notice::Stylesheet
             } else {
                 Notice::Reload
             };
+            let files = rebuilt.files;
             let pages = files.keys().filter(|k| k.ends_with(".html")).count();
+            if rebuilt.rendered == Some(0) {
+                // Saved unchanged, or a second event of one save: the
+                // browsers already show these pages.
+                say(format_args!(
+                    "rebuilt after a change to {}: no page changed ({} ms)",
+                    changed_files(&batch.files),
+                    start.elapsed().as_millis()
+                ));
+                crate::render::output::finish_deleting();
+                return;
+            }
             shared.publish(files, notice);
             // With `--out`, the previous output is deleted after the
             // browser was told to reload, not before.
             crate::render::output::finish_deleting();
             let ms = start.elapsed().as_millis();
-            let pages = if pages == 1 {
+            let mut pages = if pages == 1 {
                 "1 page".to_string()
             } else {
                 format!("{pages} pages")
             };
+            if let Some(n) = rebuilt.rendered {
+                pages.push_str(&format!(" ({n} rendered again, the others kept)"));
+            }
             if batch.files.is_empty() {
                 say(format_args!("built: {pages} in {ms} ms"));
             } else {

@@ -1,10 +1,20 @@
 //! What the preview server shows: the last good build, the current error if
 //! the last rebuild failed, and the browsers waiting for news.
 
+use std::collections::BTreeMap;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use crate::render::output::Files;
+
+/// A build's files as the preview holds them: each shared, so that a
+/// partial rebuild keeps the pages it did not render without copying them.
+pub type Served = BTreeMap<String, Arc<Vec<u8>>>;
+
+/// Takes over a build's files (their bytes are not copied).
+pub fn served(files: Files) -> Served {
+    files.into_iter().map(|(k, v)| (k, Arc::new(v))).collect()
+}
 
 /// A news item for the browsers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +36,7 @@ impl Notice {
 
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    pub files: Arc<Files>,
+    pub files: Arc<Served>,
     /// The failed rebuild's problems, shown over every page until a good
     /// build replaces them.
     pub errors: Option<String>,
@@ -54,9 +64,9 @@ impl Shared {
     }
 
     /// Publishes a good build.
-    pub fn publish(&self, files: Files, notice: Notice) {
+    pub fn publish(&self, files: Arc<Served>, notice: Notice) {
         self.replace(|old| Snapshot {
-            files: Arc::new(files),
+            files,
             errors: None,
             generation: old.generation + 1,
         });

@@ -153,16 +153,23 @@ fn add_event(
         K::Access(_) => return,
         _ => {}
     }
+    // Events were lost (the kernel's queue overflowed): what changed is
+    // unknown, so everything is read again.
+    if event.need_rescan() {
+        batch.changes.insert(Change::Config);
+    }
     // Only Linux's watcher reports a file closed after writing.
     let opens = cfg!(target_os = "linux")
         && matches!(
             event.kind,
             K::Create(CreateKind::File) | K::Modify(ModifyKind::Data(_) | ModifyKind::Any)
         );
-    // A new or removed folder changes nothing by itself; the files in it
-    // have their own events.
-    for path in event.paths.iter().filter(|p| !p.is_dir()) {
-        if let Some(change) = classify(site_dir, ignored, path) {
+    // A new or removed folder changes nothing by itself, the files in it
+    // have their own events; but for `content/`, whose folders are
+    // languages (and any other folder is a mistake), it changes the pages.
+    for path in &event.paths {
+        let change = classify(site_dir, ignored, path);
+        if let Some(change) = change.filter(|c| *c == Change::Content || !path.is_dir()) {
             batch.changes.insert(change);
             let rel = path.strip_prefix(site_dir).unwrap_or(path);
             batch.files.insert(rel.to_path_buf());
@@ -201,6 +208,39 @@ mod tests {
         assert_eq!(c("/s/content/nl/privacy.md~"), None);
         assert_eq!(c("/s/.git/index"), None);
         assert_eq!(c("/s/README.md"), None);
+    }
+
+    /// A folder made or renamed under `content/` is a change of the pages
+    /// (a language, or a misplaced folder to report); elsewhere it is not.
+    #[test]
+    fn content_folders_count_other_folders_do_not() {
+        let site = tempfile::tempdir().unwrap();
+        for dir in ["content/es", "static/img"] {
+            std::fs::create_dir_all(site.path().join(dir)).unwrap();
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let folder = notify::EventKind::Create(notify::event::CreateKind::Folder);
+        for dir in ["static/img", "content/es"] {
+            let path = site.path().join(dir);
+            tx.send(Ok(notify::Event::new(folder).add_path(path)))
+                .unwrap();
+        }
+        drop(tx);
+        let batch = next_batch(&rx, site.path(), &[]).unwrap();
+        assert_eq!(batch.changes, [Change::Content].into_iter().collect());
+        assert_eq!(batch.files, [PathBuf::from("content/es")].into());
+    }
+
+    /// Lost events (a queue overflow) reload everything.
+    #[test]
+    fn lost_events_reload_everything() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut event = notify::Event::new(notify::EventKind::Other);
+        event = event.set_flag(notify::event::Flag::Rescan);
+        tx.send(Ok(event)).unwrap();
+        drop(tx);
+        let batch = next_batch(&rx, Path::new("/s"), &[]).unwrap();
+        assert_eq!(batch.changes, [Change::Config].into_iter().collect());
     }
 
     fn event(kind: notify::EventKind, path: &str) -> notify::Result<notify::Event> {

@@ -123,7 +123,10 @@ pub fn load(site_dir: &Path, languages: &[Lang], diags: &mut Diagnostics) -> Vec
     files
 }
 
-fn read_file(
+/// Reads one Markdown file of `content/` (`rel`, relative to the site, in
+/// `lang`); `serve` reads an edited page again with it. The checks of the
+/// file's place are [`load`]'s.
+pub fn read_file(
     site_dir: &Path,
     rel: PathBuf,
     lang: Lang,

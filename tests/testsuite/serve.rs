@@ -14,7 +14,7 @@ const LIMIT: Duration = Duration::from_secs(20);
 /// A running `portaal serve`, stopped on drop.
 struct Preview {
     url: String,
-    _process: Running,
+    process: Running,
 }
 
 impl Preview {
@@ -27,7 +27,7 @@ impl Preview {
         let process = Running::start(cmd);
         Preview {
             url: process.url.clone(),
-            _process: process,
+            process,
         }
     }
 
@@ -169,7 +169,68 @@ fn the_preview_is_exactly_the_build() {
     // Edit once so the comparison covers an incremental rebuild too.
     portal.edit("content/fr/privacy.md", "pas des profils", "pas de profils");
     assert_eq!(next_event(&events), "reload");
+    assert_preview_is_the_build(&portal, &preview);
+}
 
+/// Waits until no reload event has come for a while: a save of several
+/// files can start more than one rebuild.
+fn settle(events: &Receiver<String>) {
+    assert_eq!(next_event(events), "reload");
+    let start = std::time::Instant::now();
+    while events.recv_timeout(Duration::from_millis(500)).is_ok() {
+        assert!(start.elapsed() < LIMIT, "the rebuilds never stop");
+    }
+}
+
+/// Edits of one page's Markdown render only the pages they can change and
+/// keep the others; after each kind of edit (body, title in the menu, a
+/// page added or deleted, in both languages) every file served equals a
+/// fresh `portaal build`.
+#[test]
+fn partial_rebuilds_serve_exactly_the_build() {
+    let portal = Portal::fixture("minimal");
+    let preview = Preview::start(&portal);
+    let events = preview.events();
+
+    portal.edit("content/nl/over-ons.md", "1921", "1922");
+    settle(&events);
+    let line = preview.process.line_with("over-ons.md: ");
+    assert!(
+        line.contains("(1 rendered again, the others kept)"),
+        "{line}"
+    );
+    portal.edit(
+        "content/fr/over-ons.md",
+        "title = \"",
+        "title = \"Toute l'histoire: ",
+    );
+    settle(&events);
+    assert_preview_is_the_build(&portal, &preview);
+
+    for lang in ["nl", "fr"] {
+        portal.write(
+            &format!("content/{lang}/team.md"),
+            "+++\ntitle = \"Team\"\n+++\nWij zijn met vijf.\n",
+        );
+    }
+    settle(&events);
+    let (status, _) = preview.get("/fr/team/");
+    assert_eq!(status, 200, "the new page is served");
+    assert_preview_is_the_build(&portal, &preview);
+
+    for lang in ["nl", "fr"] {
+        std::fs::remove_file(portal.path().join(format!("content/{lang}/over-ons.md"))).unwrap();
+    }
+    settle(&events);
+    let (status, _) = preview.get("/nl/over-ons/");
+    assert_eq!(status, 404, "the deleted page is gone");
+    assert_preview_is_the_build(&portal, &preview);
+}
+
+/// Every file of a `portaal build` of `portal` (for the preview's address)
+/// is served by `preview` with the same bytes, but for the reload script
+/// and the forms' signing.
+fn assert_preview_is_the_build(portal: &Portal, preview: &Preview) {
     // The only output inside a site is its public/: build beside it.
     let tmp = tempfile::tempdir().unwrap();
     let built_dir = tmp.path().join("built");
