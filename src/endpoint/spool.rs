@@ -596,10 +596,11 @@ impl Committer {
     /// Returns once the ticket is durable, or with the error that kept it
     /// from being so (then the visitor must not be told it was received).
     pub fn commit(&self, ticket: Ticket) -> io::Result<()> {
-        let json = serde_json::to_vec(&ticket).map_err(io::Error::other)?;
+        // Serialised straight into the record: a ticket is some 8 KB.
+        let record = segment::record_of(12 * 1024, |buf| {
+            serde_json::to_writer(buf, &ticket).map_err(io::Error::other)
+        })?;
         drop(ticket);
-        let mut record = Vec::with_capacity(segment::HEADER + json.len());
-        segment::encode(&json, &mut record);
         let (reply, rx) = mpsc::sync_channel(1);
         self.tx
             .send(Job { record, reply })
