@@ -1,21 +1,26 @@
 //! The mail worker: sends each spooled ticket to its routed address, and
 //! removes it from the spool only once the mail server accepted it.
 //!
-//! A connection error or a 4xx answer is retried with growing pauses, kept
-//! in the file's name (nothing per ticket in memory, so an outage of any
-//! length costs no memory; while the relay is unreachable one attempt per
-//! pause stands for all); a 5xx
-//! answer, or a mail this relay can never take (a non-ASCII address on a
-//! relay without SMTPUTF8), moves the ticket to `failed/` and is logged
-//! loudly. A crash between sending and removing means the ticket is sent
-//! again after a restart: its `Message-ID` is derived from the reference,
-//! so the copy is recognisable.
+//! Tickets are delivered straight from the spool's segments, in order
+//! (see `spool`). A relay that cannot be reached stops the pass: the
+//! tickets stay in their segments, and the worker tries again after a
+//! growing pause (one attempt stands for all, and nothing is kept per
+//! waiting ticket, so an outage of any length costs no memory). A 4xx
+//! answer for one ticket moves it to its own file in `new/`, retried with
+//! growing pauses kept in the file's name; a 5xx answer, or a mail this
+//! relay can never take (a non-ASCII address on a relay without
+//! SMTPUTF8), moves the ticket to `failed/` and is logged loudly. A crash
+//! between sending and recording it means the ticket is sent again after
+//! a restart: its `Message-ID` is derived from the reference, so the copy
+//! is recognisable.
 //!
-//! The acknowledgement to the requester is spooled when its ticket leaves
-//! the spool (`Spool::delivered`) and sent after that, with the same retries
-//! and the same `failed/`; a crash while sending it never sends the ticket
-//! again. Log lines never carry the requester's address: relay answers
-//! about an acknowledgement are cut to their status codes.
+//! The acknowledgement to the requester is sent right after its ticket;
+//! one that cannot go then waits in `new/` (written before the ticket's
+//! record is passed) with the same retries and the same `failed/`. A
+//! ticket retried from `new/` spools its acknowledgement when it leaves
+//! the spool (`Spool::delivered`), so a crash while sending that one never
+//! sends the ticket again. Log lines never carry the requester's address:
+//! relay answers about an acknowledgement are cut to their status codes.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -31,7 +36,7 @@ use lettre::{Message, SmtpTransport, Transport};
 use super::address::{self, needs_smtputf8};
 use super::message::{ack_message, ticket_message};
 use super::spool::{self, Spool};
-use super::ticket::{Ack, now_secs};
+use super::ticket::{Ack, Ticket, now_secs};
 
 /// Where mail goes.
 #[derive(Clone)]
@@ -420,8 +425,9 @@ fn run(spool: &Spool, s: &MailSettings, rx: &mpsc::Receiver<bool>) {
 /// What one pass over the spool did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Pass {
-    /// Tickets moved out of segments into `new/` first.
-    pub split: usize,
+    /// Records of segments handed on: delivered, set aside in `failed/`,
+    /// or moved to `new/` to wait for a retry.
+    pub from_segments: usize,
     /// Delivery attempts made.
     pub attempted: usize,
     /// Files left waiting in `new/` (not due, not reached, or retried).
@@ -434,12 +440,14 @@ pub struct Pass {
     pub sending: Duration,
 }
 
-/// One pass: splits the closed segments, then (when `try_relay`: the relay
-/// is not in its pause) tries every file in `new/` that is due at
-/// `now_ms`, reading the directory as a stream so that memory does not
-/// grow with the backlog. Once the relay is unreachable the rest are left
-/// for the next pass, untouched. `stop` is asked before each file; true
-/// ends the pass.
+/// One pass, when `try_relay` (the relay is not in its pause): tries
+/// every file in `new/` that is due at `now_ms`, reading the directory as
+/// a stream so that memory does not grow with the backlog, then delivers
+/// the records of every closed segment, oldest first, straight from the
+/// segment (the open one is closed first, so what was just answered goes
+/// too). Once the relay is unreachable the rest are left for the next
+/// pass, untouched: nothing is kept per waiting ticket, on disk or in
+/// memory. `stop` is asked before each attempt; true ends the pass.
 pub fn pass(
     spool: &Spool,
     s: &MailSettings,
@@ -448,14 +456,6 @@ pub fn pass(
     stop: &mut dyn FnMut() -> bool,
 ) -> Pass {
     let mut p = Pass::default();
-    match spool.split_segments() {
-        Ok(n) => p.split = n,
-        Err(e) => log::error!(
-            "cannot move tickets from {} to new/ (they stay there and \
-             are tried again): {e}",
-            spool.dir.join("segments").display()
-        ),
-    }
     if !try_relay {
         return p;
     }
@@ -506,7 +506,148 @@ pub fn pass(
             name_of(&path),
         );
     }
+    if !p.unreachable {
+        from_segments(spool, s, now_ms, stop, &mut p);
+    }
     p
+}
+
+/// The segment part of a pass: each record is tried once and handed on
+/// (its progress flushed) unless the relay is unreachable.
+fn from_segments(
+    spool: &Spool,
+    s: &MailSettings,
+    now_ms: u64,
+    stop: &mut dyn FnMut() -> bool,
+    p: &mut Pass,
+) {
+    let cannot = |what: &str, e: std::io::Error| {
+        log::error!(
+            "cannot {what} in {} (its tickets stay there and are tried again): {e}",
+            spool.dir.join("segments").display()
+        );
+    };
+    let seqs = match spool.closed_segments() {
+        Ok(seqs) => seqs,
+        Err(e) => return cannot("list the segments", e),
+    };
+    for seq in seqs {
+        let mut cursor = match spool.open_segment(seq) {
+            Ok(c) => c,
+            Err(e) => return cannot(&format!("read segment {seq:016x}"), e),
+        };
+        while let Some((at, record)) = cursor.peek() {
+            if stop() {
+                return;
+            }
+            p.attempted += 1;
+            let sending = Instant::now();
+            let retry_pause = backoff(s, 1);
+            let retry_due = now_ms.saturating_add(retry_pause.as_millis() as u64);
+            let outcome = deliver_record(spool, s, seq, at, record, retry_due);
+            p.sending += sending.elapsed();
+            match outcome {
+                Ok((reference, Outcome::Unreachable(reason))) => {
+                    p.unreachable = true;
+                    log::warn!(
+                        "{reference} not delivered yet (relay unreachable; it and every ticket \
+                         after it wait in their segments): {reason}"
+                    );
+                    return;
+                }
+                Ok((reference, Outcome::Retry(reason))) => {
+                    p.waiting += 1;
+                    p.next_due_ms = Some(p.next_due_ms.map_or(retry_due, |d| d.min(retry_due)));
+                    log::warn!(
+                        "{reference} not delivered yet (attempt 1), retrying in {retry_pause:?}: \
+                         {reason}"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => return cannot(&format!("hand on a ticket of segment {seq:016x}"), e),
+            }
+            if let Err(e) = cursor.advance() {
+                return cannot(&format!("record the progress of segment {seq:016x}"), e);
+            }
+            p.from_segments += 1;
+        }
+        if let Err(e) = cursor.finish() {
+            return cannot(&format!("remove the delivered segment {seq:016x}"), e);
+        }
+    }
+}
+
+/// One attempt at one record of segment `seq` (at byte `at`), with the
+/// spool updated to match: `Sent` (logged; its acknowledgement sent too,
+/// or put in `new/` to wait), `Refused` (set aside in `failed/`), `Retry`
+/// (moved to `new/`, due at `retry_due`): the record is handed on.
+/// `Unreachable`, or an error storing one of those: it is not, and stays
+/// in its segment. Returns the ticket's reference (for the log) too.
+fn deliver_record(
+    spool: &Spool,
+    s: &MailSettings,
+    seq: u64,
+    at: usize,
+    record: &[u8],
+    retry_due: u64,
+) -> std::io::Result<(String, Outcome)> {
+    let ticket = match serde_json::from_slice::<Ticket>(record) {
+        Ok(t) if super::ticket::is_reference(&t.reference) => t,
+        Ok(_) | Err(_) => {
+            let dest = spool.unreadable_record(seq, at, record)?;
+            log::error!(
+                "record at byte {at} of segment {seq:016x} is not a ticket; moved to {}",
+                dest.display()
+            );
+            return Ok((
+                format!("segment-{seq:016x}-{at}"),
+                Outcome::Refused("not a ticket".into()),
+            ));
+        }
+    };
+    let requester = ticket.reply_to.as_deref();
+    let msg = ticket_message(&ticket, &s.from);
+    let outcome = match &msg {
+        Ok(msg) => send(&s.delivery, &ticket.reference, msg),
+        Err(e) => Outcome::Refused(e.clone()),
+    };
+    let outcome = match outcome {
+        Outcome::Sent => {
+            spool.delivered_record(&ticket, now_secs(), s.delivery.logged_as("delivered"))?;
+            if let Some(ack) = Ack::of(&ticket) {
+                // Right away; one that cannot go now waits in new/ like
+                // any mail, before the record is passed.
+                if let Outcome::Retry(reason) | Outcome::Unreachable(reason) =
+                    attempt_ack(spool, s, &ack, None)
+                {
+                    spool.wait_ack(&ack, 1, retry_due)?;
+                    log::warn!(
+                        "acknowledgement of {} not sent yet, retrying in {:?}: {reason}",
+                        ticket.reference,
+                        backoff(s, 1)
+                    );
+                }
+            }
+            Outcome::Sent
+        }
+        Outcome::Refused(reason) => {
+            log::error!(
+                "ticket {} for {} was REFUSED and moved to {}: {}",
+                ticket.reference,
+                ticket.to,
+                spool.failed_dir().display(),
+                loggable(&reason, requester, false)
+            );
+            spool.failed(None, &ticket, &reason, now_secs())?;
+            Outcome::Refused(reason)
+        }
+        Outcome::Retry(reason) => {
+            spool.wait_ticket(&ticket, 1, retry_due)?;
+            Outcome::Retry(loggable(&reason, requester, false))
+        }
+        Outcome::Unreachable(reason) => Outcome::Unreachable(loggable(&reason, requester, false)),
+    };
+    Ok((ticket.reference, outcome))
 }
 
 /// The time now in Unix milliseconds, as retry names carry it.
@@ -545,7 +686,7 @@ pub fn deliver(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
             spool.failed_dir().display(),
             loggable(&reason, requester, false)
         );
-        if let Err(e) = spool.failed(path, &ticket, &reason, now_secs()) {
+        if let Err(e) = spool.failed(Some(path), &ticket, &reason, now_secs()) {
             log::error!("cannot move {}: {e}", path.display());
         }
         Outcome::Refused(reason)
@@ -597,12 +738,18 @@ pub fn deliver(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
     }
 }
 
-/// One attempt at an acknowledgement. The `Retry` reason is loggable.
+/// One attempt at an acknowledgement waiting in `new/`. The `Retry`
+/// reason is loggable.
 fn deliver_ack(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
-    let ack = match Spool::read_ack(path) {
-        Ok(a) => a,
-        Err(e) => return unreadable(spool, path, e),
-    };
+    match Spool::read_ack(path) {
+        Ok(ack) => attempt_ack(spool, s, &ack, Some(path)),
+        Err(e) => unreadable(spool, path, e),
+    }
+}
+
+/// One attempt at an acknowledgement, from its file in `new/` (`path`) or
+/// right after its ticket was sent (none). The `Retry` reason is loggable.
+fn attempt_ack(spool: &Spool, s: &MailSettings, ack: &Ack, path: Option<&Path>) -> Outcome {
     let refuse = |reason: String| {
         log::error!(
             "acknowledgement of {} cannot be sent; moved to {}: {}",
@@ -610,19 +757,22 @@ fn deliver_ack(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
             spool.failed_dir().display(),
             loggable(&reason, Some(&ack.to), true)
         );
-        if let Err(e) = spool.ack_failed(path, &ack, &reason, now_secs()) {
-            log::error!("cannot move {}: {e}", path.display());
+        if let Err(e) = spool.ack_failed(path, ack, &reason, now_secs()) {
+            log::error!(
+                "cannot set aside the acknowledgement of {}: {e}",
+                ack.reference
+            );
         }
         Outcome::Refused(reason)
     };
-    let msg = match ack_message(&ack, &s.from) {
+    let msg = match ack_message(ack, &s.from) {
         Ok(m) => m,
         Err(e) => return refuse(e),
     };
     match send(&s.delivery, &format!("{}-ack", ack.reference), &msg) {
         Outcome::Sent => {
             if let Err(e) =
-                spool.acknowledged(path, &ack, now_secs(), s.delivery.logged_as("acknowledged"))
+                spool.acknowledged(path, ack, now_secs(), s.delivery.logged_as("acknowledged"))
             {
                 log::error!(
                     "acknowledgement of {} was sent but not removed from the spool: {e}",
@@ -708,17 +858,11 @@ mod tests {
         );
     }
 
-    /// Issue 14: with the relay down, a pass costs one attempt however
-    /// many tickets wait, the worker keeps no entry per ticket, and each
-    /// retried ticket's pause is in its file name, so a restarted worker
-    /// keeps it too.
-    #[test]
-    fn relay_down_retry_state_is_on_disk_not_in_memory() {
-        use super::super::ticket::{Ticket, new_reference};
+    fn down_relay() -> MailSettings {
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = closed.local_addr().unwrap().port();
         drop(closed);
-        let s = MailSettings {
+        MailSettings {
             delivery: Delivery::smtp(&SmtpSettings {
                 url: format!("smtp://127.0.0.1:{port}"),
                 username: None,
@@ -729,50 +873,102 @@ mod tests {
             from: "portaal <portaal@agency.test>".parse().unwrap(),
             retry_base: Duration::from_secs(60),
             retry_max: Duration::from_secs(3600),
-        };
+        }
+    }
+
+    fn commit_tickets(c: &spool::Committer, n: usize) -> Vec<String> {
+        use super::super::ticket::{Ticket, new_reference};
+        (0..n)
+            .map(|_| {
+                let mut t = Ticket::sample("Ann", "Please send me everything");
+                t.reference = new_reference().unwrap();
+                c.commit(t.clone()).unwrap();
+                t.reference
+            })
+            .collect()
+    }
+
+    fn waiting_in_segments(spool: &Spool) -> usize {
+        std::fs::read_dir(spool.dir.join("segments"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "seg"))
+            .map(|p| spool::waiting_in_segment(&p).unwrap().len())
+            .sum()
+    }
+
+    /// Issue 14: with the relay down, a pass costs one attempt however
+    /// many tickets wait, and makes no file per ticket: every ticket waits
+    /// in its segment, and the only retry state is the worker's pause for
+    /// the relay. A pass in that pause touches nothing.
+    #[test]
+    fn relay_down_costs_one_attempt_and_no_file_per_ticket() {
+        let s = down_relay();
         let tmp = tempfile::tempdir().unwrap();
         let spool = Spool::open(tmp.path()).unwrap();
         let c = spool::Committer::start(spool.clone(), Arc::new(|| {}));
-        let mut first_due = None;
+        let mut total = 0;
         for n in [10, 300] {
-            for _ in 0..n {
-                let mut t = Ticket::sample("Ann", "Please send me everything");
-                t.reference = new_reference().unwrap();
-                c.commit(t).unwrap();
-            }
-            let waiting = std::fs::read_dir(spool.new_dir()).unwrap().count() + n;
-            let now = now_ms();
-            let p = pass(&spool, &s, now, true, &mut || false);
-            assert_eq!(p.split, n);
+            commit_tickets(&c, n);
+            total += n;
+            let p = pass(&spool, &s, now_ms(), true, &mut || false);
             assert_eq!(
-                p.attempted, 1,
-                "one attempt stands for all while the relay is down"
+                (p.attempted, p.from_segments, p.unreachable),
+                (1, 0, true),
+                "one attempt stands for all while the relay is down: {p:?}"
             );
-            assert!(p.unreachable);
-            assert_eq!(p.waiting, waiting, "{p:?}");
-            let first = *first_due.get_or_insert(now + 60_000);
-            assert_eq!(p.next_due_ms, Some(first));
+            assert!(spool.pending().unwrap().is_empty());
+            assert_eq!(waiting_in_segments(&spool), total);
         }
-        // Two attempts so far, each recorded in its file's name.
-        let tried: Vec<(u32, u64)> = std::fs::read_dir(spool.new_dir())
-            .unwrap()
-            .map(|e| Spool::retry_state(&e.unwrap().path()))
-            .filter(|&(attempts, _)| attempts > 0)
-            .collect();
-        assert_eq!(tried.len(), 2, "{tried:?}");
-        assert!(tried.iter().all(|&(a, _)| a == 1));
-        // A fresh pass (as after a restart) before they are due leaves
-        // them alone and tries one of the others; after it, they are due.
-        let later = tried.iter().map(|t| t.1).max().unwrap();
-        let p = pass(&spool, &s, later - 1, true, &mut || false);
-        assert_eq!((p.attempted, p.waiting), (1, 310));
-        let p = pass(&spool, &s, later + 120_000, true, &mut || false);
-        assert_eq!((p.attempted, p.waiting), (1, 310));
-        // Every attempt made is counted in some file's name.
-        let attempts: u32 = std::fs::read_dir(spool.new_dir())
-            .unwrap()
-            .map(|e| Spool::retry_state(&e.unwrap().path()).0)
-            .sum();
-        assert_eq!(attempts, 4);
+        commit_tickets(&c, 5);
+        let p = pass(&spool, &s, now_ms(), false, &mut || false);
+        assert_eq!(p, Pass::default());
+        assert_eq!(waiting_in_segments(&spool), total + 5);
+        assert!(spool.pending().unwrap().is_empty());
+    }
+
+    /// Issue 14: tickets are delivered straight from their segment, with
+    /// no file per ticket in `new/`. A worker stopped half-way (as by a
+    /// crash) leaves its progress on disk; the next one goes on from
+    /// there: every mail once, none lost, and nothing left behind.
+    #[test]
+    fn segments_are_delivered_in_place_and_resumed_after_a_stop() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("spool");
+        let outbox = tmp.path().join("outbox");
+        let s = MailSettings {
+            delivery: Delivery::Outbox(outbox.clone()),
+            ..down_relay()
+        };
+        let spool = Spool::open(&dir).unwrap();
+        let c = spool::Committer::start(spool.clone(), Arc::new(|| {}));
+        let refs = commit_tickets(&c, 5);
+        let mut asked = 0;
+        let p = pass(&spool, &s, now_ms(), true, &mut || {
+            asked += 1;
+            asked > 2
+        });
+        assert_eq!((p.attempted, p.from_segments), (2, 2), "{p:?}");
+        assert!(spool.pending().unwrap().is_empty(), "no file per ticket");
+        assert_eq!(waiting_in_segments(&spool), 3);
+
+        let spool = Spool::open(&dir).unwrap();
+        let p = pass(&spool, &s, now_ms(), true, &mut || false);
+        assert_eq!((p.attempted, p.from_segments), (3, 3), "{p:?}");
+        assert!(spool.pending().unwrap().is_empty());
+        assert_eq!(std::fs::read_dir(dir.join("segments")).unwrap().count(), 0);
+        let log = std::fs::read_to_string(dir.join("delivered.log")).unwrap();
+        for r in &refs {
+            // The ticket and its acknowledgement, each once.
+            assert_eq!(
+                log.lines().filter(|l| l.starts_with(r.as_str())).count(),
+                2,
+                "{log}"
+            );
+            for name in [format!("{r}.eml"), format!("{r}-ack.eml")] {
+                assert!(outbox.join(&name).is_file(), "{name}");
+            }
+        }
+        assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 10);
     }
 }

@@ -540,8 +540,8 @@ mod tests {
         t.extended = d.map(|d| ticket::iso_date(d.extended));
         t.ticket_language = Some(firm.code().into());
         t.wording = Some(super::super::ticket::Wording {
-            ticket: MailStrings::builtin(firm),
-            ack: MailStrings::builtin(lang),
+            ticket: super::super::ticket::Words::new(MailStrings::builtin(firm)),
+            ack: super::super::ticket::Words::new(MailStrings::builtin(lang)),
         });
         t.fields = fields;
         t

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
+use super::ticket::Words;
 use crate::forms::Route;
 use crate::forms::definition::FormDef;
 use crate::forms::sign::KeyRing;
@@ -37,7 +38,7 @@ pub struct SiteEntry {
     /// The IANA time zone the firm's deadlines are counted in.
     pub time_zone: String,
     /// The `[mail]` wording of the site's theme, per site language.
-    pub mail: HashMap<Lang, MailStrings>,
+    pub mail: HashMap<Lang, Words>,
     /// The site theme's `[form.problem]` texts, per site language.
     pub problems: HashMap<Lang, toml::Table>,
 }
@@ -54,11 +55,11 @@ impl std::fmt::Debug for Pages {
 impl SiteEntry {
     /// The `[mail]` wording in `lang` (built-in for a language the site
     /// does not have).
-    pub fn mail_words(&self, lang: Lang) -> MailStrings {
+    pub fn mail_words(&self, lang: Lang) -> Words {
         self.mail
             .get(&lang)
             .cloned()
-            .unwrap_or_else(|| MailStrings::builtin(lang))
+            .unwrap_or_else(|| Words::new(MailStrings::builtin(lang)))
     }
 
     /// What the site's theme says about a refused field in `lang`.
@@ -202,7 +203,7 @@ impl SiteEntry {
                     let words = strings
                         .and_then(|s| MailStrings::from_theme(s).ok())
                         .unwrap_or_else(|| MailStrings::builtin(*l));
-                    (*l, words)
+                    (*l, Words::new(words))
                 })
                 .collect(),
             problems: site

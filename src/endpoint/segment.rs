@@ -29,6 +29,28 @@ pub fn encode(payload: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(payload);
 }
 
+/// One record whose payload `write` appends to the buffer it is given:
+/// the payload is made in place, not copied. Refused like `encode` when
+/// it is empty or oversized.
+pub fn record_of(
+    capacity: usize,
+    write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>,
+) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(HEADER + capacity);
+    out.extend_from_slice(&[0; HEADER]);
+    write(&mut out)?;
+    let len = out.len() - HEADER;
+    if len == 0 || len > MAX_RECORD {
+        return Err(std::io::Error::other(format!(
+            "a segment record holds 1 byte to {MAX_RECORD} bytes, not {len}"
+        )));
+    }
+    let crc = crc32fast::hash(&out[HEADER..]);
+    out[0..4].copy_from_slice(&(len as u32).to_le_bytes());
+    out[4..8].copy_from_slice(&crc.to_le_bytes());
+    Ok(out)
+}
+
 /// The whole records of a segment, and where its damaged tail starts.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Read<'a> {
@@ -123,6 +145,20 @@ mod tests {
             let expected = (cut > start).then_some(start);
             assert_eq!(r.torn_at, expected, "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn record_made_in_place_is_the_encoded_record() {
+        let payload = b"{\"reference\":\"K7QM-3XDA\"}";
+        let mut encoded = Vec::new();
+        encode(payload, &mut encoded);
+        let made = record_of(4, |buf| {
+            buf.extend_from_slice(payload);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(made, encoded);
+        assert!(record_of(0, |_| Ok(())).is_err());
     }
 
     #[test]

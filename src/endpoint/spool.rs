@@ -8,27 +8,38 @@
 //! the batch starts a new segment); no post is answered before its batch
 //! is on disk. No file is created per ticket before the answer.
 //!
-//! After the answer, the mail worker closes the segment and splits it:
-//! one file per ticket in `new/`, flushed, and only then the segment is
-//! removed. A crash before that removal splits the segment again at the
-//! next start (a file already there is written again, the same bytes), so
-//! every answered ticket reaches `new/`. The worker delivers only after a
-//! split is complete, so a ticket is never in a segment and delivered too.
+//! After the answer, the mail worker closes the segment and delivers its
+//! records straight from it, in order, with no file per ticket: after
+//! each record it has handed on (delivered, refused and set aside in
+//! `failed/`, or moved to `new/` to wait for a retry) it writes the
+//! offset of the next record over the segment's `<seq>.done` file and
+//! flushes it; once every record is handed on it removes the segment,
+//! then the `.done` file. A crash between sending a mail and flushing the
+//! progress sends that mail again after a restart (same Message-ID);
+//! nothing is lost. A torn last record (a crash while a batch was
+//! appended: those posts were never answered) is reported and left out;
+//! a `.done` file that names no record boundary is distrusted and the
+//! whole segment is delivered again. While the relay is unreachable the
+//! tickets simply stay in their segments: nothing is kept per waiting
+//! ticket, on disk or in memory.
 //!
-//! Layout: `segments/<seq>.seg` tickets not yet split, `new/<ref>.json`
-//! waiting tickets, `new/<ref>.ack.json` waiting acknowledgements (a
-//! ticket or acknowledgement that waits for a retry carries the attempt
-//! count and the time of its next attempt in its name:
-//! `<ref>.r<attempts>-<unix ms>.json`), `failed/` both kinds refused for
-//! good (with the reason), `delivered.log` one line per mail without
-//! personal data, `outbox/` for the `.eml` files of outbox mode.
+//! Layout: `segments/<seq>.seg` accepted tickets (records as in
+//! `segment`: 8 bytes of length and CRC-32, then the ticket as JSON),
+//! `segments/<seq>.done` how far delivery got in that segment (a byte
+//! offset, in decimal), `new/<ref>.json` tickets that wait for a retry
+//! after the relay answered "not now" for them, `new/<ref>.ack.json`
+//! acknowledgements that could not be sent right after their ticket
+//! (either carries the attempt count and the time of its next attempt in
+//! its name: `<ref>.r<attempts>-<unix ms>.json`), `failed/` both kinds
+//! refused for good (with the reason), `delivered.log` one line per mail
+//! without personal data, `outbox/` for the `.eml` files of outbox mode.
 //!
 //! Tickets hold personal data: every directory is created `0700` and every
 //! file `0600`, whatever the process umask, and `open` tightens what an
 //! older version left readable.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -40,14 +51,14 @@ use super::ticket::{self, Ack, Ticket};
 pub struct Spool {
     pub dir: PathBuf,
     /// The segment being appended to, shared by the committer (which
-    /// appends) and the mail worker (which closes it to split it).
+    /// appends) and the mail worker (which closes it to deliver it).
     appender: Arc<Mutex<Appender>>,
 }
 
 #[derive(Debug)]
 struct Appender {
     active: Option<Active>,
-    /// The number the next segment gets: segments are split in order.
+    /// The number the next segment gets: segments are delivered in order.
     next_seq: u64,
 }
 
@@ -61,7 +72,7 @@ struct Active {
 pub const ACK_SUFFIX: &str = ".ack.json";
 
 /// A segment this large is closed and the next batch starts a new one,
-/// so that splitting reads a bounded amount at a time.
+/// so that the mail worker reads a bounded amount at a time.
 const SEGMENT_MAX: u64 = 4 * 1024 * 1024;
 
 impl Spool {
@@ -79,6 +90,12 @@ impl Spool {
                     make_private(&path, 0o600)?;
                     if let Some(seq) = segment_seq(&path) {
                         next_seq = next_seq.max(seq + 1);
+                    } else if path.extension().is_some_and(|e| e == "done")
+                        && !path.with_extension("seg").exists()
+                    {
+                        // The progress of a segment removed just before a
+                        // crash.
+                        fs::remove_file(&path)?;
                     }
                 }
             }
@@ -153,12 +170,10 @@ impl Spool {
         }
     }
 
-    /// Moves the tickets of every segment that is no longer appended to
-    /// into `new/`, one file each, oldest segment first; the open segment
-    /// is closed first so that what was just answered is included. Returns
-    /// how many tickets were moved. Only the mail worker calls this, and
-    /// before it looks at `new/`.
-    pub fn split_segments(&self) -> io::Result<usize> {
+    /// Closes the open segment, so that what was just answered is
+    /// delivered too, and lists every segment no longer appended to,
+    /// oldest first. Only the mail worker calls this.
+    pub fn closed_segments(&self) -> io::Result<Vec<u64>> {
         let upto = {
             let mut a = self.appender();
             a.active = None;
@@ -169,18 +184,16 @@ impl Spool {
             .filter(|&seq| seq < upto)
             .collect();
         seqs.sort_unstable();
-        let mut moved = 0;
-        for seq in seqs {
-            moved += self.split(seq)?;
-        }
-        Ok(moved)
+        Ok(seqs)
     }
 
-    /// Splits one closed segment: its whole records become files in
-    /// `new/`, flushed with the directory, and then the segment goes. A
-    /// torn last record (a crash while it was appended: that post was not
-    /// answered) is reported and left out.
-    fn split(&self, seq: u64) -> io::Result<usize> {
+    /// Opens a closed segment for delivery, at the first record not yet
+    /// handed on (its `.done` file). A torn last record (a crash while it
+    /// was appended: that post was never answered) is reported and left
+    /// out. A progress file that does not name a record boundary of its
+    /// segment is distrusted: delivery starts again at the first record
+    /// (copies of some mails, never a lost one).
+    pub fn open_segment(&self, seq: u64) -> io::Result<Cursor> {
         let path = self.segment_path(seq);
         let bytes = fs::read(&path)?;
         let read = segment::read(&bytes);
@@ -194,64 +207,44 @@ impl Spool {
                 read.records.len()
             );
         }
-        for (i, record) in read.records.iter().enumerate() {
-            self.place(seq, i, record)?;
+        let mut records = Vec::with_capacity(read.records.len());
+        let mut pos = 0;
+        for r in &read.records {
+            records.push((pos, r.len()));
+            pos += segment::HEADER + r.len();
         }
-        flush_split(&self.new_dir())?;
-        fs::remove_file(&path)?;
-        sync_dir(&self.segments_dir())?;
-        Ok(read.records.len())
-    }
-
-    /// Writes one record as `new/<ref>.json`, to be flushed with the rest
-    /// of its segment (`flush_split`): closed at once, so a segment of
-    /// thousands of tickets holds no more than one descriptor. The file may be there
-    /// already: from an earlier split of this segment cut short by a crash
-    /// (the same bytes, or fewer), then it is written again; or, once in a
-    /// trillion, another waiting ticket drew the same reference, then this
-    /// one is kept next to it under a name of its own.
-    fn place(&self, seq: u64, i: usize, record: &[u8]) -> io::Result<()> {
-        #[derive(serde::Deserialize)]
-        struct Named {
-            reference: String,
-        }
-        let reference = match serde_json::from_slice::<Named>(record) {
-            Ok(n) if ticket::is_reference(&n.reference) => n.reference,
-            _ => {
-                // A whole record that is not a ticket: set aside for a
-                // person rather than retried for ever.
-                let dest = self
-                    .failed_dir()
-                    .join(format!("segment-{seq:016x}-{i}.unreadable"));
-                log::error!(
-                    "record {i} of segment {seq:016x} is not a ticket; \
-                     moved to {}",
-                    dest.display()
-                );
-                return write_private(&dest, record);
+        let done_path = done_path(&path);
+        let done = match fs::read_to_string(&done_path) {
+            Ok(text) => {
+                let at = text.trim().parse::<usize>().ok();
+                let index = at.and_then(|at| {
+                    records
+                        .iter()
+                        .position(|&(start, _)| start == at)
+                        .or((at == pos).then_some(records.len()))
+                });
+                if index.is_none() {
+                    log::warn!(
+                        "{} does not name a record of its segment ({:?}); every ticket of \
+                         the segment is delivered again",
+                        done_path.display(),
+                        text.trim()
+                    );
+                }
+                index.unwrap_or(0)
             }
-        };
-        let dest = self.new_dir().join(format!("{reference}.json"));
-        match private_file().write(true).create_new(true).open(&dest) {
-            Ok(mut f) => {
-                set_private(&f)?;
-                f.write_all(record)?;
-                return sync_unless_linux(&f);
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => 0,
             Err(e) => return Err(e),
-        }
-        let there = fs::read(&dest)?;
-        let again =
-            there == record || serde_json::from_slice::<serde::de::IgnoredAny>(&there).is_err();
-        if again {
-            write_private(&dest, record)
-        } else {
-            write_private(
-                &self.new_dir().join(format!("{reference}~{seq:x}-{i}.json")),
-                record,
-            )
-        }
+        };
+        Ok(Cursor {
+            seq,
+            path,
+            done_path,
+            bytes,
+            records,
+            next: done,
+            progress: None,
+        })
     }
 
     pub fn new_dir(&self) -> PathBuf {
@@ -342,23 +335,113 @@ impl Spool {
         sync_dir(&self.new_dir())
     }
 
-    /// Removes a sent acknowledgement.
-    pub fn acknowledged(&self, path: &Path, ack: &Ack, at: u64, status: &str) -> io::Result<()> {
+    /// Logs a delivered ticket of a segment: the record itself goes with
+    /// its segment (`Cursor::finish`).
+    pub fn delivered_record(&self, ticket: &Ticket, at: u64, status: &str) -> io::Result<()> {
+        self.log(&Entry::of_ticket(ticket), at, status)
+    }
+
+    /// Logs a sent acknowledgement and removes its file, if it had one
+    /// (one sent right after its ticket never waited in `new/`).
+    pub fn acknowledged(
+        &self,
+        path: Option<&Path>,
+        ack: &Ack,
+        at: u64,
+        status: &str,
+    ) -> io::Result<()> {
         self.log(&Entry::of_ack(ack), at, status)?;
-        fs::remove_file(path)?;
-        sync_dir(&self.new_dir())
+        match path {
+            Some(path) => {
+                fs::remove_file(path)?;
+                sync_dir(&self.new_dir())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// A ticket of a segment that must wait for another attempt (the
+    /// relay answered "not now" for it): its own file in `new/`, carrying
+    /// its retry state in its name, flushed before its record is passed.
+    pub fn wait_ticket(&self, ticket: &Ticket, attempts: u32, due_ms: u64) -> io::Result<PathBuf> {
+        let bytes = serde_json::to_vec(ticket).map_err(io::Error::other)?;
+        self.wait(&ticket.reference, "", attempts, due_ms, &bytes)
+    }
+
+    /// An acknowledgement that could not be sent right after its ticket:
+    /// its own file in `new/`, like a waiting ticket.
+    pub fn wait_ack(&self, ack: &Ack, attempts: u32, due_ms: u64) -> io::Result<PathBuf> {
+        let bytes = serde_json::to_vec(ack).map_err(io::Error::other)?;
+        self.wait(&ack.reference, ".ack", attempts, due_ms, &bytes)
+    }
+
+    fn wait(
+        &self,
+        reference: &str,
+        kind: &str,
+        attempts: u32,
+        mut due_ms: u64,
+        bytes: &[u8],
+    ) -> io::Result<PathBuf> {
+        if !ticket::is_reference(reference) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{reference:?} is not a ticket reference"),
+            ));
+        }
+        // Another waiting file of the same name (the same reference drawn
+        // twice and due the same millisecond) is never overwritten.
+        loop {
+            let name = format!("{reference}{kind}.r{attempts}-{due_ms}.json");
+            let dest = self.new_dir().join(&name);
+            if !dest.exists() {
+                write_durably(&self.dir.join("tmp").join(&name), &dest, bytes)?;
+                return Ok(dest);
+            }
+            due_ms += 1;
+        }
+    }
+
+    /// Sets a record of a segment that is not a ticket aside in `failed/`
+    /// for a person, rather than retrying it for ever.
+    pub fn unreadable_record(&self, seq: u64, at: usize, record: &[u8]) -> io::Result<PathBuf> {
+        let dest = self
+            .failed_dir()
+            .join(format!("segment-{seq:016x}-{at}.unreadable"));
+        write_durably(
+            &self
+                .dir
+                .join("tmp")
+                .join(format!("segment-{seq:016x}-{at}")),
+            &dest,
+            record,
+        )?;
+        Ok(dest)
     }
 
     /// Moves a ticket the mail server refused for good to `failed/`, with
-    /// the reason, for a person to look at.
-    pub fn failed(&self, path: &Path, ticket: &Ticket, reason: &str, at: u64) -> io::Result<()> {
+    /// the reason, for a person to look at; removes its file in `new/`, if
+    /// it had one.
+    pub fn failed(
+        &self,
+        path: Option<&Path>,
+        ticket: &Ticket,
+        reason: &str,
+        at: u64,
+    ) -> io::Result<()> {
         let value = serde_json::to_value(ticket).map_err(io::Error::other)?;
         self.set_aside(path, &format!("{}.json", ticket.reference), value, reason)?;
         self.log(&Entry::of_ticket(ticket), at, "failed")
     }
 
     /// Moves an acknowledgement that can never be sent to `failed/`.
-    pub fn ack_failed(&self, path: &Path, ack: &Ack, reason: &str, at: u64) -> io::Result<()> {
+    pub fn ack_failed(
+        &self,
+        path: Option<&Path>,
+        ack: &Ack,
+        reason: &str,
+        at: u64,
+    ) -> io::Result<()> {
         let value = serde_json::to_value(ack).map_err(io::Error::other)?;
         let name = format!("{}{ACK_SUFFIX}", ack.reference);
         self.set_aside(path, &name, value, reason)?;
@@ -367,7 +450,7 @@ impl Spool {
 
     fn set_aside(
         &self,
-        path: &Path,
+        path: Option<&Path>,
         name: &str,
         mut value: serde_json::Value,
         reason: &str,
@@ -379,8 +462,13 @@ impl Spool {
             &dest,
             &serde_json::to_vec_pretty(&value).map_err(io::Error::other)?,
         )?;
-        fs::remove_file(path)?;
-        sync_dir(&self.new_dir())
+        match path {
+            Some(path) => {
+                fs::remove_file(path)?;
+                sync_dir(&self.new_dir())
+            }
+            None => Ok(()),
+        }
     }
 
     fn log(&self, e: &Entry, at: u64, status: &str) -> io::Result<()> {
@@ -398,6 +486,103 @@ impl Spool {
         )?;
         f.sync_data()
     }
+}
+
+/// A closed segment being delivered: its whole records, and the first
+/// one not yet handed on (delivered, set aside in `failed/`, or waiting in
+/// `new/` for a retry).
+pub struct Cursor {
+    seq: u64,
+    path: PathBuf,
+    done_path: PathBuf,
+    bytes: Vec<u8>,
+    /// The offset and payload length of each whole record.
+    records: Vec<(usize, usize)>,
+    next: usize,
+    progress: Option<File>,
+}
+
+impl Cursor {
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The first record not handed on yet, with its offset in the segment.
+    pub fn peek(&self) -> Option<(usize, &[u8])> {
+        let &(at, len) = self.records.get(self.next)?;
+        let start = at + segment::HEADER;
+        Some((at, &self.bytes[start..start + len]))
+    }
+
+    /// Records not handed on yet.
+    pub fn remaining(&self) -> usize {
+        self.records.len() - self.next
+    }
+
+    /// Marks the record `peek` gave as handed on: the offset of the next
+    /// one is written over the segment's `.done` file and flushed, so a
+    /// restart goes on after it. A crash before the flush sends that
+    /// mail again (same Message-ID); none is lost.
+    pub fn advance(&mut self) -> io::Result<()> {
+        let Some(&(at, len)) = self.records.get(self.next) else {
+            return Ok(());
+        };
+        self.next += 1;
+        let end = at + segment::HEADER + len;
+        let f = match &mut self.progress {
+            Some(f) => f,
+            None => {
+                let f = private_file().write(true).open(&self.done_path)?;
+                set_private(&f)?;
+                self.progress.insert(f)
+            }
+        };
+        // Always the same width, written at the start: one small write
+        // that replaces the last, never a shorter one over a longer one.
+        f.seek(SeekFrom::Start(0))?;
+        f.write_all(format!("{end:020}\n").as_bytes())?;
+        f.sync_data()
+    }
+
+    /// Removes a segment whose every record was handed on, then its
+    /// progress file (a progress file left alone by a crash is removed
+    /// when the spool is opened).
+    pub fn finish(self) -> io::Result<()> {
+        debug_assert_eq!(self.remaining(), 0);
+        drop(self.progress);
+        fs::remove_file(&self.path)?;
+        match fs::remove_file(&self.done_path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        sync_dir(self.path.parent().unwrap_or(Path::new(".")))
+    }
+}
+
+/// The progress file of a segment: `<seq>.done` beside `<seq>.seg`.
+fn done_path(segment: &Path) -> PathBuf {
+    segment.with_extension("done")
+}
+
+/// The tickets of a segment file not handed on yet (after the offset its
+/// `.done` file names, when that names a record), as JSON: for tests and
+/// for an operator's tools, which read the spool as the worker does.
+pub fn waiting_in_segment(path: &Path) -> io::Result<Vec<Vec<u8>>> {
+    let bytes = fs::read(path)?;
+    let read = segment::read(&bytes);
+    let from = fs::read_to_string(done_path(path))
+        .ok()
+        .and_then(|t| t.trim().parse::<usize>().ok());
+    let mut pos = 0;
+    let mut out = Vec::new();
+    for r in read.records {
+        out.push(r.to_vec());
+        if Some(pos + segment::HEADER + r.len()) == from {
+            out.clear();
+        }
+        pos += segment::HEADER + r.len();
+    }
+    Ok(out)
 }
 
 /// What a `delivered.log` line says: nothing personal.
@@ -447,42 +632,6 @@ fn parse_retry(part: &str) -> Option<(u32, u64)> {
 fn segment_seq(path: &Path) -> Option<u64> {
     let name = path.file_name()?.to_str()?.strip_suffix(".seg")?;
     u64::from_str_radix(name, 16).ok()
-}
-
-/// Creates or truncates `path` as a private file holding `bytes`, flushed
-/// by `flush_split`.
-fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut f = private_file().write(true).truncate(true).open(path)?;
-    set_private(&f)?;
-    f.write_all(bytes)?;
-    sync_unless_linux(&f)
-}
-
-/// Elsewhere than Linux each split file is flushed as it is written; on
-/// Linux `flush_split` covers them all at once.
-fn sync_unless_linux(f: &File) -> io::Result<()> {
-    #[cfg(not(target_os = "linux"))]
-    f.sync_data()?;
-    #[cfg(target_os = "linux")]
-    let _ = f;
-    Ok(())
-}
-
-/// Makes a split's files durable, then their names: on Linux one
-/// `syncfs` writes every file of the file system out (the files are
-/// closed by then), then the directory is flushed.
-fn flush_split(new_dir: &Path) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        let dir = File::open(new_dir)?;
-        // SAFETY: syncfs takes any open descriptor of the file system
-        // and touches no memory of ours.
-        if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    sync_dir(new_dir)
 }
 
 /// `make_private` for a file already open: no second path lookup.
@@ -596,10 +745,11 @@ impl Committer {
     /// Returns once the ticket is durable, or with the error that kept it
     /// from being so (then the visitor must not be told it was received).
     pub fn commit(&self, ticket: Ticket) -> io::Result<()> {
-        let json = serde_json::to_vec(&ticket).map_err(io::Error::other)?;
+        // Serialised straight into the record: a ticket is some 8 KB.
+        let record = segment::record_of(12 * 1024, |buf| {
+            serde_json::to_writer(buf, &ticket).map_err(io::Error::other)
+        })?;
         drop(ticket);
-        let mut record = Vec::with_capacity(segment::HEADER + json.len());
-        segment::encode(&json, &mut record);
         let (reply, rx) = mpsc::sync_channel(1);
         self.tx
             .send(Job { record, reply })
@@ -657,24 +807,30 @@ mod tests {
         // SAFETY: umask only swaps the process's creation mask.
         let old = unsafe { libc::umask(0) };
         let spool = Spool::open(&dir).unwrap();
-        let rx = {
+        let committed = {
             let c = Committer::start(spool.clone(), Arc::new(|| {}));
-            c.commit(ticket())
+            c.commit(ticket()).and_then(|_| c.commit(ticket()))
         };
+        let seqs = spool.closed_segments().unwrap();
+        let mut cursor = spool.open_segment(seqs[0]).unwrap();
+        let progress = cursor.advance();
+        let failed = spool.failed(None, &ticket(), "550 no such user", 1_780_000_100);
+        let waiting = spool.wait_ticket(&ticket(), 1, 1_780_000_000_123);
         unsafe { libc::umask(old) };
-        rx.unwrap();
-        assert_eq!(spool.split_segments().unwrap(), 1);
-        let path = spool.new_dir().join("K7QM-3XDA.json");
-        spool
-            .failed(&path, &ticket(), "550 no such user", 1_780_000_100)
-            .unwrap();
+        committed.unwrap();
+        progress.unwrap();
+        failed.unwrap();
+        waiting.unwrap();
         for d in ["", "tmp", "new", "failed", "segments"] {
             assert_eq!(mode(&dir.join(d)), 0o700, "{d}/");
         }
         for f in [
             "new/OLD0-0000.json",
+            "new/K7QM-3XDA.r1-1780000000123.json",
             "failed/K7QM-3XDA.json",
             "delivered.log",
+            "segments/0000000000000000.seg",
+            "segments/0000000000000000.done",
         ] {
             assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
         }
@@ -684,11 +840,10 @@ mod tests {
     fn acknowledgement_is_sent_before_the_ticket_leaves_the_spool() {
         let tmp = tempfile::tempdir().unwrap();
         let spool = Spool::open(tmp.path()).unwrap();
-        let c = Committer::start(spool.clone(), Arc::new(|| {}));
         let t = ticket();
-        c.commit(t.clone()).unwrap();
-        spool.split_segments().unwrap();
-        let path = spool.new_dir().join("K7QM-3XDA.json");
+        // A ticket the relay once answered "not now" waits in new/.
+        let path = spool.wait_ticket(&t, 1, 1_780_000_000_123).unwrap();
+        assert_eq!(Spool::read(&path).unwrap(), t);
         let ack = Ack::of(&t).unwrap();
         spool
             .delivered(&path, &t, Some(&ack), 1_780_000_100, "delivered")
@@ -702,7 +857,7 @@ mod tests {
         assert!(!stored.contains("Please send me"), "{stored}");
         assert_eq!(Spool::read_ack(&pending[0]).unwrap(), ack);
         spool
-            .acknowledged(&pending[0], &ack, 1_780_000_200, "acknowledged")
+            .acknowledged(Some(&pending[0]), &ack, 1_780_000_200, "acknowledged")
             .unwrap();
         assert!(spool.pending().unwrap().is_empty());
         let log = fs::read_to_string(tmp.path().join("delivered.log")).unwrap();
@@ -722,10 +877,23 @@ mod tests {
             .collect()
     }
 
-    /// No file per ticket before the answer: after a batch, `new/` is
-    /// empty and one segment holds every ticket; splitting moves them all.
+    fn sorted(mut v: Vec<Ticket>) -> Vec<Ticket> {
+        v.sort_by(|a, b| a.reference.cmp(&b.reference));
+        v
+    }
+
+    fn parsed(records: &[Vec<u8>]) -> Vec<Ticket> {
+        records
+            .iter()
+            .map(|r| serde_json::from_slice(r).unwrap())
+            .collect()
+    }
+
+    /// No file per ticket: after a batch, `new/` is empty and one
+    /// segment holds every ticket; closing it makes the next batch start
+    /// another.
     #[test]
-    fn group_commit_appends_to_one_segment_then_splits() {
+    fn group_commit_appends_to_one_segment() {
         let tmp = tempfile::tempdir().unwrap();
         let spool = Spool::open(tmp.path()).unwrap();
         let c = Committer::start(spool.clone(), Arc::new(|| {}));
@@ -742,32 +910,21 @@ mod tests {
             t.join().unwrap().unwrap();
         }
         assert!(spool.pending().unwrap().is_empty());
-        let segments = fs::read_dir(spool.segments_dir()).unwrap().count();
-        assert_eq!(segments, 1);
-        assert_eq!(spool.split_segments().unwrap(), 20);
-        assert_eq!(fs::read_dir(spool.segments_dir()).unwrap().count(), 0);
-        let mut stored: Vec<Ticket> = spool
-            .pending()
-            .unwrap()
-            .iter()
-            .map(|p| Spool::read(p).unwrap())
-            .collect();
-        stored.sort_by(|a, b| a.reference.cmp(&b.reference));
-        let mut expected = all;
-        expected.sort_by(|a, b| a.reference.cmp(&b.reference));
-        assert_eq!(stored, expected);
-        // The next batch starts a new segment after the split closed one.
+        assert_eq!(fs::read_dir(spool.segments_dir()).unwrap().count(), 1);
+        let stored = waiting_in_segment(&spool.segment_path(0)).unwrap();
+        assert_eq!(sorted(parsed(&stored)), sorted(all));
+        assert_eq!(spool.closed_segments().unwrap(), vec![0]);
         c.commit(tickets(1).remove(0)).unwrap();
-        assert_eq!(spool.split_segments().unwrap(), 1);
-        assert_eq!(spool.pending().unwrap().len(), 21);
+        assert_eq!(spool.closed_segments().unwrap(), vec![0, 1]);
+        assert!(spool.pending().unwrap().is_empty());
     }
 
-    /// A crash after a split wrote some of its files (one cut short) but
-    /// before it removed the segment: opening the spool again and
-    /// splitting gives each ticket exactly one whole file; a different
-    /// ticket that drew the same reference is kept beside it.
+    /// Issue 14: the mail worker's progress through a segment is its
+    /// `.done` file. A restart goes on after the last record handed on; a
+    /// finished segment leaves nothing; a progress file whose segment is
+    /// gone (a crash between the two removals) goes at the next start.
     #[test]
-    fn split_cut_short_by_a_crash_is_done_again() {
+    fn segment_progress_survives_a_restart() {
         let tmp = tempfile::tempdir().unwrap();
         let spool = Spool::open(tmp.path()).unwrap();
         let all = tickets(3);
@@ -776,39 +933,71 @@ mod tests {
             segment::encode(&serde_json::to_vec(t).unwrap(), &mut records);
         }
         spool.append(&records).unwrap();
-        let first = serde_json::to_vec(&all[0]).unwrap();
-        fs::write(
-            spool.new_dir().join(format!("{}.json", all[0].reference)),
-            &first[..first.len() / 2],
-        )
-        .unwrap();
-        let mut other = all[1].clone();
-        other.reply_to = Some("zoe@example.test".into());
-        fs::write(
-            spool.new_dir().join(format!("{}.json", all[1].reference)),
-            serde_json::to_vec(&other).unwrap(),
-        )
-        .unwrap();
+        let mut cursor = spool.open_segment(0).unwrap();
+        let (at, first) = cursor.peek().unwrap();
+        assert_eq!(at, 0);
+        assert_eq!(serde_json::from_slice::<Ticket>(first).unwrap(), all[0]);
+        cursor.advance().unwrap();
+        drop(cursor); // the process stops here
 
+        let seg = spool.segment_path(0);
+        let waiting = waiting_in_segment(&seg).unwrap();
+        assert_eq!(parsed(&waiting), all[1..]);
         let spool = Spool::open(tmp.path()).unwrap();
-        assert_eq!(spool.split_segments().unwrap(), 3);
-        let mut stored: Vec<Ticket> = spool
-            .pending()
-            .unwrap()
-            .iter()
-            .map(|p| Spool::read(p).unwrap())
-            .collect();
-        stored.sort_by_key(|t| (t.reference.clone(), t.reply_to.clone()));
-        let mut expected = vec![all[0].clone(), all[1].clone(), other, all[2].clone()];
-        expected.sort_by_key(|t| (t.reference.clone(), t.reply_to.clone()));
-        assert_eq!(stored, expected);
-        // A second open starts a new segment after the old numbers.
+        assert_eq!(spool.closed_segments().unwrap(), vec![0]);
+        let mut cursor = spool.open_segment(0).unwrap();
+        assert_eq!(cursor.remaining(), 2);
+        let mut rest = Vec::new();
+        while let Some((_, r)) = cursor.peek() {
+            rest.push(r.to_vec());
+            cursor.advance().unwrap();
+        }
+        assert_eq!(parsed(&rest), all[1..]);
+        cursor.finish().unwrap();
+        assert_eq!(fs::read_dir(spool.segments_dir()).unwrap().count(), 0);
+
+        let orphan = spool.segments_dir().join("0000000000000000.done");
+        fs::write(&orphan, format!("{:020}\n", records.len())).unwrap();
+        let spool = Spool::open(tmp.path()).unwrap();
+        assert!(!orphan.exists());
+        // Numbers start again once every segment is gone, and a new
+        // segment 0 is never taken as delivered.
         spool.append(&records).unwrap();
-        let seg: Vec<_> = fs::read_dir(spool.segments_dir())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(seg, vec![std::ffi::OsString::from("0000000000000001.seg")]);
+        assert_eq!(spool.closed_segments().unwrap(), vec![0]);
+        assert_eq!(spool.open_segment(0).unwrap().remaining(), 3);
+    }
+
+    /// A progress file that names no record boundary (damaged, or from
+    /// another segment) is not trusted: the whole segment is delivered
+    /// again (copies, with the same Message-IDs), nothing is skipped.
+    #[test]
+    fn damaged_segment_progress_delivers_every_record_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spool = Spool::open(tmp.path()).unwrap();
+        let mut records = Vec::new();
+        for t in &tickets(3) {
+            segment::encode(&serde_json::to_vec(t).unwrap(), &mut records);
+        }
+        spool.append(&records).unwrap();
+        let done = done_path(&spool.segment_path(0));
+        for text in [
+            "17\n".to_string(),
+            "garbage".into(),
+            format!("{}\n", 1u64 << 40),
+        ] {
+            fs::write(&done, &text).unwrap();
+            let cursor = spool.open_segment(0).unwrap();
+            assert_eq!(cursor.remaining(), 3, "{text:?}");
+            assert_eq!(waiting_in_segment(&spool.segment_path(0)).unwrap().len(), 3);
+        }
+        // The end of the last record: all handed on.
+        fs::write(&done, format!("{:020}\n", records.len())).unwrap();
+        assert_eq!(spool.open_segment(0).unwrap().remaining(), 0);
+        assert!(
+            waiting_in_segment(&spool.segment_path(0))
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
