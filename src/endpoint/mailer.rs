@@ -631,13 +631,7 @@ fn deliver_record(
             Outcome::Sent
         }
         Outcome::Refused(reason) => {
-            log::error!(
-                "ticket {} for {} was REFUSED and moved to {}: {}",
-                ticket.reference,
-                ticket.to,
-                spool.failed_dir().display(),
-                loggable(&reason, requester, false)
-            );
+            log_refused(spool, &ticket, &reason);
             spool.failed(None, &ticket, &reason, now_secs())?;
             Outcome::Refused(reason)
         }
@@ -648,6 +642,18 @@ fn deliver_record(
         Outcome::Unreachable(reason) => Outcome::Unreachable(loggable(&reason, requester, false)),
     };
     Ok((ticket.reference, outcome))
+}
+
+/// Says that the relay refused `ticket` for good and where it was set
+/// aside (without the requester's address: see [`loggable`]).
+fn log_refused(spool: &Spool, ticket: &Ticket, reason: &str) {
+    log::error!(
+        "ticket {} for {} was REFUSED and moved to {}: {}",
+        ticket.reference,
+        ticket.to,
+        spool.failed_dir().display(),
+        loggable(reason, ticket.reply_to.as_deref(), false)
+    );
 }
 
 /// The time now in Unix milliseconds, as retry names carry it.
@@ -679,13 +685,7 @@ pub fn deliver(spool: &Spool, s: &MailSettings, path: &Path) -> Outcome {
     };
     let requester = ticket.reply_to.as_deref();
     let refuse = |reason: String| {
-        log::error!(
-            "ticket {} for {} was REFUSED and moved to {}: {}",
-            ticket.reference,
-            ticket.to,
-            spool.failed_dir().display(),
-            loggable(&reason, requester, false)
-        );
+        log_refused(spool, &ticket, &reason);
         if let Err(e) = spool.failed(Some(path), &ticket, &reason, now_secs()) {
             log::error!("cannot move {}: {e}", path.display());
         }

@@ -436,13 +436,7 @@ pub fn render_only(
         })
         .filter_map(|&l| {
             let (view, strings, _) = &views[&l];
-            let mut ctx = tera::Context::new();
-            if let Some(map) = view.as_map() {
-                for (k, v) in map.iter() {
-                    ctx.insert_value(k.to_string(), v.clone());
-                }
-            }
-            ctx.insert_value("t", strings.clone());
+            let mut ctx = language_context(view, strings);
             ctx.insert_value("assets", assets.clone());
             ctx.insert("lang", &l);
             let items: Vec<(tera::Value, tera::Value)> = menus[&l]
@@ -555,13 +549,7 @@ pub fn render_only(
                     .collect(),
             };
 
-            let mut ctx = tera::Context::new();
-            if let Some(map) = view.as_map() {
-                for (k, v) in map.iter() {
-                    ctx.insert_value(k.to_string(), v.clone());
-                }
-            }
-            ctx.insert_value("t", strings_value.clone());
+            let mut ctx = language_context(view, strings_value);
             ctx.insert_value("summary", summary_value.clone());
             ctx.insert_value("history", history_views[&plan.lang].clone());
             let earlier = match &plan.kind {
@@ -680,6 +668,19 @@ pub fn render_only(
         pages,
         warnings: diags.sorted(),
     })
+}
+
+/// What every page of a language reads: the language's view of the site
+/// (`site`, `controller`, `purposes`, …) and its strings `t`.
+fn language_context(view: &tera::Value, strings: &tera::Value) -> tera::Context {
+    let mut ctx = tera::Context::new();
+    if let Some(map) = view.as_map() {
+        for (k, v) in map.iter() {
+            ctx.insert_value(k.to_string(), v.clone());
+        }
+    }
+    ctx.insert_value("t", strings.clone());
+    ctx
 }
 
 /// A right's own page text (`content/<lang>/<right>.md`), for the statement.
