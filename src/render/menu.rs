@@ -23,6 +23,11 @@ use super::budget::{self, Job, Outcome};
 /// The partial that renders the menu.
 pub const TEMPLATE: &str = "partials/nav.html";
 
+/// The menus this module puts together have at least this many items:
+/// below it, rendering the partial per page measured as fast (the example
+/// portal's menu has 12).
+pub const WORTH_IT: usize = 32;
+
 /// What the pages' contexts hold that differs between the pages of one
 /// language (`nav` aside, whose differences this module handles).
 const PER_PAGE: [&str; 7] = [

@@ -421,9 +421,9 @@ pub fn render_only(
     // Each language's menu rendered once, in pieces (see `menu`); `None`
     // when the theme's partial has to be rendered per page.
     let budget = std::time::Duration::from_millis(site.config.site.render_budget_ms());
-    // Putting a menu together costs about four renders of it: for a
-    // language with fewer pages to render (a preview's partial rebuild),
-    // each page renders its own.
+    // Putting a menu together costs about four renders of it and some
+    // setup: for a short menu, or a language with few pages to render (a
+    // preview's partial rebuild), each page renders its own.
     let rendered_menus: BTreeMap<Lang, menu::Menu> = languages
         .iter()
         .filter(|&&l| {
@@ -433,6 +433,7 @@ pub fn render_only(
                 .filter(|(p, w)| **w && p.lang == l)
                 .count()
                 > 4
+                && menus[&l].len() >= menu::WORTH_IT
         })
         .filter_map(|&l| {
             let (view, strings, _) = &views[&l];
