@@ -49,7 +49,14 @@ pub struct Job {
     /// The bytes the page will probably take, so that its buffer is not
     /// grown (copied) a dozen times while it is written.
     pub size_hint: usize,
+    /// Values of the context made only as the page renders.
+    pub late: Vec<(&'static str, Late)>,
 }
+
+/// A context value made only when its page renders: one that is large and
+/// cheap to make (a page's menu) would otherwise be in memory for every
+/// page at once, before the first renders.
+pub type Late = Box<dyn FnOnce() -> tera::Value + Send>;
 
 /// How rendering one page ended.
 pub enum Outcome {
@@ -126,7 +133,10 @@ impl Write for BudgetWriter {
     }
 }
 
-fn render_one(tera: &tera::Tera, job: &Job, budget: Duration) -> Outcome {
+fn render_one(tera: &tera::Tera, mut job: Job, budget: Duration) -> Outcome {
+    for (key, make) in job.late.drain(..) {
+        job.context.insert_value(key, make());
+    }
     let deadline = Instant::now() + budget;
     DEADLINE.with(|d| d.set(Some(deadline)));
     let mut writer = BudgetWriter {
@@ -200,59 +210,90 @@ impl Progress {
     }
 }
 
-/// Render threads of their own for each call: a pool shared by the sites
-/// of a run measured slower (two sites' pages queued on the same two
-/// threads while each site's own thread waited), and a pool with an
-/// abandoned render (layer 3) is dropped with its call, its thread left
-/// running until its loop ends.
-fn pool() -> Option<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(rayon::current_num_threads())
-        .thread_name(|i| format!("portaal-render-{i}"))
-        .build()
-        .ok()
+/// The render threads of one site's build, shared by its menus and its
+/// pages. Not one pool for a whole run: with 200 sites, two sites' pages
+/// queued on the same threads while each site's own thread waited, which
+/// measured slower; and not one per call: every new thread may take a
+/// malloc arena of its own, which raised the peak memory by a quarter. A
+/// pool with an abandoned render (layer 3) is dropped, its thread left
+/// running until its loop ends, and the next call gets a new one.
+pub struct Renderer {
+    pool: Mutex<Option<rayon::ThreadPool>>,
 }
 
-/// Renders every job in parallel, each within `budget`. The outcomes come
-/// back in the order of `jobs`; `None` for a page never started because an
-/// earlier one was abandoned.
-pub fn render_all(tera: Arc<tera::Tera>, jobs: Vec<Job>, budget: Duration) -> Vec<Option<Outcome>> {
-    let n = jobs.len();
-    let progress = Arc::new(Progress {
-        started: (0..n).map(|_| AtomicU64::new(0)).collect(),
-        epoch: Instant::now(),
-        done: Mutex::new(Done {
-            outcomes: (0..n).map(|_| None).collect(),
-            left: n,
-            last_finish: Instant::now(),
-        }),
-        all_done: Condvar::new(),
-    });
-    let work = {
-        let progress = Arc::clone(&progress);
-        move || {
-            jobs.into_par_iter().enumerate().for_each(|(i, job)| {
-                progress.start(i);
-                let outcome = render_one(&tera, &job, budget);
-                progress.finish(i, outcome);
-            })
-        }
-    };
-    let pool = pool();
-    match &pool {
-        Some(pool) => pool.spawn(work),
-        None => {
-            if let Err(e) = std::thread::Builder::new()
-                .name("portaal-render".into())
-                .spawn(work)
-            {
-                let message = format!("cannot start a thread to render pages: {e}");
-                return (0..n)
-                    .map(|_| Some(Outcome::Failed(tera::Error::message(&message))))
-                    .collect();
-            }
+impl Default for Renderer {
+    fn default() -> Self {
+        Renderer {
+            pool: Mutex::new(None),
         }
     }
+}
+
+impl Renderer {
+    /// Renders every job in parallel, each within `budget`. The outcomes
+    /// come back in the order of `jobs`; `None` for a page never started
+    /// because an earlier one was abandoned.
+    pub fn render_all(
+        &self,
+        tera: Arc<tera::Tera>,
+        jobs: Vec<Job>,
+        budget: Duration,
+    ) -> Vec<Option<Outcome>> {
+        let n = jobs.len();
+        let progress = Arc::new(Progress {
+            started: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            epoch: Instant::now(),
+            done: Mutex::new(Done {
+                outcomes: (0..n).map(|_| None).collect(),
+                left: n,
+                last_finish: Instant::now(),
+            }),
+            all_done: Condvar::new(),
+        });
+        let work = {
+            let progress = Arc::clone(&progress);
+            move || {
+                jobs.into_par_iter().enumerate().for_each(|(i, job)| {
+                    progress.start(i);
+                    let outcome = render_one(&tera, job, budget);
+                    progress.finish(i, outcome);
+                })
+            }
+        };
+        let kept = self.pool.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let pool = kept.or_else(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(rayon::current_num_threads())
+                .thread_name(|i| format!("portaal-render-{i}"))
+                .build()
+                .ok()
+        });
+        match &pool {
+            Some(pool) => pool.spawn(work),
+            None => {
+                if let Err(e) = std::thread::Builder::new()
+                    .name("portaal-render".into())
+                    .spawn(work)
+                {
+                    let message = format!("cannot start a thread to render pages: {e}");
+                    return (0..n)
+                        .map(|_| Some(Outcome::Failed(tera::Error::message(&message))))
+                        .collect();
+                }
+            }
+        }
+        let abandoned = wait(&progress, n, budget);
+        if !abandoned {
+            *self.pool.lock().unwrap_or_else(|e| e.into_inner()) = pool;
+        }
+        let mut done = progress.done.lock().unwrap_or_else(|e| e.into_inner());
+        std::mem::take(&mut done.outcomes)
+    }
+}
+
+/// Waits until every page is done or one overran; true when pages were
+/// abandoned (marked over budget).
+fn wait(progress: &Progress, n: usize, budget: Duration) -> bool {
     // Layers 1 and 2 stop a render at its deadline; the watchdog gives them
     // time to do so before it gives up on the thread.
     let limit = budget * 2 + Duration::from_secs(1);
@@ -277,7 +318,7 @@ pub fn render_all(tera: Arc<tera::Tera>, jobs: Vec<Job>, budget: Duration) -> Ve
                     done.outcomes[i] = Some(Outcome::OverBudget);
                 }
             }
-            break;
+            return true;
         }
         let wait = next_limit - now;
         done = progress
@@ -286,7 +327,7 @@ pub fn render_all(tera: Arc<tera::Tera>, jobs: Vec<Job>, budget: Duration) -> Ve
             .unwrap_or_else(|e| e.into_inner())
             .0;
     }
-    std::mem::take(&mut done.outcomes)
+    false
 }
 
 #[cfg(test)]
@@ -302,8 +343,10 @@ mod tests {
             template: "t.html",
             context: tera::Context::new(),
             size_hint: 0,
+            late: Vec::new(),
         };
-        render_all(Arc::new(tera), vec![job], budget)
+        Renderer::default()
+            .render_all(Arc::new(tera), vec![job], budget)
             .pop()
             .flatten()
             .expect("an outcome")
@@ -347,11 +390,13 @@ mod tests {
             template,
             context: tera::Context::new(),
             size_hint: 0,
+            late: Vec::new(),
         };
         let stuck: Vec<Job> = (0..rayon::current_num_threads())
             .map(|_| job("silent.html"))
             .collect();
-        let outcomes = render_all(Arc::clone(&tera), stuck, Duration::from_millis(100));
+        let renderer = Renderer::default();
+        let outcomes = renderer.render_all(Arc::clone(&tera), stuck, Duration::from_millis(100));
         assert!(
             outcomes
                 .iter()
@@ -363,7 +408,8 @@ mod tests {
         );
         // ... and the next render still finishes.
         let start = Instant::now();
-        let outcome = render_all(tera, vec![job("quick.html")], Duration::from_millis(100));
+        let outcome =
+            renderer.render_all(tera, vec![job("quick.html")], Duration::from_millis(100));
         assert!(matches!(&outcome[..], [Some(Outcome::Rendered(b))] if b == b"ok"));
         assert!(start.elapsed() < Duration::from_secs(1));
     }

@@ -74,6 +74,7 @@ impl Menu {
 /// the language shares (no `page`); `items` are each menu item's value,
 /// plain and current.
 pub fn build(
+    renderer: &budget::Renderer,
     tera: &Arc<tera::Tera>,
     context: &tera::Context,
     items: &[(tera::Value, tera::Value)],
@@ -93,6 +94,7 @@ pub fn build(
             template: TEMPLATE,
             context,
             size_hint: 0,
+            late: Vec::new(),
         }
     };
     let all_plain: Vec<tera::Value> = items.iter().map(|(p, _)| p.clone()).collect();
@@ -106,7 +108,7 @@ pub fn build(
         jobs.push(job(vec![current.clone()]));
     }
     let mut rendered = Vec::with_capacity(jobs.len());
-    for outcome in budget::render_all(Arc::clone(tera), jobs, budget) {
+    for outcome in renderer.render_all(Arc::clone(tera), jobs, budget) {
         match outcome {
             Some(Outcome::Rendered(bytes)) => rendered.push(String::from_utf8(bytes).ok()?),
             _ => return None,
@@ -165,6 +167,7 @@ mod tests {
             .map(|t| (item(t, false), item(t, true)))
             .collect();
         let built = build(
+            &budget::Renderer::default(),
             &tera,
             &tera::Context::new(),
             &items,
@@ -229,7 +232,13 @@ mod tests {
             (item("a", false), item("a", true)),
             (item("b", false), item("b", true)),
         ];
-        let menu = build(&Arc::new(tera), &context, &items, Duration::from_secs(10));
+        let menu = build(
+            &budget::Renderer::default(),
+            &Arc::new(tera),
+            &context,
+            &items,
+            Duration::from_secs(10),
+        );
         assert!(
             menu.is_some(),
             "the default theme's partial renders item by item"

@@ -19,6 +19,7 @@ pub mod templates;
 pub mod twin;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -421,10 +422,11 @@ pub fn render_only(
     // Each language's menu rendered once, in pieces (see `menu`); `None`
     // when the theme's partial has to be rendered per page.
     let budget = std::time::Duration::from_millis(site.config.site.render_budget_ms());
+    let renderer = budget::Renderer::default();
     // Putting a menu together costs about four renders of it and some
     // setup: for a short menu, or a language with few pages to render (a
     // preview's partial rebuild), each page renders its own.
-    let rendered_menus: BTreeMap<Lang, menu::Menu> = languages
+    let rendered_menus: BTreeMap<Lang, Arc<menu::Menu>> = languages
         .iter()
         .filter(|&&l| {
             plans
@@ -444,7 +446,7 @@ pub fn render_only(
                 .iter()
                 .map(|(_, plain, current)| (plain.clone(), current.clone()))
                 .collect();
-            menu::build(&tera, &ctx, &items, budget).map(|m| (l, m))
+            menu::build(&renderer, &tera, &ctx, &items, budget).map(|m| (l, Arc::new(m)))
         })
         .collect();
 
@@ -498,9 +500,10 @@ pub fn render_only(
                 permalink: permalink(&url),
                 url,
             };
-            // The theme's layout around the firm's text: the default one
-            // writes 3 to 40 KiB, and a menu entry per page of the language.
-            let size_hint = 16 * 1024 + page.content.len() + 64 * menus[&plan.lang].len();
+            // The firm's text, a menu entry per page of the language and
+            // some of the layout: more than that is grown as it is written
+            // (a larger guess left holes that raised the peak memory).
+            let size_hint = 4 * 1024 + page.content.len() + 64 * menus[&plan.lang].len();
             let languages_links: Vec<LanguageLink> = languages
                 .iter()
                 .map(|&l| {
@@ -569,14 +572,22 @@ pub fn render_only(
             ctx.insert("page", &page);
             ctx.insert("languages", &languages_links);
             ctx.insert_value("nav", tera::Value::from(nav));
-            // The menu already rendered, when it could be (`menu`).
-            let menu_html = rendered_menus.get(&plan.lang).map(|m| {
-                let current = menus[&plan.lang]
-                    .iter()
-                    .position(|(target, _, _)| **target == plan.kind);
-                tera::Value::safe_string(&m.html(current))
-            });
-            ctx.insert_value("menu", menu_html.unwrap_or_else(tera::Value::none));
+            // The menu already rendered, when it could be (`menu`), put
+            // together as the page renders.
+            let mut late: Vec<(&'static str, budget::Late)> = Vec::new();
+            match rendered_menus.get(&plan.lang) {
+                Some(menu) => {
+                    let menu = Arc::clone(menu);
+                    let current = menus[&plan.lang]
+                        .iter()
+                        .position(|(target, _, _)| **target == plan.kind);
+                    late.push((
+                        "menu",
+                        Box::new(move || tera::Value::safe_string(&menu.html(current))),
+                    ));
+                }
+                None => ctx.insert_value("menu", tera::Value::none()),
+            }
             ctx.insert("translations", &translations);
             let no_texts = Vec::new();
             let right_texts = match plan.kind {
@@ -607,6 +618,7 @@ pub fn render_only(
                 template: plan.kind.template(),
                 context: ctx,
                 size_hint,
+                late,
             }
         })
         .collect();
@@ -616,7 +628,7 @@ pub fn render_only(
         .iter()
         .map(|j| (j.output.clone(), j.template))
         .collect();
-    let outcomes = budget::render_all(tera, jobs, budget);
+    let outcomes = renderer.render_all(tera, jobs, budget);
     let mut files = Files::new();
     for ((path, template), outcome) in meta.into_iter().zip(outcomes) {
         match outcome {
