@@ -547,3 +547,65 @@ fn statement_facts_show_on_the_privacy_page() {
     let row = text(&select(&html, "#purpose-security")[0]);
     assert!(row.contains("Onze bank"), "{row}");
 }
+
+/// Every HTML file of the portal's output, with its bytes.
+fn html_bytes(portal: &Portal) -> Vec<(String, Vec<u8>)> {
+    html_files(portal)
+        .into_iter()
+        .map(|f| {
+            let bytes = std::fs::read(portal.path().join("public").join(&f)).unwrap();
+            (f, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn a_long_menu_put_together_once_per_language_equals_the_partial_rendered_per_page() {
+    // 40 own pages per language: the menu is put together from pieces.
+    let portal = Portal::fixture("minimal");
+    for i in 0..40 {
+        for (lang, title) in [("nl", "Pagina"), ("fr", "Page")] {
+            portal.write(
+                &format!("content/{lang}/p{i}.md"),
+                &format!("+++\ntitle = \"{title} {i} & co\"\n+++\nTekst {i}.\n"),
+            );
+        }
+    }
+    portal.build_with_fixed_key();
+    let assembled = html_bytes(&portal);
+
+    // The same layout, but including the partial on every page.
+    let base = std::fs::read_to_string(
+        crate::support::repo_root().join("themes/default/templates/base.html"),
+    )
+    .unwrap();
+    let per_page = base.replace(
+        r#"{% if menu %}{{ menu | safe }}{% else %}{% include "partials/nav.html" %}{% endif %}"#,
+        r#"{% include "partials/nav.html" %}"#,
+    );
+    assert_ne!(per_page, base, "the layout prints `menu`");
+    portal.write("themes/default/templates/base.html", &per_page);
+    portal.build_with_fixed_key();
+    let rendered = html_bytes(&portal);
+
+    assert_eq!(assembled.len(), rendered.len());
+    for ((path, a), (_, r)) in assembled.iter().zip(&rendered) {
+        assert!(
+            a == r,
+            "{path} differs between the two ways of rendering the menu"
+        );
+    }
+    // And the page's own item is the current one, once.
+    let html = portal.html("public/nl/p7/index.html");
+    let current = select(&html, ".site-nav a[aria-current=page]");
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0].value().attr("href"), Some("/nl/p7/"));
+    let links: Vec<String> = select(&html, ".site-nav a")
+        .iter()
+        .filter_map(|a| a.value().attr("href").map(str::to_string))
+        .collect();
+    for i in 0..40 {
+        let own = format!("/nl/p{i}/");
+        assert_eq!(links.iter().filter(|l| **l == own).count(), 1, "{own}");
+    }
+}
