@@ -217,16 +217,9 @@ impl Progress {
 /// malloc arena of its own, which raised the peak memory by a quarter. A
 /// pool with an abandoned render (layer 3) is dropped, its thread left
 /// running until its loop ends, and the next call gets a new one.
+#[derive(Default)]
 pub struct Renderer {
     pool: Mutex<Option<rayon::ThreadPool>>,
-}
-
-impl Default for Renderer {
-    fn default() -> Self {
-        Renderer {
-            pool: Mutex::new(None),
-        }
-    }
 }
 
 impl Renderer {
